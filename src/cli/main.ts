@@ -1,0 +1,111 @@
+/**
+ * The CLI entry: find the command, import only that command's module (so `--help` and small
+ * commands start fast), run it, and turn whatever it throws into one line on stderr.
+ */
+import { readFileSync } from 'node:fs';
+import { isEtcdTlsError } from '../errors.js';
+import { processIo, type CliIo, type CommandModule } from './io.js';
+
+interface CommandEntry {
+  name: string;
+  group: 'cfssl-compatible' | 'cluster' | 'doctor' | 'other';
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+// Each entry imports its module lazily; keep this table the only place that lists commands.
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'demo', group: 'cluster', summary: 'the main job: a 3-member mTLS cluster on 127.0.0.11-13, generated, started, used and stopped', load: () => import('./commands/demo.js') },
+  { name: 'init', group: 'cluster', summary: 'write a commented cluster spec template', load: () => import('./commands/init.js') },
+  { name: 'plan', group: 'cluster', summary: 'show what gen would issue and write, writing nothing', load: () => import('./commands/plan.js') },
+  { name: 'gen', group: 'cluster', summary: "issue the whole cluster's PKI and configuration from a spec", load: () => import('./commands/gen.js') },
+  { name: 'up', group: 'cluster', summary: 'start every member of a generated cluster locally', load: () => import('./commands/up.js') },
+  { name: 'down', group: 'cluster', summary: 'stop the members that up started', load: () => import('./commands/down.js') },
+  { name: 'check', group: 'doctor', summary: 'lint certificates and etcd configuration offline', load: () => import('./commands/check.js') },
+  { name: 'probe', group: 'doctor', summary: 'probe live etcd endpoints: TLS handshake, /health, member list', load: () => import('./commands/probe.js') },
+  { name: 'explain', group: 'doctor', summary: 'explain an etcd TLS error line: cause and fix', load: () => import('./commands/explain.js') },
+  { name: 'migrate', group: 'doctor', summary: 'migrate a running cluster from http to https, member by member', load: () => import('./commands/migrate.js') },
+  { name: 'gencert', group: 'cfssl-compatible', summary: 'generate a key and a certificate signed by a CA (or a new CA with -initca)', load: () => import('./commands/gencert.js') },
+  { name: 'sign', group: 'cfssl-compatible', summary: 'sign an existing CSR', load: () => import('./commands/sign.js') },
+  { name: 'genkey', group: 'cfssl-compatible', summary: 'generate a key and CSR (and a CA with -initca)', load: () => import('./commands/genkey.js') },
+  { name: 'selfsign', group: 'cfssl-compatible', summary: 'generate a self-signed certificate', load: () => import('./commands/selfsign.js') },
+  { name: 'certinfo', group: 'cfssl-compatible', summary: 'print a certificate or CSR as JSON', load: () => import('./commands/certinfo.js') },
+  { name: 'print-defaults', group: 'cfssl-compatible', summary: "print cfssl's default config or CSR JSON", load: () => import('./commands/print-defaults.js') },
+  { name: 'json', group: 'cfssl-compatible', summary: 'write cfssl JSON output to files (replaces cfssljson)', load: () => import('./commands/json.js') },
+];
+
+export function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function topLevelHelp(): string {
+  const groups: CommandEntry['group'][] = ['cluster', 'doctor', 'cfssl-compatible'];
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  const sections = groups.map((g) => {
+    const rows = COMMANDS.filter((c) => c.group === g).map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+    return `${g === 'cfssl-compatible' ? 'cfssl-compatible (cfssl → etcd-tls, cfssljson → etcd-tls json)' : g}:\n${rows.join('\n')}`;
+  });
+  return [
+    'etcd-tls: secure etcd with TLS, from CA to a running mTLS cluster.',
+    '',
+    'Usage: etcd-tls <command> [flags] [args]',
+    '',
+    ...sections.flatMap((s) => [s, '']),
+    'Global: --help (also on every command), --version. ETCD_TLS_DEBUG=1 prints stack traces.',
+    '',
+    'Examples:',
+    '  etcd-tls demo                                   # the whole flow on built-in defaults',
+    '  etcd-tls init --members member1=10.0.0.1,member2=10.0.0.2,member3=10.0.0.3 > cluster.yaml',
+    '  etcd-tls gen cluster.yaml --out pki',
+    '  etcd-tls gencert -initca ca-csr.json | etcd-tls json -bare ca',
+    '',
+  ].join('\n');
+}
+
+/** Print one line for an error; exit 1 for bad input, 2 for internal faults. */
+export function reportError(e: unknown, io: CliIo): number {
+  const debug = process.env.ETCD_TLS_DEBUG === '1';
+  if (isEtcdTlsError(e)) {
+    io.err(`etcd-tls: ${e.code}: ${e.message}\n`);
+    if (debug && e.stack) io.err(`${e.stack}\n`);
+    return 1;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.err(`etcd-tls: INTERNAL: ${err.message}${debug ? '' : ' (set ETCD_TLS_DEBUG=1 for the stack trace)'}\n`);
+  if (debug && err.stack) io.err(`${err.stack}\n`);
+  return 2;
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<void> {
+  // A closed pipe (`etcd-tls certinfo ... | head`) is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+      io.out(target ? (await target.load()).help() : topLevelHelp());
+      return;
+    }
+    if (name === '--version' || name === '-v' || name === 'version') {
+      io.out(`etcd-tls ${readVersion()}\n`);
+      return;
+    }
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) {
+      const { fail } = await import('../errors.js');
+      throw fail('UNKNOWN_COMMAND', `'${name}' is not a command; run 'etcd-tls --help' for the list`);
+    }
+    const mod = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h') || rest.includes('-help')) {
+      io.out(mod.help());
+      return;
+    }
+    const code = await mod.run(rest, io);
+    process.exitCode = code ?? 0;
+  } catch (e) {
+    process.exitCode = reportError(e, io);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The error catalogue: every domain error etcd-tls reports carries one of these stable codes.
+ * Codes never change meaning once released; add new ones, do not reuse old ones.
+ *
+ * Bad input is an `EtcdTlsError` (exit 1). Misuse of the library API is a `TypeError`.
+ * Anything else that escapes is an internal fault (exit 2).
+ */
+export const ERROR_CODES = {
+  // Command line
+  USAGE: 'the command line is malformed (unknown flag, missing argument)',
+  UNKNOWN_COMMAND: 'no such command',
+  MISSING_FLAG: 'a required flag was not given',
+
+  // Files and input
+  FILE_NOT_FOUND: 'a file named on the command line or in a config does not exist',
+  FILE_UNREADABLE: 'a file exists but cannot be read',
+  EMPTY_INPUT: 'the input (file or stdin) is empty',
+  WRITE_FAILED: 'an output file could not be written; nothing was changed',
+  WOULD_OVERWRITE: 'refusing to replace an existing file (a CA key, or a different CA) without -force',
+
+  // JSON / schema
+  BAD_JSON: 'the input is not valid JSON',
+  BAD_FIELD: 'a field has the wrong type or an invalid value',
+  MISSING_FIELD: 'a required field is missing',
+
+  // Keys
+  BAD_KEY_SPEC: 'unsupported key algorithm or size',
+  BAD_KEY: 'a private or public key cannot be parsed',
+  KEY_MISMATCH: 'a private key does not belong to the certificate or CSR',
+
+  // PEM / DER
+  BAD_PEM: 'the file does not hold the expected PEM block',
+  BAD_DER: 'a DER structure cannot be decoded',
+
+  // Names and SANs
+  BAD_NAME: 'a subject name attribute is invalid',
+  BAD_HOSTNAME: 'a SAN entry is not a valid DNS name, IP address, email or URI',
+  EMPTY_SUBJECT: 'a CA needs a CN or at least one names entry',
+
+  // Signing policy
+  BAD_DURATION: 'a duration or time value cannot be parsed',
+  BAD_CONFIG: 'the signing configuration is invalid',
+  UNKNOWN_PROFILE: 'the requested signing profile is not in the config',
+  NO_USAGES: 'the profile allows no key usage',
+  OUTLIVES_CA: 'the certificate would be valid after its CA expires',
+  NOT_A_CA: 'the issuer certificate is not a CA (no CA:TRUE basic constraint or no certSign usage)',
+  CA_NOT_ALLOWED: 'the profile or issuer does not allow issuing CA certificates',
+  NAME_NOT_ALLOWED: 'the request does not match the profile name_whitelist',
+  BAD_CSR_SIGNATURE: 'the CSR signature does not verify with its own public key',
+  BAD_VALIDITY: 'the validity window is empty or inverted',
+
+  // Cluster spec (cluster/)
+  BAD_SPEC: 'the cluster spec is invalid',
+  DUPLICATE_MEMBER: 'two members share a name or an address',
+  PORT_COLLISION: 'two listeners of one host share a port',
+  CA_KEY_MISSING: 'the CA certificate exists but its key does not',
+  DIFFERENT_CA: 'the output directory holds a different CA',
+  ETCD_NOT_FOUND: 'the etcd binary is not on PATH',
+  CLUSTER_UNHEALTHY: 'the cluster did not become healthy in time',
+
+  // Doctor (doctor/)
+  CHECK_FAILED: 'one or more checks found errors',
+  PROBE_FAILED: 'an endpoint could not be probed',
+  MIGRATION_FAILED: 'the migration stopped before completing',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A domain error: bad input, a policy refusal, a missing file. Rendered as one line by the edges. */
+export class EtcdTlsError extends Error {
+  override readonly name = 'EtcdTlsError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Shorthand used throughout: `throw fail('BAD_FIELD', 'ca-csr.json: key.size: must be a number')`. */
+export function fail(code: ErrorCode, message: string, cause?: unknown): EtcdTlsError {
+  return new EtcdTlsError(code, message, cause === undefined ? undefined : { cause });
+}
+
+export function isEtcdTlsError(e: unknown): e is EtcdTlsError {
+  return e instanceof EtcdTlsError;
+}
+
+/** Warnings are collected, not thrown: the edges print them as `etcd-tls: warning: ...`. */
+export type Warnings = string[];

@@ -1,0 +1,264 @@
+/**
+ * Typed views of certificates and CSRs, decoded with @peculiar's ASN.1 schemas. Used by certinfo,
+ * sign (CSRs), the cluster layer's idempotence checks and the doctor; not by the issuing hot path.
+ */
+import { createPublicKey, verify } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityInfoAccessSyntax,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  CRLDistributionPoints,
+  ExtendedKeyUsage,
+  Extension as AsnExtension,
+  Extensions,
+  KeyUsage,
+  Name as AsnName,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  type GeneralName,
+} from '@peculiar/asn1-x509';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { fail } from '../errors.js';
+import { EKU_OIDS, EXT, KEY_USAGE_BITS, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
+import { keySpecOf, type KeySpec } from './keys.js';
+import { NAME_OIDS, type Name, type NameAttribute, type NameAttributeType } from './name.js';
+import { emptySans, normalizeIp, type SubjectAltNames } from './san.js';
+
+export interface NameView {
+  attributes: NameAttribute[];
+  /** Attributes of types etcd-tls does not model, as `oid=value`. */
+  other: string[];
+  text: string;
+}
+
+export interface CertificateView {
+  der: Buffer;
+  serialHex: string;
+  serialDecimal: string;
+  subject: NameView;
+  issuer: NameView;
+  notBefore: Date;
+  notAfter: Date;
+  signatureAlgorithm: string;
+  publicKey: KeySpec;
+  isCA: boolean;
+  pathLen?: number;
+  keyUsage: KeyUsageName[];
+  /** EKU names; unknown EKUs appear as their dotted OID. */
+  extKeyUsage: (ExtKeyUsageName | string)[];
+  sans: SubjectAltNames;
+  subjectKeyId?: string;
+  authorityKeyId?: string;
+  crlUrls: string[];
+  ocspUrls: string[];
+  issuerUrls: string[];
+  extensions: { oid: string; critical: boolean }[];
+  selfIssued: boolean;
+}
+
+export interface CsrView {
+  der: Buffer;
+  subject: NameView;
+  subjectDer: Buffer;
+  publicKeySpki: Buffer;
+  publicKey: KeySpec;
+  sans: SubjectAltNames;
+  /** Set when the CSR asks for CA:TRUE. */
+  ca?: { pathLen?: number };
+  signatureAlgorithm: string;
+  signatureValid: boolean;
+}
+
+const TYPE_BY_OID = new Map<string, NameAttributeType>(
+  Object.entries(NAME_OIDS).map(([t, o]) => [o, t as NameAttributeType]),
+);
+
+const SIG_ALGS: Record<string, { name: string; digest: string | null }> = {
+  '1.2.840.113549.1.1.5': { name: 'SHA1WithRSA', digest: 'sha1' },
+  '1.2.840.113549.1.1.11': { name: 'SHA256WithRSA', digest: 'sha256' },
+  '1.2.840.113549.1.1.12': { name: 'SHA384WithRSA', digest: 'sha384' },
+  '1.2.840.113549.1.1.13': { name: 'SHA512WithRSA', digest: 'sha512' },
+  '1.2.840.10045.4.1': { name: 'ECDSAWithSHA1', digest: 'sha1' },
+  '1.2.840.10045.4.3.2': { name: 'ECDSAWithSHA256', digest: 'sha256' },
+  '1.2.840.10045.4.3.3': { name: 'ECDSAWithSHA384', digest: 'sha384' },
+  '1.2.840.10045.4.3.4': { name: 'ECDSAWithSHA512', digest: 'sha512' },
+  '1.3.101.112': { name: 'Ed25519', digest: null },
+};
+
+export const signatureAlgorithmName = (oid: string): string => SIG_ALGS[oid]?.name ?? oid;
+
+function nameView(name: AsnName): NameView {
+  const attributes: NameAttribute[] = [];
+  const other: string[] = [];
+  for (const rdn of name) {
+    for (const atv of rdn) {
+      const type = TYPE_BY_OID.get(atv.type);
+      const value = atv.value.toString();
+      if (type) attributes.push({ type, value });
+      else other.push(`${atv.type}=${value}`);
+    }
+  }
+  const text = [...attributes.map((a) => `${a.type}=${a.value}`), ...other].join(', ');
+  return { attributes, other, text };
+}
+
+function sansFrom(names: GeneralName[]): SubjectAltNames {
+  const sans = emptySans();
+  for (const n of names) {
+    if (n.dNSName !== undefined) sans.dns.push(n.dNSName);
+    else if (n.iPAddress !== undefined) sans.ips.push(normalizeIp(n.iPAddress));
+    else if (n.rfc822Name !== undefined) sans.emails.push(n.rfc822Name);
+    else if (n.uniformResourceIdentifier !== undefined) sans.uris.push(n.uniformResourceIdentifier);
+  }
+  return sans;
+}
+
+const hex = (b: ArrayBuffer): string => Buffer.from(b).toString('hex');
+const KU_BY_BIT = Object.entries(KEY_USAGE_BITS).map(([n, b]) => [b, n as KeyUsageName] as const);
+const EKU_BY_OID = new Map<string, ExtKeyUsageName>(Object.entries(EKU_OIDS).map(([n, o]) => [o, n as ExtKeyUsageName]));
+
+/** Decode the extensions etcd-tls cares about into a partial view. */
+function decodeExtensions(exts: AsnExtension[]): Partial<CertificateView> & { sans: SubjectAltNames } {
+  const out: Partial<CertificateView> & { sans: SubjectAltNames } = {
+    sans: emptySans(),
+    keyUsage: [],
+    extKeyUsage: [],
+    crlUrls: [],
+    ocspUrls: [],
+    issuerUrls: [],
+    isCA: false,
+  };
+  for (const e of exts) {
+    const v = e.extnValue.buffer;
+    switch (e.extnID) {
+      case EXT.subjectAltName:
+        out.sans = sansFrom(AsnConvert.parse(v, SubjectAlternativeName));
+        break;
+      case EXT.basicConstraints: {
+        const bc = AsnConvert.parse(v, BasicConstraints);
+        out.isCA = bc.cA;
+        if (bc.pathLenConstraint !== undefined) out.pathLen = bc.pathLenConstraint;
+        break;
+      }
+      case EXT.keyUsage: {
+        const ku = AsnConvert.parse(v, KeyUsage);
+        // asn1-x509's KeyUsage flags use bit n = 1 << n.
+        out.keyUsage = KU_BY_BIT.filter(([bit]) => ku.toNumber() & (1 << bit)).map(([, n]) => n);
+        break;
+      }
+      case EXT.extKeyUsage:
+        out.extKeyUsage = Array.from(AsnConvert.parse(v, ExtendedKeyUsage), (o) => EKU_BY_OID.get(o) ?? o);
+        break;
+      case EXT.subjectKeyIdentifier:
+        out.subjectKeyId = hex(AsnConvert.parse(v, SubjectKeyIdentifier).buffer);
+        break;
+      case EXT.authorityKeyIdentifier: {
+        const aki = AsnConvert.parse(v, AuthorityKeyIdentifier);
+        if (aki.keyIdentifier) out.authorityKeyId = hex(aki.keyIdentifier.buffer);
+        break;
+      }
+      case EXT.crlDistributionPoints:
+        for (const dp of AsnConvert.parse(v, CRLDistributionPoints))
+          for (const gn of dp.distributionPoint?.fullName ?? [])
+            if (gn.uniformResourceIdentifier) out.crlUrls?.push(gn.uniformResourceIdentifier);
+        break;
+      case EXT.authorityInfoAccess:
+        for (const ad of AsnConvert.parse(v, AuthorityInfoAccessSyntax)) {
+          const url = ad.accessLocation.uniformResourceIdentifier;
+          if (!url) continue;
+          if (ad.accessMethod === '1.3.6.1.5.5.7.48.1') out.ocspUrls?.push(url);
+          if (ad.accessMethod === '1.3.6.1.5.5.7.48.2') out.issuerUrls?.push(url);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+/** Decode a DER certificate into a typed view. `source` names the file in errors. */
+export function inspectCertificate(der: Buffer, source = 'certificate'): CertificateView {
+  let cert: Certificate;
+  try {
+    cert = AsnConvert.parse(der, Certificate);
+  } catch (e) {
+    throw fail('BAD_DER', `${source}: not a valid X.509 certificate (${(e as Error).message})`);
+  }
+  const tbs = cert.tbsCertificate;
+  const spki = Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+  const exts = tbs.extensions ?? [];
+  const decoded = decodeExtensions(exts);
+  const serial = Buffer.from(tbs.serialNumber);
+  const subject = nameView(tbs.subject);
+  const issuer = nameView(tbs.issuer);
+  return {
+    der,
+    serialHex: serial.toString('hex'),
+    serialDecimal: BigInt(`0x${serial.toString('hex') || '0'}`).toString(10),
+    subject,
+    issuer,
+    notBefore: tbs.validity.notBefore.getTime(),
+    notAfter: tbs.validity.notAfter.getTime(),
+    signatureAlgorithm: signatureAlgorithmName(cert.signatureAlgorithm.algorithm),
+    publicKey: keySpecOf(createPublicKey({ key: spki, format: 'der', type: 'spki' })),
+    isCA: decoded.isCA ?? false,
+    ...(decoded.pathLen !== undefined ? { pathLen: decoded.pathLen } : {}),
+    keyUsage: decoded.keyUsage ?? [],
+    extKeyUsage: decoded.extKeyUsage ?? [],
+    sans: decoded.sans,
+    ...(decoded.subjectKeyId ? { subjectKeyId: decoded.subjectKeyId } : {}),
+    ...(decoded.authorityKeyId ? { authorityKeyId: decoded.authorityKeyId } : {}),
+    crlUrls: decoded.crlUrls ?? [],
+    ocspUrls: decoded.ocspUrls ?? [],
+    issuerUrls: decoded.issuerUrls ?? [],
+    extensions: exts.map((e) => ({ oid: e.extnID, critical: e.critical })),
+    selfIssued: Buffer.from(AsnConvert.serialize(tbs.subject)).equals(Buffer.from(AsnConvert.serialize(tbs.issuer))),
+  };
+}
+
+const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+
+/** Decode and verify a PKCS#10 CSR. A bad signature is reported in `signatureValid`, not thrown. */
+export function inspectCsr(der: Buffer, source = 'CSR'): CsrView {
+  let csr: CertificationRequest;
+  try {
+    csr = AsnConvert.parse(der, CertificationRequest);
+  } catch (e) {
+    throw fail('BAD_DER', `${source}: not a valid PKCS#10 certificate request (${(e as Error).message})`);
+  }
+  const info = csr.certificationRequestInfo;
+  const spki = Buffer.from(AsnConvert.serialize(info.subjectPKInfo));
+  let publicKey;
+  try {
+    publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch (e) {
+    throw fail('BAD_KEY', `${source}: the CSR's public key cannot be parsed (${(e as Error).message})`);
+  }
+  const exts: AsnExtension[] = [];
+  for (const attr of info.attributes ?? []) {
+    if (attr.type !== EXTENSION_REQUEST) continue;
+    for (const v of attr.values) exts.push(...AsnConvert.parse(v, Extensions));
+  }
+  const decoded = decodeExtensions(exts);
+  const alg = SIG_ALGS[csr.signatureAlgorithm.algorithm];
+  let signatureValid = false;
+  if (alg && csr.certificationRequestInfoRaw) {
+    try {
+      signatureValid = verify(alg.digest, Buffer.from(csr.certificationRequestInfoRaw), publicKey, Buffer.from(csr.signature));
+    } catch {
+      signatureValid = false;
+    }
+  }
+  return {
+    der,
+    subject: nameView(info.subject),
+    subjectDer: Buffer.from(AsnConvert.serialize(info.subject)),
+    publicKeySpki: spki,
+    publicKey: keySpecOf(publicKey),
+    sans: decoded.sans,
+    ...(decoded.isCA ? { ca: decoded.pathLen !== undefined ? { pathLen: decoded.pathLen } : {} } : {}),
+    signatureAlgorithm: signatureAlgorithmName(csr.signatureAlgorithm.algorithm),
+    signatureValid,
+  };
+}

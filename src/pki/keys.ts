@@ -1,0 +1,199 @@
+/**
+ * Keys: generation, PEM encoding in both the traditional (PKCS#1 / SEC1) and PKCS#8 forms, parsing,
+ * and the signature algorithm a key signs with. All crypto is node:crypto (native OpenSSL).
+ */
+import {
+  createPrivateKey,
+  generateKeyPair as generateKeyPairCb,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import { fail } from '../errors.js';
+import { bitString, nullValue, oid, sequence, unsignedInteger } from './der.js';
+
+export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'ed25519';
+
+/** The cfssl `key` object: `{"algo":"ecdsa","size":256}`. Ed25519 has no size (0). */
+export interface KeySpec {
+  algo: KeyAlgorithm;
+  size: number;
+}
+
+export const DEFAULT_KEY_SPEC: KeySpec = { algo: 'ecdsa', size: 256 };
+
+const CURVES: Record<number, string> = { 256: 'P-256', 384: 'P-384', 521: 'P-521' };
+const CURVE_SIZE: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 };
+export const RSA_SIZES = [2048, 3072, 4096] as const;
+
+/**
+ * Check a key spec; `where` names the file and field for the error message.
+ * RSA: 2048-8192 like cfssl (3072 and 4096 are the usual); ECDSA: 256, 384, 521; Ed25519: any size field ignored.
+ */
+export function validateKeySpec(spec: KeySpec, where: string): KeySpec {
+  switch (spec.algo) {
+    case 'rsa':
+      if (!Number.isInteger(spec.size) || spec.size < 2048)
+        throw fail('BAD_KEY_SPEC', `${where}: RSA key size ${spec.size} is too weak (minimum 2048; use 2048, 3072 or 4096)`);
+      if (spec.size > 8192) throw fail('BAD_KEY_SPEC', `${where}: RSA key size ${spec.size} is too large (maximum 8192)`);
+      if (spec.size % 8 !== 0) throw fail('BAD_KEY_SPEC', `${where}: RSA key size ${spec.size} is not a multiple of 8`);
+      return spec;
+    case 'ecdsa':
+      if (!(spec.size in CURVES))
+        throw fail('BAD_KEY_SPEC', `${where}: ECDSA size ${spec.size} is not a supported curve (use 256, 384 or 521)`);
+      return spec;
+    case 'ed25519':
+      return { algo: 'ed25519', size: 0 };
+    default:
+      throw fail('BAD_KEY_SPEC', `${where}: key algorithm "${String((spec as KeySpec).algo)}" is not supported (use rsa, ecdsa or ed25519)`);
+  }
+}
+
+export function describeKeySpec(spec: KeySpec): string {
+  return spec.algo === 'ed25519' ? 'ed25519' : `${spec.algo}-${spec.size}`;
+}
+
+function keygenArgs(spec: KeySpec): ['rsa', { modulusLength: number }] | ['ec', { namedCurve: string }] | ['ed25519', object] {
+  if (spec.algo === 'rsa') return ['rsa', { modulusLength: spec.size }];
+  if (spec.algo === 'ecdsa') return ['ec', { namedCurve: CURVES[spec.size] as string }];
+  return ['ed25519', {}];
+}
+
+export interface KeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+/** Generate a key pair on the calling thread. */
+export function generateKeyPair(spec: KeySpec): KeyPair {
+  const [type, opts] = keygenArgs(spec);
+  return generateKeyPairSync(type as 'ec', opts as { namedCurve: string });
+}
+
+/** Generate on libuv's thread pool: RSA generation of many keys then uses every core. */
+export function generateKeyPairAsync(spec: KeySpec): Promise<KeyPair> {
+  const [type, opts] = keygenArgs(spec);
+  return new Promise((resolve, reject) => {
+    generateKeyPairCb(type as 'ec', opts as { namedCurve: string }, (err, publicKey, privateKey) =>
+      err ? reject(err) : resolve({ publicKey, privateKey }),
+    );
+  });
+}
+
+/** The key spec of an existing key. */
+export function keySpecOf(key: KeyObject): KeySpec {
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa') return { algo: 'rsa', size: details.modulusLength ?? 0 };
+  if (type === 'ec') return { algo: 'ecdsa', size: CURVE_SIZE[details.namedCurve ?? ''] ?? 0 };
+  if (type === 'ed25519') return { algo: 'ed25519', size: 0 };
+  throw fail('BAD_KEY', `unsupported key type ${type ?? 'unknown'} (etcd-tls handles RSA, ECDSA and Ed25519)`);
+}
+
+export type PrivateKeyFormat = 'traditional' | 'pkcs8';
+
+/**
+ * PEM for a private key. 'traditional' is what cfssl writes and what etcd's Go TLS stack reads
+ * everywhere: `RSA PRIVATE KEY` (PKCS#1) and `EC PRIVATE KEY` (SEC1). Ed25519 has no traditional form,
+ * so it is always PKCS#8 (`PRIVATE KEY`), which Go also reads.
+ */
+export function encodePrivateKeyPem(key: KeyObject, format: PrivateKeyFormat = 'traditional'): string {
+  const type = key.asymmetricKeyType;
+  if (format === 'pkcs8' || type === 'ed25519') return key.export({ format: 'pem', type: 'pkcs8' }) as string;
+  if (type === 'rsa') return key.export({ format: 'pem', type: 'pkcs1' }) as string;
+  if (type === 'ec') return key.export({ format: 'pem', type: 'sec1' }) as string;
+  throw fail('BAD_KEY', `cannot encode a ${type ?? 'unknown'} key`);
+}
+
+const EC_CURVE_OIDS: Record<string, string> = {
+  'P-256': '1.2.840.10045.3.1.7',
+  'P-384': '1.3.132.0.34',
+  'P-521': '1.3.132.0.35',
+};
+const b64u = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64url');
+
+/**
+ * SubjectPublicKeyInfo DER of a public (or private) key. Built from the JWK form because OpenSSL 3's
+ * encoder behind `export({type:'spki'})` costs ~180 µs, more than generating a P-256 key (~100 µs);
+ * the JWK export costs ~9 µs. test/unit/keys.test.ts checks it byte for byte against export().
+ */
+export function spkiDer(key: KeyObject): Buffer {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty === 'EC') {
+    const curve = EC_CURVE_OIDS[jwk.crv ?? ''];
+    if (!curve) throw fail('BAD_KEY', `unsupported EC curve ${jwk.crv ?? 'unknown'}`);
+    const point = Buffer.concat([Buffer.from([0x04]), b64u(jwk.x), b64u(jwk.y)]);
+    return sequence(sequence(oid('1.2.840.10045.2.1'), oid(curve)), bitString(point));
+  }
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return sequence(sequence(oid(ED25519_OID)), bitString(b64u(jwk.x)));
+  if (jwk.kty === 'RSA') {
+    const rsaPublicKey = sequence(unsignedInteger(b64u(jwk.n)), unsignedInteger(b64u(jwk.e)));
+    return sequence(sequence(oid('1.2.840.113549.1.1.1'), nullValue()), bitString(rsaPublicKey));
+  }
+  throw fail('BAD_KEY', `unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
+}
+
+/** Parse a PEM private key (PKCS#1, SEC1 or PKCS#8, unencrypted). `source` names the file for errors. */
+export function parsePrivateKeyPem(pem: string, source: string): KeyObject {
+  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) {
+    const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+    throw fail('BAD_PEM', `${source}: expected a PEM private key${label ? `, found "${label}"` : ', found no PEM block'}`);
+  }
+  if (/ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(pem))
+    throw fail('BAD_KEY', `${source}: the private key is encrypted; etcd needs unencrypted keys (decrypt it with openssl pkey)`);
+  try {
+    const key = createPrivateKey({ key: pem, format: 'pem' });
+    keySpecOf(key);
+    return key;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'BAD_KEY') throw e;
+    throw fail('BAD_KEY', `${source}: the private key cannot be parsed (${(e as Error).message})`, e);
+  }
+}
+
+/** Whether a private key belongs to a public key (compares SubjectPublicKeyInfo bytes). */
+export function keyMatchesPublicKey(privateKey: KeyObject, spki: Uint8Array): boolean {
+  return spkiDer(privateKey).equals(Buffer.from(spki));
+}
+
+/** How a key signs: the digest for node:crypto.sign and the AlgorithmIdentifier DER for X.509/PKCS#10. */
+export interface SignatureAlgorithm {
+  /** null for Ed25519, which hashes internally. */
+  digest: 'sha256' | 'sha384' | 'sha512' | null;
+  algorithmIdentifier: Buffer;
+  name: string;
+}
+
+const RSA_SIG: Record<string, string> = {
+  sha256: '1.2.840.113549.1.1.11',
+  sha384: '1.2.840.113549.1.1.12',
+  sha512: '1.2.840.113549.1.1.13',
+};
+const ECDSA_SIG: Record<string, string> = {
+  sha256: '1.2.840.10045.4.3.2',
+  sha384: '1.2.840.10045.4.3.3',
+  sha512: '1.2.840.10045.4.3.4',
+};
+const ED25519_OID = '1.3.101.112';
+
+const sigCache = new Map<string, SignatureAlgorithm>();
+
+/** cfssl's rule: the hash follows the signing key (RSA ≥4096 → SHA-512, ≥3072 → SHA-384; P-384 → SHA-384 ...). */
+export function signatureAlgorithmFor(key: KeyObject): SignatureAlgorithm {
+  const spec = keySpecOf(key);
+  const cacheKey = describeKeySpec(spec);
+  const cached = sigCache.get(cacheKey);
+  if (cached) return cached;
+  let alg: SignatureAlgorithm;
+  if (spec.algo === 'ed25519') {
+    alg = { digest: null, algorithmIdentifier: sequence(oid(ED25519_OID)), name: 'Ed25519' };
+  } else if (spec.algo === 'rsa') {
+    const digest = spec.size >= 4096 ? 'sha512' : spec.size >= 3072 ? 'sha384' : 'sha256';
+    // RSA AlgorithmIdentifiers carry an explicit NULL parameter (RFC 4055).
+    alg = { digest, algorithmIdentifier: sequence(oid(RSA_SIG[digest] as string), nullValue()), name: `${digest.toUpperCase()}WithRSA` };
+  } else {
+    const digest = spec.size === 521 ? 'sha512' : spec.size === 384 ? 'sha384' : 'sha256';
+    alg = { digest, algorithmIdentifier: sequence(oid(ECDSA_SIG[digest] as string)), name: `ECDSAWith${digest.toUpperCase()}` };
+  }
+  sigCache.set(cacheKey, alg);
+  return alg;
+}

@@ -1,0 +1,112 @@
+/**
+ * Subject alternative names: classifying host strings the way cfssl does (IP, then email, then URI,
+ * else DNS), but strictly: entries are trimmed, and malformed IPs or hostnames are errors rather than
+ * SANs that clients later reject.
+ */
+import { isIP } from 'node:net';
+import { fail } from '../errors.js';
+
+export interface SubjectAltNames {
+  dns: string[];
+  ips: string[];
+  emails: string[];
+  uris: string[];
+}
+
+export const emptySans = (): SubjectAltNames => ({ dns: [], ips: [], emails: [], uris: [] });
+
+const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** RFC 1123 hostname, optionally with a leading `*.` wildcard label. */
+export function isDnsName(s: string): boolean {
+  if (s.length === 0 || s.length > 253) return false;
+  const labels = (s.startsWith('*.') ? s.slice(2) : s).replace(/\.$/, '').split('.');
+  return labels.every((l) => LABEL.test(l));
+}
+
+const looksLikeIPv4 = (s: string): boolean => /^[0-9.]+$/.test(s) && s.includes('.');
+const looksLikeIPv6 = (s: string): boolean => s.includes(':') && /^[0-9A-Fa-f:.%]+$/.test(s);
+
+export type SanKind = 'ip' | 'email' | 'uri' | 'dns';
+
+/** Classify one already-trimmed, non-empty host string; throws BAD_HOSTNAME naming `where`. */
+export function classifyHost(host: string, where: string): SanKind {
+  if (isIP(host) && !host.includes('%')) return 'ip';
+  if (looksLikeIPv4(host) || looksLikeIPv6(host))
+    throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid IP address`);
+  if (/^[^@\s]+@[^@\s]+$/.test(host)) {
+    if (!isDnsName(host.split('@')[1] as string)) throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid email address`);
+    return 'email';
+  }
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S+$/.test(host)) {
+    try {
+      new URL(host);
+      return 'uri';
+    } catch {
+      throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid URI`);
+    }
+  }
+  if (!isDnsName(host)) throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid DNS name, IP address, email or URI`);
+  return 'dns';
+}
+
+/**
+ * Turn host strings into SANs. `emptyPolicy` says what an empty entry means: for a `-hostname` flag it
+ * is a typo (`a,,b`) and an error; in a JSON `hosts` list it is dropped with a warning, because cfssl
+ * would have written an empty dNSName, which RFC 5280 forbids.
+ */
+export function parseHosts(
+  hosts: readonly string[],
+  where: string,
+  emptyPolicy: 'error' | 'warn',
+  warn: (message: string) => void = () => {},
+): SubjectAltNames {
+  const sans = emptySans();
+  const seen = new Set<string>();
+  hosts.forEach((raw, i) => {
+    const host = raw.trim();
+    if (host === '') {
+      if (emptyPolicy === 'error') throw fail('BAD_HOSTNAME', `${where}: entry ${i + 1} is empty`);
+      warn(`${where}: entry ${i + 1} is empty; left out (an empty SAN is invalid under RFC 5280)`);
+      return;
+    }
+    const kind = classifyHost(host, where);
+    const value = kind === 'ip' ? normalizeIp(host) : host;
+    if (seen.has(`${kind}:${value.toLowerCase()}`)) return;
+    seen.add(`${kind}:${value.toLowerCase()}`);
+    ({ ip: sans.ips, email: sans.emails, uri: sans.uris, dns: sans.dns })[kind].push(value);
+  });
+  return sans;
+}
+
+const ipv6Cache = new Map<string, Buffer>();
+
+/** The 4 or 16 network-order bytes of an IP address. */
+export function ipBytes(ip: string): Buffer {
+  if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
+  const cached = ipv6Cache.get(ip);
+  if (cached) return cached;
+  // WHATWG URL parsing canonicalises IPv6 (embedded IPv4 becomes two hex groups), leaving only `::` to expand.
+  const canonical = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = canonical.split('::');
+  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  const bytes = Buffer.from(all.flatMap((g) => [g >> 8, g & 0xff]));
+  if (ipv6Cache.size < 1024) ipv6Cache.set(ip, bytes);
+  return bytes;
+}
+
+/** Canonical text for an IP (IPv6 compressed, lower case, RFC 5952) so duplicates and comparisons work. */
+export function normalizeIp(ip: string): string {
+  return isIP(ip) === 4 ? ip : new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+}
+
+/** Text form of IP SAN bytes. */
+export function formatIpBytes(b: Uint8Array): string {
+  if (b.length === 4) return [...b].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((b[i] as number) << 8) | (b[i + 1] as number)).toString(16));
+  return normalizeIp(groups.join(':'));
+}

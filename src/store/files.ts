@@ -1,0 +1,107 @@
+/**
+ * The one module that writes files. Every write is temp file + fsync + rename, private keys are 0600
+ * (also when an existing file is replaced), and a batch either lands whole or not at all.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fail, isEtcdTlsError } from '../errors.js';
+
+export const PRIVATE_FILE_MODE = 0o600;
+export const PUBLIC_FILE_MODE = 0o644;
+export const PRIVATE_DIR_MODE = 0o700;
+export const EXECUTABLE_MODE = 0o755;
+
+export interface FileToWrite {
+  path: string;
+  data: string | Uint8Array;
+  /** File mode; applied with chmod, so umask and an existing file's mode do not matter. */
+  mode: number;
+  /** When true, an existing file at `path` is an error (WOULD_OVERWRITE) unless its content is identical. */
+  noClobber?: boolean;
+}
+
+/** Write one file atomically. */
+export function writeFileAtomic(file: FileToWrite): void {
+  writeFilesAtomic([file]);
+}
+
+/**
+ * Write a batch of files so that either all of them land or none does: every file is staged as a
+ * temp file beside its target first, and only when all are staged are they renamed into place.
+ * Directories are created as needed (0700 when they will hold a private key, 0755 otherwise).
+ */
+export function writeFilesAtomic(files: readonly FileToWrite[]): void {
+  for (const f of files) {
+    if (f.noClobber && fs.existsSync(f.path)) {
+      const existing = fs.readFileSync(f.path);
+      if (!existing.equals(Buffer.from(f.data))) {
+        throw fail('WOULD_OVERWRITE', `${f.path}: exists; refusing to overwrite it (pass -force to replace it)`);
+      }
+    }
+  }
+  const staged: { tmp: string; target: string }[] = [];
+  try {
+    for (const f of files) {
+      const dir = path.dirname(path.resolve(f.path));
+      ensureDir(dir, f.mode === PRIVATE_FILE_MODE ? PRIVATE_DIR_MODE : 0o755);
+      const tmp = path.join(dir, `.${path.basename(f.path)}.${randomBytes(6).toString('hex')}.tmp`);
+      const fd = fs.openSync(tmp, 'wx', f.mode);
+      staged.push({ tmp, target: f.path });
+      try {
+        fs.writeSync(fd, typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data);
+        fs.fchmodSync(fd, f.mode);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    for (const s of staged) fs.renameSync(s.tmp, s.target);
+  } catch (e) {
+    for (const s of staged) fs.rmSync(s.tmp, { force: true });
+    if (isEtcdTlsError(e)) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw fail('WRITE_FAILED', `${err.path ?? 'output'}: cannot write: ${err.code ?? err.message}`, e);
+  }
+}
+
+/** Create a directory (and parents). A directory that we create for private material gets 0700. */
+export function ensureDir(dir: string, mode = 0o755): void {
+  if (fs.existsSync(dir)) return;
+  fs.mkdirSync(dir, { recursive: true, mode });
+}
+
+/** Read a file as bytes, turning the usual failures into one-line domain errors naming the file. */
+export function readFileBytes(file: string, what = 'file'): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw fail('FILE_NOT_FOUND', `${file}: ${what} does not exist`);
+    if (err.code === 'EISDIR') throw fail('FILE_UNREADABLE', `${file}: ${what} is a directory, not a file`);
+    throw fail('FILE_UNREADABLE', `${file}: cannot read ${what}: ${err.code ?? err.message}`);
+  }
+}
+
+/** Read a text file; empty (or whitespace-only) content is an EMPTY_INPUT error. */
+export function readTextFile(file: string, what = 'file'): string {
+  const text = readFileBytes(file, what).toString('utf8');
+  if (text.trim() === '') throw fail('EMPTY_INPUT', `${file}: ${what} is empty`);
+  return text;
+}
+
+/** Read all of stdin; empty input is an EMPTY_INPUT error. */
+export async function readStdinText(what = 'input'): Promise<string> {
+  const chunks: Buffer[] = [];
+  if (process.stdin.isTTY) throw fail('EMPTY_INPUT', `stdin: expected ${what} on standard input, got a terminal`);
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw fail('EMPTY_INPUT', `stdin: ${what} is empty`);
+  return text;
+}
+
+/** `-` means stdin, as in cfssl; anything else is a path. Returns the text and a name for messages. */
+export async function readTextArg(arg: string, what: string): Promise<{ text: string; source: string }> {
+  if (arg === '-') return { text: await readStdinText(what), source: 'stdin' };
+  return { text: readTextFile(arg, what), source: arg };
+}
