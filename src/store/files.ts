@@ -40,11 +40,13 @@ export function writeFilesAtomic(files: readonly FileToWrite[]): void {
       }
     }
   }
+  // A directory created for a batch that puts a private key in it is 0700 from the start.
+  const privateDirs = new Set(files.filter((f) => f.mode === PRIVATE_FILE_MODE).map((f) => path.dirname(path.resolve(f.path))));
   const staged: { tmp: string; target: string }[] = [];
   try {
     for (const f of files) {
       const dir = path.dirname(path.resolve(f.path));
-      ensureDir(dir, f.mode === PRIVATE_FILE_MODE ? PRIVATE_DIR_MODE : 0o755);
+      ensureDir(dir, privateDirs.has(dir) ? PRIVATE_DIR_MODE : 0o755);
       const tmp = path.join(dir, `.${path.basename(f.path)}.${randomBytes(6).toString('hex')}.tmp`);
       const fd = fs.openSync(tmp, 'wx', f.mode);
       staged.push({ tmp, target: f.path });

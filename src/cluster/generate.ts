@@ -1,0 +1,44 @@
+/**
+ * The cluster use cases as the edges call them: spec file → layout → plan (→ files). One place, so
+ * `plan`, `gen`, `up` and `demo` agree on every step.
+ */
+import { readTextFile } from '../store/files.js';
+import { systemClock, type Clock, type RandomSource } from '../pki/issue.js';
+import { layoutCluster, type ClusterLayout } from './layout.js';
+import { materializePlan, type MaterializeResult } from './materialize.js';
+import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
+import { parseSpec, type ClusterSpec } from './spec.js';
+
+export interface ClusterTarget {
+  /** Output directory. */
+  out: string;
+  /** Point configs at the files inside `out` (needed to run the cluster in place). */
+  local?: boolean;
+}
+
+/** Read and validate a spec file (`-` is not supported: a spec is a file you keep). */
+export function readSpecFile(file: string): ClusterSpec {
+  return parseSpec(readTextFile(file, 'cluster spec'), file);
+}
+
+export function planFromSpec(spec: ClusterSpec, target: ClusterTarget, clock: Clock = systemClock): ClusterPlan {
+  const layout: ClusterLayout = layoutCluster(spec, { dir: target.out, local: target.local ?? false });
+  return planCluster(layout, readClusterState(layout), clock.now());
+}
+
+export interface GenerateOptions extends ClusterTarget {
+  clock?: Clock;
+  random?: RandomSource;
+  onIssued?: (cert: PlannedCertificate) => void;
+}
+
+/** Plan and write: the whole of `etcd-tls gen`. */
+export async function generateCluster(spec: ClusterSpec, options: GenerateOptions): Promise<{ plan: ClusterPlan; result: MaterializeResult }> {
+  const plan = planFromSpec(spec, options, options.clock);
+  const result = await materializePlan(plan, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.onIssued ? { onIssued: options.onIssued } : {}),
+  });
+  return { plan, result };
+}

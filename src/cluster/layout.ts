@@ -1,0 +1,288 @@
+/**
+ * The layout: everything the generator needs to know about a cluster, computed from the spec with no
+ * crypto and no I/O. URLs, the certificates to issue (as data), where every file goes in the output
+ * directory, and which paths the configs reference once installed (or, with `local`, in place).
+ */
+import * as path from 'node:path';
+import { isIP } from 'node:net';
+import { fail } from '../errors.js';
+import type { ClusterSpec, KeySpec, MemberSpec, NameEntry } from './spec.js';
+
+export type CertificateRole = 'server' | 'peer' | 'client';
+
+/** One leaf certificate to issue. The certificate goes to `<DIR>/<path>.pem`, its key to `<DIR>/<path>-key.pem`. */
+export interface CertificateIntent {
+  /** Relative to DIR, without extension: `nodes/member1/server`, `nodes/member1/peer`, `clients/admin/client`. */
+  path: string;
+  role: CertificateRole;
+  subject: { CN: string; O?: string[] };
+  dns: string[];
+  ips: string[];
+  /** cfssl usage strings. */
+  usages: string[];
+  key: KeySpec;
+  validity: string;
+}
+
+/** The self-signed CA to create: `<DIR>/ca.pem` and `<DIR>/ca-key.pem`. */
+export interface CaIntent {
+  path: 'ca';
+  role: 'ca';
+  subject: { CN: string; names: NameEntry[] };
+  key: KeySpec;
+  validity: string;
+}
+
+/** Profiles are data: what each role's certificate may be used for. */
+export const ROLE_USAGES: Readonly<Record<CertificateRole, readonly string[]>> = {
+  // etcd's gRPC gateway dials the client port with the server certificate, so it needs client auth too.
+  server: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+  // One peer certificate both serves and dials.
+  peer: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+  client: ['digital signature', 'key encipherment', 'client auth'],
+};
+
+export interface MemberFiles {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  peerCert: string;
+  peerKey: string;
+  env: string;
+  yaml: string;
+  service: string;
+  install: string;
+}
+
+/** Where a member's configs point: the installed locations, or the files in DIR when `local`. */
+export interface MemberInstalledPaths {
+  pkiDir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  peerCert: string;
+  peerKey: string;
+  env: string;
+  dataDir: string;
+}
+
+export interface MemberLayout {
+  name: string;
+  spec: MemberSpec;
+  /** `https://<first ip or first dns>:<clientPort>` */
+  clientUrl: string;
+  peerUrl: string;
+  listenClientUrls: string[];
+  listenPeerUrls: string[];
+  /** Absolute folder inside DIR: `<DIR>/nodes/<name>`. */
+  dir: string;
+  files: MemberFiles;
+  installed: MemberInstalledPaths;
+  server: CertificateIntent;
+  peer: CertificateIntent;
+}
+
+export interface ClientFiles {
+  ca: string;
+  cert: string;
+  key: string;
+  etcdctlEnv: string;
+  /** Only for the kube-apiserver client. */
+  kubeApiserverFlags?: string;
+  kubeadmExternal?: string;
+}
+
+export interface ClientLayout {
+  name: string;
+  /** True for a client named kube-apiserver or with CN kube-apiserver-etcd-client. */
+  kubeApiserver: boolean;
+  dir: string;
+  files: ClientFiles;
+  installed: { dir: string; ca: string; cert: string; key: string };
+  certificate: CertificateIntent;
+}
+
+export interface ClusterLayout {
+  cluster: string;
+  /** Absolute output directory. */
+  dir: string;
+  local: boolean;
+  ca: { intent: CaIntent; cert: string; key: string };
+  members: MemberLayout[];
+  clients: ClientLayout[];
+  /** `member1=https://127.0.0.11:2380,...` */
+  initialCluster: string;
+  /** Every member's client URL, for etcdctl and kube-apiserver. */
+  clientEndpoints: string[];
+  /** The DNS SAN only peer certificates carry; every member requires it of its peers. */
+  peerHostname: string;
+}
+
+export interface LayoutOptions {
+  /** The output directory (made absolute against the working directory). */
+  dir: string;
+  /** Point every config at the files inside DIR so the cluster can run in place. */
+  local?: boolean;
+}
+
+/** The installed locations (what configs reference without --local). */
+export const INSTALL_PATHS = {
+  pkiDir: '/etc/etcd/pki',
+  env: '/etc/etcd/etcd.env',
+  dataDir: '/var/lib/etcd',
+  unit: '/etc/systemd/system/etcd.service',
+  etcdBinary: '/usr/bin/etcd',
+  clientsDir: '/etc/etcd/pki/clients',
+  kubeApiserverDir: '/etc/kubernetes/pki/etcd-tls',
+} as const;
+
+export const peerHostname = (cluster: string): string => `peer.${cluster}.etcd.internal`;
+
+/** `https://host:port`, with IPv6 hosts in brackets. */
+export function httpsUrl(host: string, port: number): string {
+  return `https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
+const isKubeApiserver = (c: { name: string; cn: string }): boolean =>
+  c.name === 'kube-apiserver' || c.cn === 'kube-apiserver-etcd-client';
+
+function leafSans(m: MemberSpec, extraDns: readonly string[]): { dns: string[]; ips: string[] } {
+  const sanIps = m.sans.filter((s) => isIP(s));
+  const sanDns = m.sans.filter((s) => !isIP(s));
+  return {
+    dns: [...new Set([m.name, ...m.dns, ...sanDns, ...extraDns, 'localhost'])],
+    ips: [...new Set([...m.ips, ...sanIps, '127.0.0.1', '::1'])],
+  };
+}
+
+/**
+ * Lay out a cluster: pure, deterministic, no crypto.
+ *
+ * @example
+ *   const layout = layoutCluster(parseSpec(text, 'cluster.yaml'), { dir: 'pki' });
+ *   layout.members[0].server.ips; // ['127.0.0.11', '127.0.0.1', '::1']
+ */
+export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): ClusterLayout {
+  const dir = path.resolve(options.dir);
+  // These paths end up inside env files, YAML and a systemd unit; a control character would break all three.
+  if (/[\0-\x1f\x7f]/.test(dir)) throw fail('BAD_FIELD', `${JSON.stringify(dir)}: the output directory name has a control character`);
+  const local = options.local ?? false;
+  const peerName = peerHostname(spec.cluster);
+
+  const members = spec.members.map((m): MemberLayout => {
+    const host = m.ips[0] ?? (m.dns[0] as string);
+    // Listening on the member's own IPs only (never 127.0.0.1 as well) lets several loopback members
+    // share one machine. A member known only by DNS name listens on every interface: etcd binds IPs only.
+    const listenHosts = m.ips.length > 0 ? m.ips : ['0.0.0.0'];
+    const memberDir = path.join(dir, 'nodes', m.name);
+    const at = (file: string): string => path.join(memberDir, file);
+    const pkiDir = local ? memberDir : INSTALL_PATHS.pkiDir;
+    const inPki = (file: string): string => path.posix.join(pkiDir, file);
+    const sans = leafSans(m, []);
+    const peerSans = leafSans(m, [peerName]);
+    return {
+      name: m.name,
+      spec: m,
+      clientUrl: httpsUrl(host, m.clientPort),
+      peerUrl: httpsUrl(host, m.peerPort),
+      listenClientUrls: listenHosts.map((h) => httpsUrl(h, m.clientPort)),
+      listenPeerUrls: listenHosts.map((h) => httpsUrl(h, m.peerPort)),
+      dir: memberDir,
+      files: {
+        ca: at('ca.pem'),
+        serverCert: at('server.pem'),
+        serverKey: at('server-key.pem'),
+        peerCert: at('peer.pem'),
+        peerKey: at('peer-key.pem'),
+        env: at('etcd.env'),
+        yaml: at('etcd.yaml'),
+        service: at('etcd.service'),
+        install: at('install.sh'),
+      },
+      installed: {
+        pkiDir,
+        ca: inPki('ca.pem'),
+        serverCert: inPki('server.pem'),
+        serverKey: inPki('server-key.pem'),
+        peerCert: inPki('peer.pem'),
+        peerKey: inPki('peer-key.pem'),
+        env: local ? at('etcd.env') : INSTALL_PATHS.env,
+        dataDir: local ? at('data') : INSTALL_PATHS.dataDir,
+      },
+      server: {
+        path: `nodes/${m.name}/server`,
+        role: 'server',
+        subject: { CN: m.name },
+        ...sans,
+        usages: [...ROLE_USAGES.server],
+        key: m.key,
+        validity: m.validity,
+      },
+      peer: {
+        path: `nodes/${m.name}/peer`,
+        role: 'peer',
+        subject: { CN: m.name },
+        ...peerSans,
+        usages: [...ROLE_USAGES.peer],
+        key: m.key,
+        validity: m.validity,
+      },
+    };
+  });
+
+  const clients = spec.clients.map((c): ClientLayout => {
+    const kube = isKubeApiserver(c);
+    const clientDir = path.join(dir, 'clients', c.name);
+    const at = (file: string): string => path.join(clientDir, file);
+    const installedDir = local ? clientDir : kube ? INSTALL_PATHS.kubeApiserverDir : path.posix.join(INSTALL_PATHS.clientsDir, c.name);
+    return {
+      name: c.name,
+      kubeApiserver: kube,
+      dir: clientDir,
+      files: {
+        ca: at('ca.pem'),
+        cert: at('client.pem'),
+        key: at('client-key.pem'),
+        etcdctlEnv: at('etcdctl.env'),
+        ...(kube ? { kubeApiserverFlags: at('kube-apiserver.flags'), kubeadmExternal: at('kubeadm-etcd-external.yaml') } : {}),
+      },
+      installed: {
+        dir: installedDir,
+        ca: path.posix.join(installedDir, 'ca.pem'),
+        cert: path.posix.join(installedDir, 'client.pem'),
+        key: path.posix.join(installedDir, 'client-key.pem'),
+      },
+      certificate: {
+        path: `clients/${c.name}/client`,
+        role: 'client',
+        subject: c.o.length > 0 ? { CN: c.cn, O: [...c.o] } : { CN: c.cn },
+        dns: [],
+        ips: [],
+        usages: [...ROLE_USAGES.client],
+        key: c.key,
+        validity: c.validity,
+      },
+    };
+  });
+
+  return {
+    cluster: spec.cluster,
+    dir,
+    local,
+    ca: {
+      intent: { path: 'ca', role: 'ca', subject: { CN: spec.ca.cn, names: spec.ca.names }, key: spec.ca.key, validity: spec.ca.validity },
+      cert: path.join(dir, 'ca.pem'),
+      key: path.join(dir, 'ca-key.pem'),
+    },
+    members,
+    clients,
+    initialCluster: members.map((m) => `${m.name}=${m.peerUrl}`).join(','),
+    clientEndpoints: members.map((m) => m.clientUrl),
+    peerHostname: peerName,
+  };
+}
+
+/** Every certificate the layout asks for, CA excluded, in a stable order (members, then clients). */
+export function certificateIntents(layout: ClusterLayout): CertificateIntent[] {
+  return [...layout.members.flatMap((m) => [m.server, m.peer]), ...layout.clients.map((c) => c.certificate)];
+}

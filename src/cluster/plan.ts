@@ -1,0 +1,212 @@
+/**
+ * Planning: compare what the layout asks for with what the output directory already holds, and
+ * decide per certificate and per file whether to create, reissue, update or keep it. Reading the
+ * directory is the only I/O here (readClusterState); planCluster itself is pure, so `plan` can print
+ * exactly what `gen` will do.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fail } from '../errors.js';
+import { certificateDerFromPem, readCertificateCore, type CertificateCore } from '../pki/certificate.js';
+import { parseDuration } from '../pki/duration.js';
+import { parseUsages } from '../pki/extensions.js';
+import { inspectCertificate, type CertificateView } from '../pki/inspect.js';
+import { describeKeySpec, keyMatchesPublicKey, parsePrivateKeyPem, type KeySpec } from '../pki/keys.js';
+import { buildName, formatName } from '../pki/name.js';
+import { normalizeIp } from '../pki/san.js';
+import { PUBLIC_FILE_MODE } from '../store/files.js';
+import type { CertificateIntent, ClusterLayout } from './layout.js';
+import { renderConfigFiles } from './render.js';
+
+/** Reissue certificates this close to expiry, so a routine `gen` run also renews. */
+export const RENEW_BEFORE_MS = 30 * 86_400_000;
+
+export interface PemPair {
+  certPem?: string;
+  keyPem?: string;
+}
+
+/** What the output directory holds now: PEM texts by intent path, and file bytes by absolute path. */
+export interface ClusterState {
+  ca: PemPair;
+  certificates: Map<string, PemPair>;
+  files: Map<string, Buffer>;
+}
+
+const readIfExists = (file: string): Buffer | undefined => (existsSync(file) ? readFileSync(file) : undefined);
+const readTextIfExists = (file: string): string | undefined => readIfExists(file)?.toString('utf8');
+
+/** Read everything the layout could write that already exists. */
+export function readClusterState(layout: ClusterLayout): ClusterState {
+  const certificates = new Map<string, PemPair>();
+  for (const intent of intentsOf(layout)) {
+    const base = path.join(layout.dir, intent.path);
+    const certPem = readTextIfExists(`${base}.pem`);
+    const keyPem = readTextIfExists(`${base}-key.pem`);
+    certificates.set(intent.path, { ...(certPem ? { certPem } : {}), ...(keyPem ? { keyPem } : {}) });
+  }
+  const files = new Map<string, Buffer>();
+  for (const f of [...renderConfigFiles(layout).map((r) => r.path), ...caCopyPaths(layout)]) {
+    const data = readIfExists(f);
+    if (data) files.set(f, data);
+  }
+  const caCert = readTextIfExists(layout.ca.cert);
+  const caKey = readTextIfExists(layout.ca.key);
+  return { ca: { ...(caCert ? { certPem: caCert } : {}), ...(caKey ? { keyPem: caKey } : {}) }, certificates, files };
+}
+
+export type CertificateAction = 'create' | 'reissue' | 'keep';
+export type FileAction = 'create' | 'update' | 'keep';
+
+export interface PlannedCertificate {
+  intent: CertificateIntent;
+  action: CertificateAction;
+  /** Why it is (re)issued; empty when kept. */
+  reasons: string[];
+  certPath: string;
+  keyPath: string;
+  /** Parsed profile inputs, so materialize need not parse them again. */
+  expiryMs: number;
+}
+
+export interface PlannedFile {
+  path: string;
+  data: string;
+  mode: number;
+  action: FileAction;
+}
+
+export interface ClusterPlan {
+  layout: ClusterLayout;
+  ca: {
+    action: 'create' | 'keep';
+    subject: string;
+    key: KeySpec;
+    expiryMs: number;
+    /** The existing CA, when kept. */
+    existing?: CertificateCore;
+  };
+  certificates: PlannedCertificate[];
+  /** Configuration files and the per-folder copies of ca.pem. */
+  files: PlannedFile[];
+}
+
+function intentsOf(layout: ClusterLayout): CertificateIntent[] {
+  return [...layout.members.flatMap((m) => [m.server, m.peer]), ...layout.clients.map((c) => c.certificate)];
+}
+
+function caCopyPaths(layout: ClusterLayout): string[] {
+  return [...layout.members.map((m) => m.files.ca), ...layout.clients.map((c) => c.files.ca)];
+}
+
+/** A path as the user would type it, for messages. */
+const rel = (file: string): string => path.relative(process.cwd(), file) || file;
+
+const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+const keySpecEquals = (a: KeySpec, b: KeySpec): boolean =>
+  a.algo === b.algo && (a.algo === 'ed25519' || a.size === b.size);
+
+/** Why an existing certificate no longer matches its intent (empty: keep it). */
+export function staleReasons(
+  intent: CertificateIntent,
+  existing: PemPair,
+  ca: CertificateCore,
+  expiryMs: number,
+  now: Date,
+): string[] {
+  if (!existing.certPem) return ['missing'];
+  if (!existing.keyPem) return ['key file missing'];
+  let view: CertificateView;
+  try {
+    view = inspectCertificate(certificateDerFromPem(existing.certPem, intent.path), intent.path);
+  } catch {
+    return ['existing certificate cannot be parsed'];
+  }
+  const reasons: string[] = [];
+  try {
+    const key = parsePrivateKeyPem(existing.keyPem, intent.path);
+    const core = readCertificateCore(view.der, intent.path);
+    if (!keyMatchesPublicKey(key, core.spki)) reasons.push('key does not match certificate');
+    if (!core.issuerDer.equals(ca.subjectDer) || (ca.subjectKeyId && view.authorityKeyId !== ca.subjectKeyId.toString('hex')))
+      reasons.push('issued by another CA');
+  } catch {
+    reasons.push('existing key cannot be parsed');
+  }
+  const cn = view.subject.attributes.find((a) => a.type === 'CN')?.value;
+  const o = view.subject.attributes.filter((a) => a.type === 'O').map((a) => a.value);
+  if (cn !== intent.subject.CN || !sameSet(o, intent.subject.O ?? [])) reasons.push('subject changed');
+  const wantIps = intent.ips.map(normalizeIp);
+  if (!sameSet(view.sans.dns, intent.dns) || !sameSet(view.sans.ips, wantIps)) {
+    const have = [...view.sans.dns, ...view.sans.ips];
+    const want = [...intent.dns, ...wantIps];
+    const added = want.filter((s) => !have.includes(s));
+    const removed = have.filter((s) => !want.includes(s));
+    reasons.push(`SANs changed (${[...added.map((s) => `+${s}`), ...removed.map((s) => `-${s}`)].join(' ')})`);
+  }
+  const usages = parseUsages(intent.usages);
+  if (!sameSet(view.extKeyUsage, usages.extKeyUsage) || !sameSet(view.keyUsage, usages.keyUsage)) reasons.push('usages changed');
+  if (!keySpecEquals(view.publicKey, intent.key)) reasons.push(`key type changed (${describeKeySpec(view.publicKey)} → ${describeKeySpec(intent.key)})`);
+  if (view.notAfter.getTime() - view.notBefore.getTime() !== expiryMs) reasons.push('validity changed');
+  if (view.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS)
+    reasons.push(view.notAfter <= now ? 'expired' : 'expires within 30 days');
+  return reasons;
+}
+
+/**
+ * Decide what `gen` will do. Errors: CA_KEY_MISSING (ca.pem without ca-key.pem), DIFFERENT_CA (the
+ * directory holds a CA with another subject than the spec's).
+ */
+export function planCluster(layout: ClusterLayout, state: ClusterState, now: Date): ClusterPlan {
+  const caIntent = layout.ca.intent;
+  const caSubject = formatName(buildName({ CN: caIntent.subject.CN, names: caIntent.subject.names }, 'spec: ca'));
+  const caExpiryMs = parseDuration(caIntent.validity, 'spec: ca.validity');
+  let caCore: CertificateCore | undefined;
+  if (state.ca.certPem) {
+    if (!state.ca.keyPem)
+      throw fail('CA_KEY_MISSING', `${rel(layout.ca.cert)}: exists but ${rel(layout.ca.key)} does not; restore the key or choose another --out`);
+    caCore = readCertificateCore(certificateDerFromPem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
+    const existingSubject = inspectCertificate(caCore.der, layout.ca.cert).subject.text;
+    if (existingSubject !== caSubject)
+      throw fail(
+        'DIFFERENT_CA',
+        `${rel(layout.ca.cert)}: holds the CA "${existingSubject}", but the spec asks for "${caSubject}"; use another --out (etcd-tls never replaces a CA)`,
+      );
+  } else if (state.ca.keyPem) {
+    throw fail('WOULD_OVERWRITE', `${rel(layout.ca.key)}: a CA key exists without ca.pem; refusing to replace it`);
+  }
+
+  const certificates = intentsOf(layout).map((intent): PlannedCertificate => {
+    const expiryMs = parseDuration(intent.validity, `spec: ${intent.path} validity`);
+    const existing = state.certificates.get(intent.path) ?? {};
+    const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
+    const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
+    const base = path.join(layout.dir, intent.path);
+    return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs };
+  });
+
+  // ca.pem copies are only known when the CA exists; a new CA's copies are added at materialize time.
+  const caCopies = state.ca.certPem
+    ? caCopyPaths(layout).map((p) => ({ path: p, data: state.ca.certPem as string, mode: PUBLIC_FILE_MODE }))
+    : [];
+  const files = [...renderConfigFiles(layout), ...caCopies].map((f): PlannedFile => {
+    const existing = state.files.get(f.path);
+    const action: FileAction = !existing ? 'create' : existing.equals(Buffer.from(f.data)) ? 'keep' : 'update';
+    return { ...f, action };
+  });
+
+  return {
+    layout,
+    ca: {
+      action: caCore ? 'keep' : 'create',
+      subject: caSubject,
+      key: caIntent.key,
+      expiryMs: caExpiryMs,
+      ...(caCore ? { existing: caCore } : {}),
+    },
+    certificates,
+    files,
+  };
+}
+
