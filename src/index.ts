@@ -1,0 +1,24 @@
+/**
+ * etcd-tls as a library. The CLI is built on exactly these functions.
+ *
+ * @example
+ *   import { generateKeyPair, buildName, issueCertificate, caProfile, spkiDer, toPem, emptySans } from 'etcd-tls';
+ *   const key = generateKeyPair({ algo: 'ecdsa', size: 256 });
+ *   const ca = issueCertificate(
+ *     { subject: buildName({ CN: 'my etcd CA' }), publicKey: spkiDer(key.publicKey), sans: emptySans() },
+ *     caProfile(),
+ *     { selfSigned: true, privateKey: key.privateKey },
+ *   );
+ *   console.log(toPem('CERTIFICATE', ca.der));
+ */
+export * from './errors.js';
+export * from './pki/index.js';
+export { inspectCertificate, inspectCsr, type CertificateView, type CsrView, type NameView } from './pki/inspect.js';
+export { parseSpec, validateSpec, specJsonSchema, type ClusterSpec, type MemberSpec, type ClientSpec, type CaSpec } from './cluster/spec.js';
+export { layoutCluster, certificateIntents, type ClusterLayout, type MemberLayout, type ClientLayout, type CertificateIntent } from './cluster/layout.js';
+export { renderConfigFiles, etcdEnvironment } from './cluster/render.js';
+export { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate, type PlannedFile } from './cluster/plan.js';
+export { materializePlan, type MaterializeResult } from './cluster/materialize.js';
+export { generateCluster, planFromSpec, readSpecFile } from './cluster/generate.js';
+export { DEFAULT_SPEC_YAML } from './cluster/defaults.js';
+export { checkHealth, memberList, memberUpdate, putKey, getKey, type Member, type ClientTls } from './etcd/gateway.js';
