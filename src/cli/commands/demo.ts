@@ -123,7 +123,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     if (!flags['keep-running']) {
       const stopped = await stopMembers(started);
-      io.out(`== 6. Stopped ${stopped.filter((s) => s.stopped).map((s) => s.name).join(', ') || 'nothing'} (data kept in ${rel}/nodes/*/data)\n`);
+      io.out(`\n== 6. Stopped ${stopped.filter((s) => s.stopped).map((s) => s.name).join(', ') || 'nothing'} (data kept in ${rel}/nodes/*/data)\n`);
     }
   }
   return 0;
