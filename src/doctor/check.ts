@@ -1,0 +1,419 @@
+/**
+ * `check`, the offline doctor: find what etcd and its clients will reject before anything starts.
+ * Reads what exists (a generated directory, single certificate files, etcd configuration from an env
+ * file, flags or YAML), ties each certificate to the settings that use it, and returns findings.
+ *
+ * @example
+ *   const report = await runCheck({ dir: 'pki' });
+ *   if (hasErrors(report.findings)) process.stdout.write(renderFindingsText(report.findings));
+ */
+import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import * as path from 'node:path';
+import { fail } from '../errors.js';
+import type { KeyAlgorithm } from '../pki/keys.js';
+import { readFileBytes, readTextFile } from '../store/files.js';
+import {
+  checkCaBundle,
+  checkCertificateBasics,
+  checkChain,
+  checkKeyMatches,
+  checkLeafRoles,
+  checkPeerSans,
+  checkServerSans,
+  DEFAULT_EXPIRY_WARNING_DAYS,
+  readCertificateFile,
+  readKeyFile,
+  type CertRole,
+  type ExpectedHost,
+  type LoadedCertFile,
+  type LoadedKeyFile,
+  type PeerSanContext,
+} from './check-certs.js';
+import { finding } from './check-codes.js';
+import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, parseInitialCluster, settingSubject } from './check-config.js';
+import { mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from './etcd-config.js';
+import { dedupeFindings, type Finding } from './findings.js';
+
+export type { CertRole } from './check-certs.js';
+
+export interface CertificateTarget {
+  cert: string;
+  key?: string;
+  /** Guessed from the file name (server/peer/client) when absent. */
+  role?: CertRole;
+}
+
+export interface CheckRequest {
+  /** A directory laid out like `etcd-tls gen` output (or any folder of PEM files and etcd configs). */
+  dir?: string;
+  /** The CA bundle leaves must chain to; default DIR/ca.pem. */
+  ca?: string;
+  /** The cluster spec DIR was generated from: every member and client must have its files and addresses. */
+  spec?: string;
+  certificates?: CertificateTarget[];
+  /** Environment files of one etcd (ETCD_* and DAEMON_ARGS). */
+  etcdEnv?: string[];
+  /** A YAML file for etcd --config-file. */
+  etcdYaml?: string;
+  /** etcd's command line, as one string. */
+  flags?: string;
+  /** The time certificates are judged at (default: now). */
+  now?: Date;
+  /** Warn about certificates that expire within this many days (default 30). */
+  expiryWarningDays?: number;
+}
+
+export interface CheckReport {
+  findings: Finding[];
+  /** What was looked at, as displayed in findings. */
+  checked: { certificates: string[]; caFiles: string[]; configs: string[] };
+}
+
+interface Leaf {
+  file: string;
+  key?: string;
+  roles: Set<CertRole>;
+  bundles: Set<string>;
+  /** One entry per configuration that said whether etcd asks for client certificates. */
+  clientAuthNeeded: boolean[];
+  serverHosts: ExpectedHost[];
+  peerContexts: PeerSanContext[];
+}
+
+const CERT_EXT = /\.(pem|crt)$/;
+const KEY_FILE = /(-key\.pem|\.key)$/;
+const CA_FILE = /(^|[-_.])ca(-bundle|-chain)?\.(pem|crt)$/;
+const ENV_FILES = new Set(['etcd.env', 'etcd.conf']);
+const YAML_FILES = new Set(['etcd.yaml', 'etcd.yml', 'etcd.conf.yml', 'etcd.conf.yaml']);
+
+/** A role from a file name: `server.pem`, `peer.crt`, `kube-apiserver-etcd-client.pem`. */
+export function roleFromFileName(file: string): CertRole | undefined {
+  const base = path.basename(file).toLowerCase();
+  if (base.includes('peer')) return 'peer';
+  if (base.includes('server')) return 'server';
+  if (base.includes('client')) return 'client';
+  return undefined;
+}
+
+/** The conventional key file beside a certificate: `x.pem` → `x-key.pem`, `x.crt` → `x.key`. */
+export const keyFileFor = (cert: string): string => (cert.endsWith('.crt') ? cert.replace(/\.crt$/, '.key') : cert.replace(/\.pem$/, '-key.pem'));
+
+const hostsOf = (config: EtcdConfig, flag: string): ExpectedHost[] => {
+  const { setting, urls } = configUrls(config, flag);
+  return setting ? urls.map((u) => ({ host: u.host, from: settingSubject(setting) })) : [];
+};
+
+class CheckSession {
+  private readonly certFiles = new Map<string, LoadedCertFile>();
+  private readonly keyFiles = new Map<string, LoadedKeyFile>();
+  private readonly leaves = new Map<string, Leaf>();
+  private readonly bundles = new Set<string>();
+  private readonly caKeys = new Map<string, string>();
+  private readonly configFindings: Finding[] = [];
+  private readonly configNames: string[] = [];
+  /** Settings of the current config whose path was found only beside the config. */
+  private localFallbacks: string[] = [];
+  primaryCa: string | undefined;
+
+  constructor(
+    private readonly now: Date,
+    private readonly warningDays: number,
+  ) {}
+
+  /** Paths in findings: relative to the working directory when below it, as the user typed them. */
+  display(file: string): string {
+    const rel = path.relative(process.cwd(), file);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  }
+
+  private certFile(file: string): LoadedCertFile {
+    let loaded = this.certFiles.get(file);
+    if (!loaded) {
+      loaded = readCertificateFile(this.display(file));
+      this.certFiles.set(file, loaded);
+    }
+    return loaded;
+  }
+
+  private keyFile(file: string): LoadedKeyFile {
+    let loaded = this.keyFiles.get(file);
+    if (!loaded) {
+      loaded = readKeyFile(this.display(file));
+      this.keyFiles.set(file, loaded);
+    }
+    return loaded;
+  }
+
+  leaf(file: string, role?: CertRole): Leaf {
+    const abs = path.resolve(file);
+    let leaf = this.leaves.get(abs);
+    if (!leaf) {
+      leaf = { file: abs, roles: new Set(), bundles: new Set(), clientAuthNeeded: [], serverHosts: [], peerContexts: [] };
+      if (this.primaryCa) leaf.bundles.add(this.primaryCa);
+      this.leaves.set(abs, leaf);
+    }
+    if (role) leaf.roles.add(role);
+    return leaf;
+  }
+
+  addBundle(file: string): string {
+    const abs = path.resolve(file);
+    this.bundles.add(abs);
+    return abs;
+  }
+
+  addCaKey(caFile: string, keyFile: string): void {
+    this.caKeys.set(path.resolve(caFile), path.resolve(keyFile));
+  }
+
+  /** Every file of one directory: leaves with their keys, CA bundles, etcd configs. */
+  scanUnit(dir: string, isRoot: boolean): void {
+    const names = readDir(dir).map((d) => d.name).sort();
+    const has = (n: string): boolean => names.includes(n);
+    const cas = names.filter((n) => CA_FILE.test(n) && !KEY_FILE.test(n));
+    const unitCa = cas.find((n) => n === 'ca.pem' || n === 'ca.crt') ?? cas[0];
+    for (const ca of cas) {
+      const abs = this.addBundle(path.join(dir, ca));
+      const key = keyFileFor(ca);
+      if (has(path.basename(key))) this.addCaKey(abs, path.join(dir, path.basename(key)));
+    }
+    if (isRoot && !this.primaryCa && unitCa) this.primaryCa = path.resolve(dir, unitCa);
+    for (const n of names) {
+      if (!CERT_EXT.test(n) || KEY_FILE.test(n) || CA_FILE.test(n)) continue;
+      const full = path.join(dir, n);
+      if (!statSync(full).isFile()) continue;
+      const leaf = this.leaf(full, roleFromFileName(n));
+      const key = path.basename(keyFileFor(n));
+      if (has(key)) leaf.key = path.resolve(dir, key);
+      if (unitCa) leaf.bundles.add(path.resolve(dir, unitCa));
+    }
+    const unitBundles = unitCa ? [path.resolve(dir, unitCa)] : [];
+    for (const n of names) {
+      const file = path.join(dir, n);
+      // Read as bytes: an empty etcd.env is merely a config that sets nothing.
+      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(file, 'etcd environment file').toString('utf8'), this.display(file))], dir, true, unitBundles);
+      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(file, 'etcd config file').toString('utf8'), this.display(file))], dir, true, unitBundles);
+    }
+  }
+
+  /**
+   * Find a file a setting names. In a generated directory the configs name install locations
+   * (/etc/etcd/pki/...), so the file of the same name beside the config comes first; elsewhere the path
+   * as written comes first, and the fallback is reported.
+   */
+  private resolve(setting: EtcdSetting, baseDir: string, preferLocal: boolean): { file?: string; findings: Finding[] } {
+    const value = setting.value;
+    const local = path.join(baseDir, path.basename(value));
+    const asWritten = [path.resolve(value), path.resolve(baseDir, value)];
+    const order = preferLocal ? [local, ...asWritten] : [...asWritten, local];
+    const found = order.find((f) => existsSync(f));
+    if (!found) return { findings: [finding('file-missing', 'error', settingSubject(setting), `names ${value}, which does not exist`, 'create the file, or point the setting at the right path')] };
+    if (!preferLocal && found === local && !asWritten.includes(local)) this.localFallbacks.push(`${setting.origin.name} → ${this.display(found)}`);
+    return { file: found, findings: [] };
+  }
+
+  /** Merge config sources into one etcd configuration, follow its file settings, and record what to check. */
+  addConfig(sources: EtcdConfigSource[], baseDir: string, preferLocal: boolean, unitBundles: readonly string[]): void {
+    this.localFallbacks = [];
+    let config = mergeEtcdConfig(sources);
+    const cf = config.settings.get('config-file');
+    if (cf && !config.configFile) {
+      const r = this.resolve(cf, baseDir, preferLocal);
+      this.configFindings.push(...r.findings);
+      if (r.file) config = mergeEtcdConfig([...sources, parseEtcdYaml(readTextFile(r.file, 'etcd config file'), this.display(r.file))]);
+    }
+    this.configNames.push(...config.files);
+    const out = this.configFindings;
+    out.push(...checkEtcdConfig(config));
+    const file = (flag: string): string | undefined => {
+      const s = config.settings.get(flag);
+      if (!s) return undefined;
+      const r = this.resolve(s, baseDir, preferLocal);
+      out.push(...r.findings);
+      return r.file;
+    };
+    const caFor = (flag: string): string[] => {
+      const f = file(flag);
+      return [...(f ? [this.addBundle(f)] : unitBundles)];
+    };
+    const clientCas = caFor('trusted-ca-file');
+    const peerCas = caFor('peer-trusted-ca-file');
+
+    const keys: { path: string; algo: KeyAlgorithm }[] = [];
+    const serverCert = file('cert-file');
+    if (serverCert) {
+      const leaf = this.leaf(serverCert, 'server');
+      const key = file('key-file');
+      if (key) leaf.key = key;
+      for (const b of clientCas) leaf.bundles.add(b);
+      leaf.clientAuthNeeded.push(Boolean(config.settings.get('trusted-ca-file')) || configBool(config, 'client-cert-auth'));
+      leaf.serverHosts.push(...hostsOf(config, 'advertise-client-urls'));
+      const algo = this.certFile(serverCert).certs[0]?.view.publicKey.algo;
+      if (algo) keys.push({ path: this.display(serverCert), algo });
+    }
+    const peerCert = file('peer-cert-file');
+    if (peerCert) {
+      const leaf = this.leaf(peerCert, 'peer');
+      const key = file('peer-key-file');
+      if (key) leaf.key = key;
+      for (const b of peerCas) leaf.bundles.add(b);
+      const cluster = parseInitialCluster(config.settings.get('initial-cluster')?.value ?? '').entries;
+      leaf.peerContexts.push({
+        advertised: hostsOf(config, 'initial-advertise-peer-urls'),
+        listen: hostsOf(config, 'listen-peer-urls'),
+        peerHosts: cluster.map((e) => parseEtcdUrl(e.url)).flatMap((u) => (typeof u === 'string' ? [] : [u.host])),
+        skipClientSanVerification: configBool(config, 'experimental-peer-skip-client-san-verification'),
+      });
+      const algo = this.certFile(peerCert).certs[0]?.view.publicKey.algo;
+      if (algo) keys.push({ path: this.display(peerCert), algo });
+    }
+    out.push(...checkCipherSuitesForKeys(config, keys));
+
+    for (const [crlFlag, cas] of [['client-crl-file', clientCas], ['peer-crl-file', peerCas]] as const) {
+      const crl = file(crlFlag);
+      if (!crl) continue;
+      const trusted = [...new Set([...cas, ...(this.primaryCa ? [this.primaryCa] : [])])].flatMap((b) => this.certFile(b).certs);
+      out.push(...checkCrl(settingSubject(config.settings.get(crlFlag) as EtcdSetting), this.display(crl), readFileBytes(crl, 'CRL file'), trusted));
+    }
+    if (this.localFallbacks.length)
+      out.push(finding('file-resolved-locally', 'info', config.files[0] ?? '--flags', `the configured paths do not exist here, so the files of the same names beside the config were checked: ${this.localFallbacks.join(', ')}`, 'run check on the etcd host to check the installed files themselves'));
+  }
+
+  /** A spec says which members and clients exist and where each member is reached. */
+  async addSpec(specFile: string, dir: string): Promise<void> {
+    const [{ parseSpec }, { layoutCluster }] = await Promise.all([import('../cluster/spec.js'), import('../cluster/layout.js')]);
+    const layout = layoutCluster(parseSpec(readTextFile(specFile, 'cluster spec'), specFile), { dir });
+    const hostOf = (url: string): string => {
+      const u = parseEtcdUrl(url);
+      return typeof u === 'string' ? url : u.host;
+    };
+    const peerHosts = layout.members.map((m) => hostOf(m.peerUrl));
+    for (const m of layout.members) {
+      const from = `${this.display(specFile)}: members.${m.name}`;
+      const server = this.leaf(m.files.serverCert, 'server');
+      server.key = m.files.serverKey;
+      server.serverHosts.push({ host: hostOf(m.clientUrl), from });
+      const peer = this.leaf(m.files.peerCert, 'peer');
+      peer.key = m.files.peerKey;
+      peer.peerContexts.push({ advertised: [{ host: hostOf(m.peerUrl), from }], listen: m.listenPeerUrls.map((u) => ({ host: hostOf(u), from })), peerHosts, skipClientSanVerification: false });
+      for (const leaf of [server, peer]) leaf.bundles.add(this.addBundle(m.files.ca));
+    }
+    for (const c of layout.clients) {
+      const leaf = this.leaf(c.files.cert, 'client');
+      leaf.key = c.files.key;
+      leaf.bundles.add(this.addBundle(c.files.ca));
+    }
+  }
+
+  /** Run every certificate check on what was collected. */
+  finish(): CheckReport {
+    const caFindings: Finding[] = [];
+    for (const b of this.bundles) {
+      const f = this.certFile(b);
+      caFindings.push(...f.findings, ...checkCaBundle({ path: f.path, certs: f.certs }, this.now, this.warningDays));
+      const keyPath = this.caKeys.get(b);
+      const first = f.certs[0];
+      if (keyPath) {
+        const key = this.keyFile(keyPath);
+        caFindings.push(...key.findings, ...(first ? checkKeyMatches(f.path, first, key) : []));
+      }
+    }
+    const leafFindings: Finding[] = [];
+    for (const leaf of this.leaves.values()) leafFindings.push(...this.checkLeaf(leaf));
+    return {
+      findings: dedupeFindings([...caFindings, ...leafFindings, ...this.configFindings]),
+      checked: {
+        certificates: [...this.leaves.keys()].map((f) => this.display(f)),
+        caFiles: [...this.bundles].map((f) => this.display(f)),
+        configs: [...new Set(this.configNames)],
+      },
+    };
+  }
+
+  private checkLeaf(leaf: Leaf): Finding[] {
+    const f = this.certFile(leaf.file);
+    const out: Finding[] = [...f.findings];
+    const cert = f.certs[0];
+    if (!f.ok || !cert) return out;
+    out.push(...checkCertificateBasics(f.path, cert, this.now, this.warningDays));
+    const needed = leaf.clientAuthNeeded;
+    out.push(...checkLeafRoles(f.path, cert, { roles: leaf.roles, ...(needed.length && needed.every((n) => !n) ? { serverNeedsClientAuth: false } : {}) }));
+    if (leaf.key) {
+      const key = this.keyFile(leaf.key);
+      out.push(...key.findings, ...checkKeyMatches(f.path, cert, key));
+    }
+    const seen = new Set<string>();
+    for (const b of leaf.bundles) {
+      const bundle = this.certFile(b);
+      const id = bundle.certs.map((c) => c.view.der.toString('base64')).join();
+      if (!bundle.ok || seen.has(id)) continue;
+      seen.add(id);
+      out.push(...checkChain(f.path, f.certs, { path: bundle.path, certs: bundle.certs }));
+    }
+    if (leaf.bundles.size === 0)
+      out.push(finding('chain-not-checked', 'info', f.path, 'no CA was given, so whether it chains to the CA etcd trusts was not checked', 'pass --ca FILE (or check the whole directory, which holds ca.pem)'));
+    if (leaf.serverHosts.length) out.push(...checkServerSans(f.path, cert, leaf.serverHosts));
+    for (const ctx of leaf.peerContexts) out.push(...checkPeerSans(f.path, cert, ctx));
+    return out;
+  }
+}
+
+/** Directories worth scanning in DIR: DIR itself and two levels below, minus hidden and etcd data dirs. */
+function readDir(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw fail('FILE_UNREADABLE', `${dir}: cannot read the directory (${err.code ?? err.message}); run check as a user that can read it`);
+  }
+}
+
+function unitDirs(dir: string, depth = 0): string[] {
+  if (depth > 2) return [];
+  const below = readDir(dir)
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'data' && !d.name.endsWith('.etcd') && d.name !== 'member')
+    .map((d) => d.name)
+    .sort();
+  return [dir, ...below.flatMap((n) => unitDirs(path.join(dir, n), depth + 1))];
+}
+
+/**
+ * Run the offline checks. Throws only when there is nothing to check (no such DIR, no input at all);
+ * everything wrong with the files themselves is a finding.
+ */
+export async function runCheck(request: CheckRequest): Promise<CheckReport> {
+  const session = new CheckSession(request.now ?? new Date(), request.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS);
+  const configGiven = Boolean(request.etcdEnv?.length || request.etcdYaml || request.flags !== undefined);
+  if (!request.dir && !request.certificates?.length && !configGiven && !request.ca)
+    throw fail('USAGE', 'check: nothing to check: give a DIR, --cert, --ca, --etcd-env, --etcd-yaml or --flags');
+  if (request.spec && !request.dir) throw fail('USAGE', 'check: --spec needs the DIR the spec was generated into');
+  if (request.ca) session.primaryCa = session.addBundle(request.ca);
+  if (request.dir) {
+    const dir = path.resolve(request.dir);
+    if (!existsSync(dir)) throw fail('FILE_NOT_FOUND', `${request.dir}: directory does not exist`);
+    if (!statSync(dir).isDirectory()) throw fail('USAGE', `${request.dir}: is not a directory (use --cert for a single certificate)`);
+    // The root's CA must be known before any leaf is registered: every leaf chains to it.
+    if (!session.primaryCa) {
+      const rootCa = ['ca.pem', 'ca.crt'].map((n) => path.join(dir, n)).find((f) => existsSync(f));
+      if (rootCa) session.primaryCa = session.addBundle(rootCa);
+    }
+    if (request.spec) await session.addSpec(request.spec, dir);
+    for (const unit of unitDirs(dir)) session.scanUnit(unit, unit === dir);
+  }
+  for (const t of request.certificates ?? []) {
+    const role = t.role ?? roleFromFileName(t.cert);
+    const leaf = session.leaf(t.cert, role);
+    if (t.key) leaf.key = path.resolve(t.key);
+  }
+  if (configGiven) {
+    const sources: EtcdConfigSource[] = [
+      ...(request.etcdEnv ?? []).map((f) => parseEtcdEnvFile(readTextFile(f, 'etcd environment file'), f)),
+      ...(request.flags !== undefined ? [parseEtcdArgs(request.flags)] : []),
+      ...(request.etcdYaml ? [parseEtcdYaml(readTextFile(request.etcdYaml, 'etcd config file'), request.etcdYaml)] : []),
+    ];
+    const first = request.etcdEnv?.[0] ?? request.etcdYaml;
+    session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
+  }
+  return session.finish();
+}
+

@@ -1,0 +1,102 @@
+/**
+ * Findings: what the doctor reports, as data. `check` (and later `probe`) return lists of them; the
+ * edges render them as text for people or JSON for scripts. Nothing here reads files or argv.
+ */
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  /** Stable kebab-case identifier, e.g. 'server-cert-missing-clientauth'. Never reused for another problem. */
+  code: string;
+  severity: Severity;
+  /** What the finding is about: a file, or a setting as `<file>: <NAME>`. Findings are grouped by it. */
+  subject: string;
+  /** One line: what is wrong. */
+  message: string;
+  /** One line: the concrete thing to do about it. */
+  fix: string;
+  /** Ids of src/doctor/catalogue.ts entries (`etcd-tls explain`) that describe the failure this causes. */
+  seeAlso?: string[];
+}
+
+export interface FindingsSummary {
+  errors: number;
+  warnings: number;
+  info: number;
+}
+
+const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function summarizeFindings(findings: readonly Finding[]): FindingsSummary {
+  const s: FindingsSummary = { errors: 0, warnings: 0, info: 0 };
+  for (const f of findings) {
+    if (f.severity === 'error') s.errors++;
+    else if (f.severity === 'warning') s.warnings++;
+    else s.info++;
+  }
+  return s;
+}
+
+export const hasErrors = (findings: readonly Finding[]): boolean => findings.some((f) => f.severity === 'error');
+
+/** Drop exact repeats (same code, subject and message), keeping the first. */
+export function dedupeFindings(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.code}\0${f.subject}\0${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Subjects in order of first appearance; within a subject, errors first, then warnings, then info. */
+export function groupFindings(findings: readonly Finding[]): { subject: string; findings: Finding[] }[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const list = groups.get(f.subject) ?? [];
+    list.push(f);
+    groups.set(f.subject, list);
+  }
+  return [...groups].map(([subject, list]) => ({
+    subject,
+    findings: list.map((f, i) => ({ f, i })).sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i).map((x) => x.f),
+  }));
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `2 errors, 1 warning` (and `, 3 info` when there are notes). */
+export function summaryLine(findings: readonly Finding[]): string {
+  const s = summarizeFindings(findings);
+  return `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}${s.info ? `, ${s.info} info` : ''}`;
+}
+
+/**
+ * Text for people: one block per subject, each finding as `severity code: message`, then its fix and
+ * related catalogue ids, and a summary line at the end.
+ *
+ * @example
+ *   renderFindingsText([{ code: 'cert-expired', severity: 'error', subject: 'server.pem', message: '...', fix: '...' }])
+ *   // "server.pem\n  error    cert-expired: ...\n           fix: ...\n\n1 error, 0 warnings\n"
+ */
+export function renderFindingsText(findings: readonly Finding[]): string {
+  const pad = ' '.repeat(11);
+  const blocks = groupFindings(findings).map(({ subject, findings: list }) =>
+    [
+      subject,
+      ...list.flatMap((f) => [
+        `  ${f.severity.padEnd(8)} ${f.code}: ${f.message}`,
+        `${pad}fix: ${f.fix}`,
+        ...(f.seeAlso?.length ? [`${pad}see: ${f.seeAlso.join(', ')}`] : []),
+      ]),
+    ].join('\n'),
+  );
+  return `${blocks.map((b) => `${b}\n\n`).join('')}${summaryLine(findings)}\n`;
+}
+
+/** JSON for scripts: `{ ok, summary, findings }`, plus any `extra` top-level fields (e.g. what was checked). */
+export function renderFindingsJson(findings: readonly Finding[], extra: Record<string, unknown> = {}): string {
+  const body = { ok: !hasErrors(findings), summary: summarizeFindings(findings), ...extra, findings };
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
