@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   CHECK_FAILED: 'one or more checks found errors',
   PROBE_FAILED: 'an endpoint could not be probed',
   MIGRATION_FAILED: 'the migration stopped before completing',
+  MIGRATION_REFUSED: 'the cluster does not meet a precondition of the migration; nothing was changed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -90,15 +90,23 @@ export interface LocalMember {
 
 function startOne(layout: ClusterLayout, m: MemberLayout, options: StartOptions): number {
   const vars = etcdEnvironment(layout, m);
+  return spawnMember(m, options.insecure ? insecureEnvironment(vars) : vars, options.etcdPath);
+}
+
+/**
+ * Start one member detached with exactly these ETCD_* variables (plus PATH), logging to its etcd.log
+ * and recording its PID in etcd.pid. Returns the PID; does not wait for health.
+ */
+export function spawnMember(m: MemberRef, vars: readonly (readonly [string, string])[], etcdPath: string): number {
   const env: Record<string, string> = {
     // etcd reads every ETCD_* variable: the caller's own must not leak into the member.
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...Object.fromEntries(options.insecure ? insecureEnvironment(vars) : vars),
+    ...Object.fromEntries(vars),
   };
   const log = openSync(logFileOf(m), 'a', 0o600);
   try {
-    const child = spawn(options.etcdPath, [], { env, detached: true, stdio: ['ignore', log, log], cwd: m.dir });
-    if (child.pid === undefined) throw fail('ETCD_NOT_FOUND', `${options.etcdPath}: could not be started`);
+    const child = spawn(etcdPath, [], { env, detached: true, stdio: ['ignore', log, log], cwd: m.dir });
+    if (child.pid === undefined) throw fail('ETCD_NOT_FOUND', `${etcdPath}: could not be started`);
     child.unref();
     writeFileAtomic({ path: pidFileOf(m), data: `${child.pid}\n`, mode: PUBLIC_FILE_MODE });
     return child.pid;
@@ -107,7 +115,13 @@ function startOne(layout: ClusterLayout, m: MemberLayout, options: StartOptions)
   }
 }
 
-const logTail = (m: MemberRef, lines = 8): string => {
+/** Stop one member by its pid file (when running) and start it again with `vars`; returns the new PID. */
+export async function restartMember(m: MemberRef, vars: readonly (readonly [string, string])[], etcdPath: string, graceMs?: number): Promise<number> {
+  await stopMembers([m], graceMs);
+  return spawnMember(m, vars, etcdPath);
+}
+
+export const logTail = (m: MemberRef, lines = 8): string => {
   try {
     return readFileSync(logFileOf(m), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -177,14 +191,18 @@ async function stopPid(pid: number, m: MemberRef, graceMs: number): Promise<void
   while (runningPid(m) === pid) await sleep(50);
 }
 
-/** Stop the members whose pid files name a running etcd of that member; data dirs are kept. */
+/**
+ * Stop the members whose pid files name a running etcd of that member; data dirs are kept. One at a
+ * time: a leader signalled together with its followers spends seconds handing leadership to a member
+ * that is itself going away (etcd 3.4 logs "failed to transfer leadership"), and can outlast the grace.
+ */
 export async function stopMembers(members: readonly MemberRef[], graceMs = 10_000): Promise<StoppedMember[]> {
-  return Promise.all(
-    members.map(async (m): Promise<StoppedMember> => {
-      const pid = runningPid(m);
-      if (pid !== undefined) await stopPid(pid, m, graceMs);
-      rmSync(pidFileOf(m), { force: true });
-      return { name: m.name, ...(pid !== undefined ? { pid } : {}), stopped: pid !== undefined };
-    }),
-  );
+  const stopped: StoppedMember[] = [];
+  for (const m of members) {
+    const pid = runningPid(m);
+    if (pid !== undefined) await stopPid(pid, m, graceMs);
+    rmSync(pidFileOf(m), { force: true });
+    stopped.push({ name: m.name, ...(pid !== undefined ? { pid } : {}), stopped: pid !== undefined });
+  }
+  return stopped;
 }

@@ -1,0 +1,82 @@
+/**
+ * DIR/migration.json: what a migration has done so far, rewritten atomically after every step, so
+ * `migrate` run again (after Ctrl-C, a crash, `--stop-after`) continues where the last run stopped.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { fail } from '../errors.js';
+import { PUBLIC_FILE_MODE, readTextFile, writeFileAtomic } from '../store/files.js';
+
+export const STATE_FILE = 'migration.json';
+
+export interface DoneStep {
+  /** A MigrationStep id, e.g. `client-tls:member1`. */
+  id: string;
+  /** ISO time the step was confirmed. */
+  at: string;
+  /** The member's new PID, when etcd-tls restarted it. */
+  pid?: number;
+  /** How long the step took, restart and health gate included. */
+  ms?: number;
+}
+
+export interface MigrationState {
+  version: 1;
+  cluster: string;
+  /** Fixed by the first run: a resumed run must open the same plaintext ports. */
+  legacyClientPorts: Record<string, number>;
+  /** Member IDs in hex as found by the first run. */
+  memberIds: Record<string, string>;
+  /** Members etcd-tls restarts itself (started by `etcd-tls up`); the others get a runbook. */
+  managed: string[];
+  /** Once asked for, phase 3 stays in the plan of every later run. */
+  dropPlaintext: boolean;
+  done: DoneStep[];
+  startedAt: string;
+  updatedAt: string;
+  completedAt?: string;
+}
+
+const schema = z.strictObject({
+  version: z.literal(1),
+  cluster: z.string(),
+  legacyClientPorts: z.record(z.string(), z.int().min(1).max(65535)),
+  memberIds: z.record(z.string(), z.string().regex(/^[0-9a-f]{1,16}$/)),
+  managed: z.array(z.string()),
+  dropPlaintext: z.boolean(),
+  done: z.array(z.strictObject({ id: z.string(), at: z.string(), pid: z.int().optional(), ms: z.number().optional() })),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: z.string().optional(),
+});
+
+export const statePath = (dir: string): string => path.join(path.resolve(dir), STATE_FILE);
+
+/** The recorded state, or undefined when no migration was started in DIR. */
+export function readMigrationState(dir: string): MigrationState | undefined {
+  const file = statePath(dir);
+  if (!existsSync(file)) return undefined;
+  const text = readTextFile(file, 'migration state');
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw fail('BAD_JSON', `${file}: not valid JSON (${(e as Error).message}); it records an unfinished migration: repair it or move it away`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw fail('BAD_FIELD', `${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data as MigrationState;
+}
+
+export function writeMigrationState(dir: string, state: MigrationState): void {
+  writeFileAtomic({ path: statePath(dir), data: `${JSON.stringify(state, null, 2)}\n`, mode: PUBLIC_FILE_MODE });
+}
+
+/** The state with one more step done (and stamped), not yet written. */
+export function recordStep(state: MigrationState, step: Omit<DoneStep, 'at'>, now: Date = new Date()): MigrationState {
+  return { ...state, done: [...state.done.filter((d) => d.id !== step.id), { ...step, at: now.toISOString() }], updatedAt: now.toISOString() };
+}
