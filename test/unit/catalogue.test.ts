@@ -199,6 +199,13 @@ describe('explainEntry and findEntry (for probe)', () => {
 });
 
 describe('etcd-tls explain (the CLI)', () => {
+  test('an entry id that check or probe printed shows that entry', async () => {
+    const r = await etcdTls(['explain', 'client-cert-missing']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^client-cert-missing: /);
+    assert.match(r.stdout, /fix/);
+  });
+
   test('explains a line given as unquoted words', async () => {
     const r = await etcdTls(['explain', 'tls:', 'first', 'record', 'does', 'not', 'look', 'like', 'a', 'TLS', 'handshake']);
     assert.equal(r.code, 0, r.stderr);

@@ -1,5 +1,5 @@
 /** `etcd-tls explain`: recognise well-known etcd TLS failures in log lines and say their cause and fix. */
-import { explainText, type TextExplanation } from '../../doctor/catalogue.js';
+import { explainEntry, explainText, findEntry, type TextExplanation } from '../../doctor/catalogue.js';
 import { fail } from '../../errors.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
@@ -15,12 +15,13 @@ const EVIDENCE_SHOWN = 300;
 
 export function help(): string {
   return [
-    'Usage: etcd-tls explain [--json] [LINE...]',
+    'Usage: etcd-tls explain [--json] [LINE... | ID]',
     '',
     'Recognise well-known etcd TLS failures in log lines (etcd, etcdctl, curl, openssl, kube-apiserver,',
     'kubectl) and explain each: what it means, its usual cause in an etcd cluster, the fix, and the',
     'upstream issues. Without LINE, reads a log from stdin (at most 4 MiB) and reports each failure once,',
-    'with the first line that showed it and how many lines did.',
+    'with the first line that showed it and how many lines did. An entry ID that check or probe printed',
+    '(e.g. client-cert-missing) shows that entry.',
     '',
     'Quote a line that holds quotes or parentheses; unquoted words are joined into one line. Put -- before',
     'a line that starts with "-". Exit status: 0 when something was recognised, 1 when nothing was.',
@@ -32,6 +33,7 @@ export function help(): string {
     "  etcd-tls explain 'x509: certificate is valid for 127.0.0.2, not 127.0.0.1'",
     '  etcd-tls explain tls: first record does not look like a TLS handshake',
     '  journalctl -u etcd --since -1h | etcd-tls explain',
+    '  etcd-tls explain server-cert-missing-clientauth',
     '  etcdctl --debug endpoint health 2>&1 | etcd-tls explain --json',
     '',
   ].join('\n');
@@ -48,7 +50,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         : "stdin: no log lines to explain; pipe a log in or pass the line as an argument (see 'etcd-tls explain --help')",
     );
   }
-  const found = explainText(text);
+  // `check` and `probe` name catalogue entries by id ("see: client-cert-missing"): an id alone is looked up.
+  const id = text.trim();
+  const found: TextExplanation[] = findEntry(id)
+    ? [{ ...explainEntry(id, {}, `catalogue entry ${id}`), line: 1, count: 1 }]
+    : explainText(text);
   if (flags.json) io.out(`${JSON.stringify(found, null, 2)}\n`);
   else if (found.length > 0) io.out(renderText(found, countLines(text) > 1));
   if (found.length === 0) {
