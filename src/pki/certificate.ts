@@ -68,11 +68,15 @@ export function readCertificateCore(der: Buffer, source: string): CertificateCor
       isCA: false,
     };
     const extsWrapper = rest.find((e) => e.tag === 0xa3);
-    const exts = extsWrapper ? children(der, children(der, extsWrapper)[0] as Element) : [];
+    const extList = extsWrapper ? children(der, extsWrapper)[0] : undefined;
+    if (extsWrapper && !extList) throw new DerError('empty extensions field');
+    const exts = extList ? children(der, extList) : [];
     for (const ext of exts) {
       const parts = children(der, ext);
-      const id = decodeOid(content(der, parts[0] as Element));
-      const valueEl = parts[parts.length - 1] as Element;
+      const idEl = parts[0];
+      const valueEl = parts[parts.length - 1];
+      if (parts.length < 2 || idEl?.tag !== TAG.OID || valueEl?.tag !== TAG.OCTET_STRING) throw new DerError('malformed extension');
+      const id = decodeOid(content(der, idEl));
       const value = content(der, valueEl);
       const inner = readElement(value, 0);
       if (id === EXT.subjectKeyIdentifier) core.subjectKeyId = content(value, inner);

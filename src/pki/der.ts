@@ -96,15 +96,18 @@ const oidCache = new Map<string, Buffer>();
 export function oid(dotted: string): Buffer {
   const cached = oidCache.get(dotted);
   if (cached) return cached;
-  const arcs = dotted.split('.').map(Number);
-  if (arcs.length < 2 || arcs.some((a) => !Number.isInteger(a) || a < 0)) throw new TypeError(`bad OID ${dotted}`);
+  // Arcs are BigInts: UUID arcs under 2.25 are 128 bits, far past a double. The cache makes this free.
+  if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(dotted)) throw new TypeError(`bad OID ${dotted}`);
+  const arcs = dotted.split('.').map(BigInt);
+  const [first = 0n, second = 0n] = arcs;
+  if (first < 2n && second >= 40n) throw new TypeError(`bad OID ${dotted}: second arc must be below 40`);
   const out: number[] = [];
-  const push = (v: number): void => {
-    const stack = [v & 0x7f];
-    for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) stack.unshift((v & 0x7f) | 0x80);
+  const push = (v: bigint): void => {
+    const stack = [Number(v & 0x7fn)];
+    for (v >>= 7n; v > 0n; v >>= 7n) stack.unshift(Number(v & 0x7fn) | 0x80);
     out.push(...stack);
   };
-  push((arcs[0] as number) * 40 + (arcs[1] as number));
+  push(first * 40n + second);
   for (const a of arcs.slice(2)) push(a);
   const encoded = tlv(TAG.OID, Buffer.from(out));
   oidCache.set(dotted, encoded);
@@ -121,7 +124,7 @@ const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. Seconds precision, Zulu. */
 export function time(d: Date): Buffer {
   const year = d.getUTCFullYear();
-  if (year < 1950 || year > 9999) throw new TypeError(`time: year ${year} out of range`);
+  if (!(year >= 1950 && year <= 9999)) throw new TypeError(`time: year ${year} out of range`);
   const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
   return year < 2050
     ? tlv(TAG.UTC_TIME, Buffer.from(`${two(year % 100)}${rest}`, 'latin1'))
@@ -163,9 +166,12 @@ export function readElement(buf: Uint8Array, offset: number, limit = buf.length)
     const n = len & 0x7f;
     if (n === 0 || n > 4) throw new DerError(`unsupported length form at offset ${offset}`);
     if (p + n > limit) throw new DerError(`truncated length at offset ${offset}`);
+    // DER (X.690 10.1): the fewest length octets, so no leading zero and no long form below 128.
+    if (buf[p] === 0) throw new DerError(`non-minimal length at offset ${offset}`);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + (buf[p + i] as number);
     p += n;
+    if (len < 0x80) throw new DerError(`non-minimal length at offset ${offset}`);
   }
   if (p + len > limit) throw new DerError(`element at offset ${offset} runs past its container`);
   return { tag, start: offset, contentStart: p, end: p + len };
@@ -186,16 +192,19 @@ export const raw = (buf: Uint8Array, el: Element): Buffer => Buffer.from(buf.sub
 export const content = (buf: Uint8Array, el: Element): Buffer => Buffer.from(buf.subarray(el.contentStart, el.end));
 
 export function decodeOid(bytes: Uint8Array): string {
-  const arcs: number[] = [];
-  let v = 0;
+  const arcs: bigint[] = [];
+  let v = 0n;
+  let pending = false;
   for (const b of bytes) {
-    v = v * 128 + (b & 0x7f);
-    if (!(b & 0x80)) {
-      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+    v = (v << 7n) | BigInt(b & 0x7f);
+    pending = (b & 0x80) !== 0;
+    if (!pending) {
+      if (arcs.length === 0) arcs.push(v < 80n ? v / 40n : 2n, v < 80n ? v % 40n : v - 80n);
       else arcs.push(v);
-      v = 0;
+      v = 0n;
     }
   }
+  if (arcs.length === 0 || pending) throw new DerError('truncated OBJECT IDENTIFIER');
   return arcs.join('.');
 }
 

@@ -29,6 +29,8 @@ export function parseDuration(text: string, where: string): number {
   if (s === '' || consumed !== s.length)
     throw fail('BAD_DURATION', `${where}: "${text}" is not a duration (use e.g. 8760h, 90m, 30d or 1y)`);
   if (total <= 0) throw fail('BAD_DURATION', `${where}: "${text}" must be longer than zero`);
+  // Sub-millisecond values would round to a zero-length validity.
+  if (total < 0.5) throw fail('BAD_DURATION', `${where}: "${text}" is shorter than a millisecond`);
   return Math.round(total);
 }
 

@@ -212,7 +212,8 @@ export function inspectCertificate(der: Buffer, source = 'certificate'): Certifi
     crlUrls: decoded.crlUrls ?? [],
     ocspUrls: decoded.ocspUrls ?? [],
     issuerUrls: decoded.issuerUrls ?? [],
-    extensions: exts.map((e) => ({ oid: e.extnID, critical: e.critical })),
+    // Array.from: exts is asn1-schema's Extensions class, and its map() would return one, not plain data.
+    extensions: Array.from(exts, (e) => ({ oid: e.extnID, critical: e.critical })),
     selfIssued: Buffer.from(AsnConvert.serialize(tbs.subject)).equals(Buffer.from(AsnConvert.serialize(tbs.issuer))),
   };
 }

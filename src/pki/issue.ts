@@ -4,7 +4,7 @@
  */
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { explicit, bitString, sequence, smallInteger, time, unsignedInteger } from './der.js';
+import { bitString, children, content, decodeOid, DerError, explicit, readElement, sequence, smallInteger, time, unsignedInteger } from './der.js';
 import { subjectPublicKeyBits, type Issuer } from './certificate.js';
 import {
   authorityInfoAccess,
@@ -22,8 +22,8 @@ import {
   subjectKeyIdentifier,
   type Extension,
 } from './extensions.js';
-import { signatureAlgorithmFor } from './keys.js';
-import { commonName, encodeName, type Name } from './name.js';
+import { keyMatchesPublicKey, signatureAlgorithmFor } from './keys.js';
+import { encodeName, NAME_OIDS, type Name } from './name.js';
 import type { Profile } from './profile.js';
 import type { SubjectAltNames } from './san.js';
 
@@ -62,12 +62,14 @@ export interface SelfSigner {
 
 const MINUTE = 60_000;
 
-/** cfssl: notBefore = now rounded to the minute minus the backdate; notAfter = notBefore + expiry. */
+/**
+ * cfssl: notBefore = now rounded to the minute minus the backdate; notAfter = notBefore + expiry.
+ * A fixed not_before / not_after replaces its half of that, each on its own (as in cfssl's FillTemplate).
+ */
 export function validityWindow(profile: Profile, now: Date): { notBefore: Date; notAfter: Date } {
-  if (profile.notBefore && profile.notAfter) return { notBefore: profile.notBefore, notAfter: profile.notAfter };
   const rounded = Math.round(now.getTime() / MINUTE) * MINUTE;
-  const notBefore = new Date(rounded - profile.backdateMs);
-  return { notBefore, notAfter: new Date(notBefore.getTime() + profile.expiryMs) };
+  const notBefore = profile.notBefore ?? new Date(rounded - profile.backdateMs);
+  return { notBefore, notAfter: profile.notAfter ?? new Date(notBefore.getTime() + profile.expiryMs) };
 }
 
 /** 20 random bytes, top bit cleared and never a leading zero byte: positive, 20 octets, 159 random bits. */
@@ -77,10 +79,30 @@ export function newSerial(random: RandomSource): Buffer {
   return serial;
 }
 
-function checkWhitelist(profile: Profile, subjectCN: string | undefined, sans: SubjectAltNames): void {
+/** The CN values of a DER Name: a subject kept as bytes from a CSR is still subject to name_whitelist. */
+function commonNamesOf(subjectDer: Buffer): string[] {
+  const out: string[] = [];
+  try {
+    for (const rdn of children(subjectDer, readElement(subjectDer, 0)))
+      for (const atv of children(subjectDer, rdn)) {
+        const [type, value] = children(subjectDer, atv);
+        if (!type || !value || decodeOid(content(subjectDer, type)) !== NAME_OIDS.CN) continue;
+        const bytes = content(subjectDer, value);
+        // BMPString is UTF-16BE; reading it as UTF-8 could make a name pass that is not the one certified.
+        out.push(value.tag === 0x1e ? Buffer.from(bytes).swap16().toString('utf16le') : bytes.toString('utf8'));
+      }
+  } catch (e) {
+    if (e instanceof DerError || e instanceof RangeError) throw fail('BAD_DER', `request subject: not a valid X.500 name (${e.message})`);
+    throw e;
+  }
+  return out;
+}
+
+function checkWhitelist(profile: Profile, subject: Name | Buffer, sans: SubjectAltNames): void {
   const re = profile.nameWhitelist;
   if (!re) return;
-  const names = [subjectCN, ...sans.dns, ...sans.emails, ...sans.uris].filter((n): n is string => n !== undefined);
+  const cns = Buffer.isBuffer(subject) ? commonNamesOf(subject) : subject.filter((a) => a.type === 'CN').map((a) => a.value);
+  const names = [...cns, ...sans.dns, ...sans.emails, ...sans.uris];
   const bad = names.find((n) => !re.test(n));
   if (bad !== undefined)
     throw fail('NAME_NOT_ALLOWED', `profile ${profile.name}: "${bad}" does not match name_whitelist ${re.source}`);
@@ -138,9 +160,10 @@ export function issueCertificate(
 ): IssuedCertificate {
   const self = 'selfSigned' in issuer;
   const subjectDer = Buffer.isBuffer(request.subject) ? request.subject : encodeName(request.subject);
-  const subjectCN = Buffer.isBuffer(request.subject) ? undefined : commonName(request.subject);
   if (profile.usages.keyUsage.length + profile.usages.extKeyUsage.length === 0) throw fail('NO_USAGES', `profile ${profile.name}: allows no key usage`);
-  checkWhitelist(profile, subjectCN, request.sans);
+  checkWhitelist(profile, request.subject, request.sans);
+  if (self && !keyMatchesPublicKey(issuer.privateKey, request.publicKey))
+    throw fail('KEY_MISMATCH', 'the private key given for self-signing does not belong to the request public key');
 
   const { notBefore, notAfter } = validityWindow(profile, clock.now());
   if (notAfter <= notBefore)

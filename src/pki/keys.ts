@@ -114,7 +114,7 @@ const b64u = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64url'
 /**
  * SubjectPublicKeyInfo DER of a public (or private) key. Built from the JWK form because OpenSSL 3's
  * encoder behind `export({type:'spki'})` costs ~180 µs, more than generating a P-256 key (~100 µs);
- * the JWK export costs ~9 µs. test/unit/keys.test.ts checks it byte for byte against export().
+ * the JWK export costs ~9 µs. test/unit/pki-keys.test.ts checks it byte for byte against export().
  */
 export function spkiDer(key: KeyObject): Buffer {
   const jwk = key.export({ format: 'jwk' });
@@ -140,14 +140,19 @@ export function parsePrivateKeyPem(pem: string, source: string): KeyObject {
   }
   if (/ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(pem))
     throw fail('BAD_KEY', `${source}: the private key is encrypted; etcd needs unencrypted keys (decrypt it with openssl pkey)`);
+  let key: KeyObject;
   try {
-    const key = createPrivateKey({ key: pem, format: 'pem' });
-    keySpecOf(key);
-    return key;
+    key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (e) {
-    if ((e as { code?: string }).code === 'BAD_KEY') throw e;
     throw fail('BAD_KEY', `${source}: the private key cannot be parsed (${(e as Error).message})`, e);
   }
+  const type = key.asymmetricKeyType;
+  // keySpecOf reports other EC curves (secp256k1...) as size 0; they would only fail later, unnamed.
+  if (type !== 'rsa' && type !== 'ed25519' && !(type === 'ec' && keySpecOf(key).size !== 0)) {
+    const what = type === 'ec' ? `EC curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}` : `key type ${type ?? 'unknown'}`;
+    throw fail('BAD_KEY', `${source}: unsupported ${what} (etcd-tls handles RSA, ECDSA P-256/P-384/P-521 and Ed25519)`);
+  }
+  return key;
 }
 
 /** Whether a private key belongs to a public key (compares SubjectPublicKeyInfo bytes). */

@@ -84,7 +84,11 @@ export function buildName(spec: NameSpec, where = 'request'): Name {
 }
 
 function encodeValue(a: NameAttribute): Buffer {
-  if (a.type === 'E') return ia5String(a.value);
+  if (a.type === 'E') {
+    // IA5String is ASCII; ia5String() would silently turn anything else into other characters.
+    if (!/^[\x00-\x7f]*$/.test(a.value)) throw fail('BAD_NAME', `E: "${a.value}" has characters outside ASCII (IA5String)`);
+    return ia5String(a.value);
+  }
   // PrintableString where the value allows it (as Go does); C and serialNumber must be PrintableString.
   if (isPrintableString(a.value)) return printableString(a.value);
   if (a.type === 'C' || a.type === 'serialNumber')

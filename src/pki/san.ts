@@ -17,13 +17,17 @@ export const emptySans = (): SubjectAltNames => ({ dns: [], ips: [], emails: [],
 
 const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
-/** RFC 1123 hostname, optionally with a leading `*.` wildcard label. */
+/**
+ * RFC 1123 hostname, optionally with a leading `*.` wildcard label. No trailing dot: RFC 5280 forbids
+ * it in a dNSName, and Go (etcd) treats such a SAN as matching nothing.
+ */
 export function isDnsName(s: string): boolean {
   if (s.length === 0 || s.length > 253) return false;
-  const labels = (s.startsWith('*.') ? s.slice(2) : s).replace(/\.$/, '').split('.');
+  const labels = (s.startsWith('*.') ? s.slice(2) : s).split('.');
   return labels.every((l) => LABEL.test(l));
 }
 
+const ASCII = /^[\x21-\x7e]+$/;
 const looksLikeIPv4 = (s: string): boolean => /^[0-9.]+$/.test(s) && s.includes('.');
 const looksLikeIPv6 = (s: string): boolean => s.includes(':') && /^[0-9A-Fa-f:.%]+$/.test(s);
 
@@ -31,20 +35,26 @@ export type SanKind = 'ip' | 'email' | 'uri' | 'dns';
 
 /** Classify one already-trimmed, non-empty host string; throws BAD_HOSTNAME naming `where`. */
 export function classifyHost(host: string, where: string): SanKind {
-  if (isIP(host) && !host.includes('%')) return 'ip';
+  if (isIP(host)) {
+    if (!host.includes('%')) return 'ip';
+    throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid IP address (a zone index cannot be in a certificate)`);
+  }
   if (looksLikeIPv4(host) || looksLikeIPv6(host))
     throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid IP address`);
+  // Emails and URIs are IA5String in a SAN, so ASCII only (non-ASCII would be silently mangled).
   if (/^[^@\s]+@[^@\s]+$/.test(host)) {
-    if (!isDnsName(host.split('@')[1] as string)) throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid email address`);
+    if (!isDnsName(host.split('@')[1] as string) || !ASCII.test(host))
+      throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid email address`);
     return 'email';
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S+$/.test(host)) {
     try {
       new URL(host);
-      return 'uri';
+      if (ASCII.test(host)) return 'uri';
     } catch {
-      throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid URI`);
+      // reported below
     }
+    throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid URI`);
   }
   if (!isDnsName(host)) throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid DNS name, IP address, email or URI`);
   return 'dns';
@@ -72,8 +82,10 @@ export function parseHosts(
     }
     const kind = classifyHost(host, where);
     const value = kind === 'ip' ? normalizeIp(host) : host;
-    if (seen.has(`${kind}:${value.toLowerCase()}`)) return;
-    seen.add(`${kind}:${value.toLowerCase()}`);
+    // Only DNS names compare case-insensitively; URI paths and email local parts do not.
+    const key = `${kind}:${kind === 'dns' ? value.toLowerCase() : value}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     ({ ip: sans.ips, email: sans.emails, uri: sans.uris, dns: sans.dns })[kind].push(value);
   });
   return sans;
