@@ -3,7 +3,6 @@
  * else DNS), but strictly: entries are trimmed, and malformed IPs or hostnames are errors rather than
  * SANs that clients later reject.
  */
-import { isIP } from 'node:net';
 import { fail } from '../errors.js';
 
 export interface SubjectAltNames {
@@ -27,6 +26,29 @@ export function isDnsName(s: string): boolean {
   return labels.every((l) => LABEL.test(l));
 }
 
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * 4, 6 or 0, as node:net's isIP answers, without loading node:net: that module alone adds ~20 ms to
+ * the CLI's start-up (measured with hyperfine), a third of gencert's budget. IPv6 is left to the
+ * WHATWG URL parser; zone indexes (`fe80::1%eth0`) count as IPv6 so callers can reject them by name.
+ * test/unit/pki-ip.test.ts checks it against node:net.
+ */
+export function ipVersion(s: string): 0 | 4 | 6 {
+  if (IPV4.test(s)) return 4;
+  if (!s.includes(':')) return 0;
+  const zone = s.indexOf('%');
+  const address = zone < 0 ? s : s.slice(0, zone);
+  if (zone >= 0 && !/^[^\s%/\\\[\]]+$/.test(s.slice(zone + 1))) return 0;
+  if (!/^[0-9A-Fa-f:.]+$/.test(address)) return 0;
+  try {
+    new URL(`http://[${address}]/`);
+    return 6;
+  } catch {
+    return 0;
+  }
+}
+
 const ASCII = /^[\x21-\x7e]+$/;
 const looksLikeIPv4 = (s: string): boolean => /^[0-9.]+$/.test(s) && s.includes('.');
 const looksLikeIPv6 = (s: string): boolean => s.includes(':') && /^[0-9A-Fa-f:.%]+$/.test(s);
@@ -35,7 +57,7 @@ export type SanKind = 'ip' | 'email' | 'uri' | 'dns';
 
 /** Classify one already-trimmed, non-empty host string; throws BAD_HOSTNAME naming `where`. */
 export function classifyHost(host: string, where: string): SanKind {
-  if (isIP(host)) {
+  if (ipVersion(host) !== 0) {
     if (!host.includes('%')) return 'ip';
     throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid IP address (a zone index cannot be in a certificate)`);
   }
@@ -95,7 +117,7 @@ const ipv6Cache = new Map<string, Buffer>();
 
 /** The 4 or 16 network-order bytes of an IP address. */
 export function ipBytes(ip: string): Buffer {
-  if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
+  if (ipVersion(ip) === 4) return Buffer.from(ip.split('.').map(Number));
   const cached = ipv6Cache.get(ip);
   if (cached) return cached;
   // WHATWG URL parsing canonicalises IPv6 (embedded IPv4 becomes two hex groups), leaving only `::` to expand.
@@ -112,7 +134,7 @@ export function ipBytes(ip: string): Buffer {
 
 /** Canonical text for an IP (IPv6 compressed, lower case, RFC 5952) so duplicates and comparisons work. */
 export function normalizeIp(ip: string): string {
-  return isIP(ip) === 4 ? ip : new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  return ipVersion(ip) === 4 ? ip : new URL(`http://[${ip}]/`).hostname.slice(1, -1);
 }
 
 /** Text form of IP SAN bytes. */
