@@ -4,8 +4,10 @@
  */
 import {
   createPrivateKey,
+  createPublicKey,
   generateKeyPair as generateKeyPairCb,
   generateKeyPairSync,
+  type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
 import { fail } from '../errors.js';
@@ -63,10 +65,21 @@ export interface KeyPair {
   publicKey: KeyObject;
 }
 
-/** Generate a key pair on the calling thread. */
+/**
+ * Generate a key pair on the calling thread.
+ *
+ * The keys are re-imported rather than returned as generateKeyPairSync made them: in Node 20 the sync
+ * keygen job locks its key's mutex when the garbage collector finalizes it, so a GC during a JWK export
+ * or `asymmetricKeyDetails` of that same key (both lock it and allocate) deadlocks the process
+ * (test/unit/pki-keys.test.ts reproduces it). Imported keys belong to no job. Costs ~200 µs per EC key.
+ */
 export function generateKeyPair(spec: KeySpec): KeyPair {
   const [type, opts] = keygenArgs(spec);
-  return generateKeyPairSync(type as 'ec', opts as { namedCurve: string });
+  // @types/node lacks the 'jwk' keygen encoding that Node 20 supports.
+  const keygen = generateKeyPairSync as unknown as (type: string, options: object) => { privateKey: JsonWebKey };
+  const { privateKey: jwk } = keygen(type, { ...opts, privateKeyEncoding: { format: 'jwk' } });
+  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 /** Generate on libuv's thread pool: RSA generation of many keys then uses every core. */

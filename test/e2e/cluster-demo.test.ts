@@ -6,26 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { etcdTls, requireBinary } from '../helpers/components.js';
+import { etcdProcessesUnder } from '../helpers/etcd.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const MEMBERS = ['member1', 'member2', 'member3'] as const;
-
-/** PIDs of live (non-zombie) etcd processes whose data dir lies under `dir`. */
-function etcdProcessesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'etcd') continue;
-      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (environ.some((v) => v.startsWith(`ETCD_DATA_DIR=${dir}${path.sep}`))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
-}
 
 describe('etcd-tls demo', () => {
   const outs: string[] = [];

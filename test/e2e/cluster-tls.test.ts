@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT, cleanEnv, etcdTls, findBinary, requireBinary, run, type RunResult } from '../helpers/components.js';
-import { etcdctl, parseEnvFile, startCluster, type MemberHandle, type MemberSpec } from '../helpers/etcd.js';
+import { etcdctl, parseEnvFile, startCluster, type MemberHandle, type MemberSpec, etcdProcessesUnder } from '../helpers/etcd.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const SPEC = path.join(REPO_ROOT, 'test', 'fixtures', 'cluster', 'tls.yaml');
@@ -48,23 +48,6 @@ function curl(url: string, creds: Creds): Promise<RunResult> {
   if (creds.cert) args.push('--cert', creds.cert);
   if (creds.key) args.push('--key', creds.key);
   return run('curl', [...args, url], { env: cleanEnv() });
-}
-
-/** PIDs of live (non-zombie) etcd processes whose data dir lies under `dir`. */
-function etcdProcessesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'etcd') continue;
-      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (environ.some((v) => v.startsWith(`ETCD_DATA_DIR=${dir}${path.sep}`))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
 }
 
 const BINARIES = ['etcd', 'etcdctl', 'curl'] as const;

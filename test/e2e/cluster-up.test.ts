@@ -8,29 +8,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT, etcdTls, requireBinary } from '../helpers/components.js';
-import { etcdctl, waitHealthy } from '../helpers/etcd.js';
+import { etcdctl, waitHealthy, etcdProcessesUnder } from '../helpers/etcd.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const SPEC = path.join(REPO_ROOT, 'test', 'fixtures', 'cluster', 'up.yaml');
 const MEMBERS = ['member1', 'member2', 'member3'] as const;
 const IPS = ['127.0.0.54', '127.0.0.55', '127.0.0.56'] as const;
-
-/** PIDs of live (non-zombie) etcd processes whose data dir lies under `dir`. */
-function etcdProcessesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'etcd') continue;
-      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (environ.some((v) => v.startsWith(`ETCD_DATA_DIR=${dir}${path.sep}`))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids.sort((a, b) => a - b);
-}
 
 /** True while `pid` runs; a zombie (exited, its reparented parent not yet reaping) no longer does. */
 function isAlive(pid: number): boolean {

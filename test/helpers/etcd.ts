@@ -14,8 +14,9 @@
  *   await m.stop();
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import * as path from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -323,4 +324,21 @@ export function etcdctl(args: readonly string[], opts: EtcdctlOptions): Promise<
     stdin: opts.stdin,
     timeoutMs: opts.timeoutMs ?? 30_000,
   });
+}
+
+/** PIDs of live (non-zombie) etcd processes whose data dir lies under `dir`. */
+export function etcdProcessesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'etcd') continue;
+      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      if (environ.some((v) => v.startsWith(`ETCD_DATA_DIR=${dir}${path.sep}`))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }
