@@ -8,12 +8,10 @@ import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import {
   encodePrivateKeyPem,
-  generateKeyPair,
   generateKeyPairAsync,
   spkiDer,
   validateKeySpec,
   type KeyPair,
-  type KeySpec,
 } from '../pki/keys.js';
 import { buildName } from '../pki/name.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
@@ -34,14 +32,6 @@ export interface MaterializeResult {
   kept: PlannedCertificate[];
   written: string[];
   unchanged: string[];
-}
-
-/**
- * RSA keys are generated on libuv's thread pool so that a large cluster uses every core; EC and
- * Ed25519 keys take ~0.1 ms and are cheaper on the calling thread than a thread-pool round trip.
- */
-function newKey(spec: KeySpec): Promise<KeyPair> {
-  return spec.algo === 'rsa' ? generateKeyPairAsync(spec) : Promise.resolve(generateKeyPair(spec));
 }
 
 const profiles = new Map<string, Profile>();
@@ -65,7 +55,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   let issuer: Issuer;
   let caPem: string;
   if (plan.ca.action === 'create') {
-    const caKey = await newKey(validateKeySpec(plan.ca.key, 'spec: ca.key'));
+    const caKey = await generateKeyPairAsync(validateKeySpec(plan.ca.key, 'spec: ca.key'));
     const subject = buildName({ CN: layout.ca.intent.subject.CN, names: layout.ca.intent.subject.names }, 'spec: ca');
     const ca = issueCertificate(
       { subject, publicKey: spkiDer(caKey.publicKey), sans: emptySans() },
@@ -89,8 +79,9 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   }
 
   const toIssue = plan.certificates.filter((c) => c.action !== 'keep');
-  // Start every key generation at once (RSA ones run in parallel on the thread pool), then issue in order.
-  const keys = await Promise.all(toIssue.map((c) => newKey(validateKeySpec(c.intent.key, `spec: ${c.intent.path} key`))));
+  // Start every key generation at once on libuv's thread pool, so a large cluster uses every core (and
+  // keys made there need no re-import: generateKeyPair's sync path re-imports to dodge a Node 20 deadlock).
+  const keys = await Promise.all(toIssue.map((c) => generateKeyPairAsync(validateKeySpec(c.intent.key, `spec: ${c.intent.path} key`))));
   toIssue.forEach((cert, i) => {
     const key = keys[i] as KeyPair;
     const sans = parseHosts([...cert.intent.dns, ...cert.intent.ips], `spec: ${cert.intent.path}`, 'error');
