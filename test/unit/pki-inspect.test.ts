@@ -2,7 +2,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { isEtcdTlsError } from '../../src/errors.js';
 import { toPem } from '../../src/pki/der.js';
 import { loadIssuer, subjectPublicKeyBits } from '../../src/pki/certificate.js';
 import { buildCsr } from '../../src/pki/csr.js';
@@ -12,15 +11,8 @@ import { caProfile, ETCD_PROFILES, type Profile } from '../../src/pki/profile.js
 import { emptySans, parseHosts } from '../../src/pki/san.js';
 import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
 import { issueCertificate, type Clock, type RandomSource } from '../../src/pki/issue.js';
+import { rejects } from '../helpers/assertions.js';
 
-function rejects(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `expected an EtcdTlsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 const SPECS: KeySpec[] = [
   { algo: 'ecdsa', size: 256 },

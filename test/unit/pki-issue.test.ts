@@ -2,7 +2,6 @@
 // policy errors, the extensions of CA and leaf certificates, and loadIssuer's refusals.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isEtcdTlsError } from '../../src/errors.js';
 import {
   children,
   explicit,
@@ -23,15 +22,8 @@ import { emptySans, parseHosts, type SubjectAltNames } from '../../src/pki/san.j
 import { loadIssuer, readCertificateCore, subjectPublicKeyBits, verifySignedBy, type Issuer } from '../../src/pki/certificate.js';
 import { inspectCertificate, type CertificateView } from '../../src/pki/inspect.js';
 import { issueCertificate, validityWindow, type CertificateRequest, type Clock, type RandomSource } from '../../src/pki/issue.js';
+import { rejects } from '../helpers/assertions.js';
 
-function rejects(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `expected an EtcdTlsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 const HOUR = 3_600_000;
 const at = (iso: string): Clock => ({ now: () => new Date(iso) });

@@ -3,7 +3,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { isEtcdTlsError } from '../../src/errors.js';
 import {
   describeKeySpec,
   encodePrivateKeyPem,
@@ -20,15 +19,8 @@ import {
 } from '../../src/pki/keys.js';
 import { toPem } from '../../src/pki/der.js';
 import { run } from '../helpers/components.js';
+import { rejects } from '../helpers/assertions.js';
 
-function rejects(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `expected an EtcdTlsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 // RSA generation is slow: one 2048-bit key for the whole file, made on the thread pool meanwhile.
 const rsa2048 = generateKeyPairAsync({ algo: 'rsa', size: 2048 });

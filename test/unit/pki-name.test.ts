@@ -2,18 +2,10 @@
 // the string type each value is encoded with (checked with openssl asn1parse).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isEtcdTlsError } from '../../src/errors.js';
 import { buildName, commonName, encodeName, formatName, type Name } from '../../src/pki/name.js';
 import { requireBinary, run } from '../helpers/components.js';
+import { rejects } from '../helpers/assertions.js';
 
-function rejects(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `expected an EtcdTlsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe('name: buildName', () => {
   test("the blog's CA: both Org Units kept, order C, ST, L, O, OU, CN", () => {

@@ -2,18 +2,10 @@
 // policies, de-duplication, and IP byte conversions; plus Go-style durations.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isEtcdTlsError } from '../../src/errors.js';
 import { formatDuration, parseDuration } from '../../src/pki/duration.js';
 import { classifyHost, formatIpBytes, ipBytes, isDnsName, normalizeIp, parseHosts, type SanKind } from '../../src/pki/san.js';
+import { rejects } from '../helpers/assertions.js';
 
-function rejects(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `expected an EtcdTlsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe('san: classifyHost', () => {
   const table: [string, SanKind][] = [

@@ -4,24 +4,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isEtcdTlsError } from '../../src/errors.js';
 import { DEFAULT_SPEC_YAML } from '../../src/cluster/defaults.js';
 import { dnsNameProblem, parseSpec, specJsonSchema } from '../../src/cluster/spec.js';
 import { REPO_ROOT, etcdTls } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { rejects } from '../helpers/assertions.js';
 
 const SPECS = path.join(REPO_ROOT, 'test/fixtures/specs');
 const fixture = (name: string): string => readFileSync(path.join(SPECS, name), 'utf8');
 const parseFixture = (name: string) => parseSpec(fixture(name), name);
 
-function rejects(fn: () => unknown, code: string, message: string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `expected an EtcdTlsError, got ${String(e)}`);
-    assert.equal(e.message, message);
-    assert.equal(e.code, code);
-    return true;
-  });
-}
 
 describe('parseSpec: defaults', () => {
   const spec = parseFixture('demo.yaml');
