@@ -6,7 +6,7 @@ import { readTextFile } from '../store/files.js';
 import { systemClock, type Clock, type RandomSource } from '../pki/issue.js';
 import { layoutCluster, type ClusterLayout } from './layout.js';
 import { materializePlan, type MaterializeResult } from './materialize.js';
-import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
+import { planCluster, readClusterState, stateHasCertificates, type ClusterPlan, type PlannedCertificate } from './plan.js';
 import { parseSpec, type ClusterSpec } from './spec.js';
 
 export interface ClusterTarget {
@@ -21,9 +21,11 @@ export function readSpecFile(file: string): ClusterSpec {
   return parseSpec(readTextFile(file, 'cluster spec'), file);
 }
 
-export function planFromSpec(spec: ClusterSpec, target: ClusterTarget, clock: Clock = systemClock): ClusterPlan {
+export async function planFromSpec(spec: ClusterSpec, target: ClusterTarget, clock: Clock = systemClock): Promise<ClusterPlan> {
   const layout: ClusterLayout = layoutCluster(spec, { dir: target.out, local: target.local ?? false });
-  return planCluster(layout, readClusterState(layout), clock.now());
+  const state = readClusterState(layout);
+  const inspect = stateHasCertificates(state) ? (await import('../pki/inspect.js')).inspectCertificate : undefined;
+  return planCluster(layout, state, clock.now(), inspect);
 }
 
 export interface GenerateOptions extends ClusterTarget {
@@ -34,7 +36,7 @@ export interface GenerateOptions extends ClusterTarget {
 
 /** Plan and write: the whole of `etcd-tls gen`. */
 export async function generateCluster(spec: ClusterSpec, options: GenerateOptions): Promise<{ plan: ClusterPlan; result: MaterializeResult }> {
-  const plan = planFromSpec(spec, options, options.clock);
+  const plan = await planFromSpec(spec, options, options.clock);
   const result = await materializePlan(plan, {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),

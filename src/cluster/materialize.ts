@@ -8,15 +8,16 @@ import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import {
   encodePrivateKeyPem,
+  generateKeyAsync,
   generateKeyPairAsync,
   spkiDer,
   validateKeySpec,
-  type KeyPair,
+  type GeneratedKey,
 } from '../pki/keys.js';
 import { buildName } from '../pki/name.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts } from '../pki/san.js';
-import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
+import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomicConcurrent, type FileToWrite } from '../store/files.js';
 import type { ClusterPlan, PlannedCertificate } from './plan.js';
 
 export interface MaterializeOptions {
@@ -79,24 +80,23 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   }
 
   const toIssue = plan.certificates.filter((c) => c.action !== 'keep');
-  // Start every key generation at once on libuv's thread pool, so a large cluster uses every core (and
-  // keys made there need no re-import: generateKeyPair's sync path re-imports to dodge a Node 20 deadlock).
-  const keys = await Promise.all(toIssue.map((c) => generateKeyPairAsync(validateKeySpec(c.intent.key, `spec: ${c.intent.path} key`))));
+  // Start every key generation at once on libuv's thread pool, so a large cluster uses every core.
+  const keys = await Promise.all(toIssue.map((c) => generateKeyAsync(validateKeySpec(c.intent.key, `spec: ${c.intent.path} key`))));
   toIssue.forEach((cert, i) => {
-    const key = keys[i] as KeyPair;
+    const key = keys[i] as GeneratedKey;
     const sans = parseHosts([...cert.intent.dns, ...cert.intent.ips], `spec: ${cert.intent.path}`, 'error');
     const subject = buildName({ CN: cert.intent.subject.CN, names: cert.intent.subject.O ? [{ O: cert.intent.subject.O }] : [] }, `spec: ${cert.intent.path}`);
-    const issued = issueCertificate({ subject, publicKey: spkiDer(key.publicKey), sans }, profileFor(cert), issuer, clock, random);
+    const issued = issueCertificate({ subject, publicKey: key.spki, sans }, profileFor(cert), issuer, clock, random);
     writes.push(
       { path: cert.certPath, data: toPem('CERTIFICATE', issued.der), mode: PUBLIC_FILE_MODE },
-      { path: cert.keyPath, data: encodePrivateKeyPem(key.privateKey), mode: PRIVATE_FILE_MODE },
+      { path: cert.keyPath, data: key.privateKeyPem, mode: PRIVATE_FILE_MODE },
     );
     options.onIssued?.(cert);
   });
 
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
-  writeFilesAtomic(writes);
+  await writeFilesAtomicConcurrent(writes);
 
   return {
     caCreated: plan.ca.action === 'create',

@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { certificateDerFromPem, readCertificateCore, type CertificateCore } from '../pki/certificate.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
-import { inspectCertificate, type CertificateView } from '../pki/inspect.js';
+import type { CertificateView, inspectCertificate } from '../pki/inspect.js';
 import { describeKeySpec, keyMatchesPublicKey, parsePrivateKeyPem, type KeySpec } from '../pki/keys.js';
 import { buildName, formatName } from '../pki/name.js';
 import { normalizeIp } from '../pki/san.js';
@@ -115,12 +115,13 @@ export function staleReasons(
   ca: CertificateCore,
   expiryMs: number,
   now: Date,
+  inspect: Inspect,
 ): string[] {
   if (!existing.certPem) return ['missing'];
   if (!existing.keyPem) return ['key file missing'];
   let view: CertificateView;
   try {
-    view = inspectCertificate(certificateDerFromPem(existing.certPem, intent.path), intent.path);
+    view = inspect(certificateDerFromPem(existing.certPem, intent.path), intent.path);
   } catch {
     return ['existing certificate cannot be parsed'];
   }
@@ -155,10 +156,24 @@ export function staleReasons(
 }
 
 /**
+ * Parsing existing certificates needs @peculiar's schemas (~150 ms to load), which a fresh directory
+ * never uses: the caller passes the parser in, loaded only when there is something to parse.
+ */
+export type Inspect = typeof inspectCertificate;
+
+/** Whether planning this state needs an Inspect (any CA or certificate already on disk). */
+export const stateHasCertificates = (state: ClusterState): boolean =>
+  state.ca.certPem !== undefined || [...state.certificates.values()].some((c) => c.certPem !== undefined);
+
+const noInspect: Inspect = () => {
+  throw new TypeError('planCluster: the directory holds certificates; pass inspectCertificate');
+};
+
+/**
  * Decide what `gen` will do. Errors: CA_KEY_MISSING (ca.pem without ca-key.pem), DIFFERENT_CA (the
  * directory holds a CA with another subject than the spec's).
  */
-export function planCluster(layout: ClusterLayout, state: ClusterState, now: Date): ClusterPlan {
+export function planCluster(layout: ClusterLayout, state: ClusterState, now: Date, inspect: Inspect = noInspect): ClusterPlan {
   const caIntent = layout.ca.intent;
   const caSubject = formatName(buildName({ CN: caIntent.subject.CN, names: caIntent.subject.names }, 'spec: ca'));
   const caExpiryMs = parseDuration(caIntent.validity, 'spec: ca.validity');
@@ -167,7 +182,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
     if (!state.ca.keyPem)
       throw fail('CA_KEY_MISSING', `${rel(layout.ca.cert)}: exists but ${rel(layout.ca.key)} does not; restore the key or choose another --out`);
     caCore = readCertificateCore(certificateDerFromPem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
-    const existingSubject = inspectCertificate(caCore.der, layout.ca.cert).subject.text;
+    const existingSubject = inspect(caCore.der, layout.ca.cert).subject.text;
     if (existingSubject !== caSubject)
       throw fail(
         'DIFFERENT_CA',
@@ -180,7 +195,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
   const certificates = intentsOf(layout).map((intent): PlannedCertificate => {
     const expiryMs = parseDuration(intent.validity, `spec: ${intent.path} validity`);
     const existing = state.certificates.get(intent.path) ?? {};
-    const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
+    const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now, inspect) : existing.certPem ? ['new CA'] : ['missing'];
     const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
     const base = path.join(layout.dir, intent.path);
     return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs };

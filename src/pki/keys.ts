@@ -92,6 +92,41 @@ export function generateKeyPairAsync(spec: KeySpec): Promise<KeyPair> {
   });
 }
 
+/** A new key that signs nothing here (a leaf's): what a certificate and a key file need, no KeyObject. */
+export interface GeneratedKey {
+  spki: Buffer;
+  /** Traditional PEM as encodePrivateKeyPem writes it (PKCS#1, SEC1; PKCS#8 for Ed25519). */
+  privateKeyPem: string;
+}
+
+// Encoded by the keygen job itself: no KeyObject of the job is ever exported, so none of the Node 20
+// deadlock above, and none of generateKeyPair's re-import (~200 µs a P-256 key; bench/).
+function keygenEncodings(spec: KeySpec): object {
+  const type = spec.algo === 'rsa' ? 'pkcs1' : spec.algo === 'ecdsa' ? 'sec1' : 'pkcs8';
+  return { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { type, format: 'pem' } };
+}
+
+type EncodedKeygen = (type: string, options: object) => { publicKey: JsonWebKey; privateKey: string };
+type EncodedKeygenCb = (type: string, options: object, cb: (err: Error | null, publicKey: JsonWebKey, privateKey: string) => void) => void;
+
+/** Generate a leaf key on the calling thread, already encoded. */
+export function generateKey(spec: KeySpec): GeneratedKey {
+  const [type, opts] = keygenArgs(spec);
+  // @types/node lacks the 'jwk' keygen encoding that Node 20 supports.
+  const { publicKey, privateKey } = (generateKeyPairSync as unknown as EncodedKeygen)(type, { ...opts, ...keygenEncodings(spec) });
+  return { spki: spkiFromJwk(publicKey), privateKeyPem: privateKey };
+}
+
+/** Generate a leaf key on libuv's thread pool, already encoded: many keys at once use every core. */
+export function generateKeyAsync(spec: KeySpec): Promise<GeneratedKey> {
+  const [type, opts] = keygenArgs(spec);
+  return new Promise((resolve, reject) =>
+    (generateKeyPairCb as unknown as EncodedKeygenCb)(type, { ...opts, ...keygenEncodings(spec) }, (err, publicKey, privateKey) =>
+      err ? reject(err) : resolve({ spki: spkiFromJwk(publicKey), privateKeyPem: privateKey }),
+    ),
+  );
+}
+
 /** The key spec of an existing key. */
 export function keySpecOf(key: KeyObject): KeySpec {
   const type = key.asymmetricKeyType;
@@ -130,7 +165,11 @@ const b64u = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64url'
  * the JWK export costs ~9 µs. test/unit/pki-keys.test.ts checks it byte for byte against export().
  */
 export function spkiDer(key: KeyObject): Buffer {
-  const jwk = key.export({ format: 'jwk' });
+  return spkiFromJwk(key.export({ format: 'jwk' }), key.asymmetricKeyType);
+}
+
+/** SubjectPublicKeyInfo DER from a public JWK (EC P-256/384/521, Ed25519, RSA). */
+export function spkiFromJwk(jwk: JsonWebKey, typeForErrors?: string): Buffer {
   if (jwk.kty === 'EC') {
     const curve = EC_CURVE_OIDS[jwk.crv ?? ''];
     if (!curve) throw fail('BAD_KEY', `unsupported EC curve ${jwk.crv ?? 'unknown'}`);
@@ -142,7 +181,7 @@ export function spkiDer(key: KeyObject): Buffer {
     const rsaPublicKey = sequence(unsignedInteger(b64u(jwk.n)), unsignedInteger(b64u(jwk.e)));
     return sequence(sequence(oid('1.2.840.113549.1.1.1'), nullValue()), bitString(rsaPublicKey));
   }
-  throw fail('BAD_KEY', `unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
+  throw fail('BAD_KEY', `unsupported key type ${typeForErrors ?? jwk.kty ?? 'unknown'}`);
 }
 
 /** Parse a PEM private key (PKCS#1, SEC1 or PKCS#8, unencrypted). `source` names the file for errors. */

@@ -26,38 +26,34 @@ export function writeFileAtomic(file: FileToWrite): void {
   writeFilesAtomic([file]);
 }
 
-/**
- * Write a batch of files so that either all of them land or none does: every file is staged as a
- * temp file beside its target first, and only when all are staged are they renamed into place.
- * Directories are created as needed (0700 when they will hold a private key, 0755 otherwise).
- */
-export function writeFilesAtomic(files: readonly FileToWrite[]): void {
+function checkNoClobber(files: readonly FileToWrite[]): void {
   for (const f of files) {
-    if (f.noClobber && fs.existsSync(f.path)) {
-      const existing = fs.readFileSync(f.path);
-      if (!existing.equals(Buffer.from(f.data))) {
-        throw fail('WOULD_OVERWRITE', `${f.path}: exists; refusing to overwrite it (pass -force to replace it)`);
-      }
-    }
+    if (f.noClobber && fs.existsSync(f.path) && !fs.readFileSync(f.path).equals(Buffer.from(f.data)))
+      throw fail('WOULD_OVERWRITE', `${f.path}: exists; refusing to overwrite it (pass -force to replace it)`);
   }
-  // A directory created for a batch that puts a private key in it is 0700 from the start.
+}
+
+/** Create every target directory; one created for a batch that puts a private key in it is 0700 from the start. */
+function createDirectories(files: readonly FileToWrite[]): void {
   const privateDirs = new Set(files.filter((f) => f.mode === PRIVATE_FILE_MODE).map((f) => path.dirname(path.resolve(f.path))));
-  const staged: { tmp: string; target: string }[] = [];
+  for (const dir of new Set(files.map((f) => path.dirname(path.resolve(f.path)))))
+    ensureDir(dir, privateDirs.has(dir) ? PRIVATE_DIR_MODE : 0o755);
+}
+
+const tempPathFor = (target: string): string =>
+  path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+
+const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+
+interface Staged {
+  tmp: string;
+  target: string;
+}
+
+/** Rename every staged file into place, or on `error` remove them all and report one WRITE_FAILED line. */
+function commit(staged: readonly Staged[], error?: unknown): void {
   try {
-    for (const f of files) {
-      const dir = path.dirname(path.resolve(f.path));
-      ensureDir(dir, privateDirs.has(dir) ? PRIVATE_DIR_MODE : 0o755);
-      const tmp = path.join(dir, `.${path.basename(f.path)}.${randomBytes(6).toString('hex')}.tmp`);
-      const fd = fs.openSync(tmp, 'wx', f.mode);
-      staged.push({ tmp, target: f.path });
-      try {
-        fs.writeSync(fd, typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data);
-        fs.fchmodSync(fd, f.mode);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    if (error !== undefined) throw error;
     for (const s of staged) fs.renameSync(s.tmp, s.target);
   } catch (e) {
     for (const s of staged) fs.rmSync(s.tmp, { force: true });
@@ -65,6 +61,72 @@ export function writeFilesAtomic(files: readonly FileToWrite[]): void {
     const err = e as NodeJS.ErrnoException;
     throw fail('WRITE_FAILED', `${err.path ?? 'output'}: cannot write: ${err.code ?? err.message}`, e);
   }
+}
+
+/**
+ * Write a batch of files so that either all of them land or none does: every file is staged as a
+ * temp file beside its target first (written, chmod-ed, fsync-ed), and only when all are staged are
+ * they renamed into place. Directories are created as needed (0700 when they will hold a private key).
+ */
+export function writeFilesAtomic(files: readonly FileToWrite[]): void {
+  checkNoClobber(files);
+  const staged: Staged[] = [];
+  let error: unknown;
+  try {
+    createDirectories(files);
+    for (const f of files) {
+      const tmp = tempPathFor(f.path);
+      const fd = fs.openSync(tmp, 'wx', f.mode);
+      staged.push({ tmp, target: f.path });
+      try {
+        fs.writeSync(fd, bytesOf(f.data));
+        fs.fchmodSync(fd, f.mode);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  } catch (e) {
+    error = e;
+  }
+  commit(staged, error);
+}
+
+/**
+ * The same all-or-nothing batch, staged with up to `concurrency` files in flight on libuv's thread
+ * pool. For large batches (`gen` of a big cluster writes ~9 files a member): one fsync after another
+ * made writing cost more than issuing, and concurrent fsyncs share the file system's journal commits.
+ */
+export async function writeFilesAtomicConcurrent(files: readonly FileToWrite[], concurrency = 32): Promise<void> {
+  checkNoClobber(files);
+  const staged: Staged[] = [];
+  let error: unknown;
+  try {
+    createDirectories(files);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const f = files[next++] as FileToWrite;
+        const tmp = tempPathFor(f.path);
+        const handle = await fs.promises.open(tmp, 'wx', f.mode);
+        staged.push({ tmp, target: f.path });
+        try {
+          await handle.writeFile(bytesOf(f.data));
+          await handle.chmod(f.mode);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+    };
+    // Every worker settles before the batch is judged, so no temp file is left behind by a late writer.
+    const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) error = failed.reason;
+  } catch (e) {
+    error = e;
+  }
+  commit(staged, error);
 }
 
 /** Create a directory (and parents). A directory that we create for private material gets 0700. */

@@ -35,15 +35,15 @@ describe('gen renews certificates 30 days before they expire', () => {
     await generateCluster(spec, { out, clock: at(T0) });
   });
 
-  test('31 days before expiry (leaf validity 8760h, backdated 5 min) everything is kept', () => {
-    const plan = planFromSpec(spec, { out }, at(T0 + 334 * DAY));
+  test('31 days before expiry (leaf validity 8760h, backdated 5 min) everything is kept', async () => {
+    const plan = await planFromSpec(spec, { out }, at(T0 + 334 * DAY));
     assert.deepEqual(changes(plan), {});
     assert.equal(plan.ca.action, 'keep');
   });
 
   test('29 days before expiry every leaf is reissued, the CA kept; the next run keeps them again', async () => {
     const later = at(T0 + 336 * DAY);
-    const plan = planFromSpec(spec, { out }, later);
+    const plan = await planFromSpec(spec, { out }, later);
     assert.equal(plan.certificates.length, 8);
     assert.ok(plan.certificates.every((c) => c.action === 'reissue' && c.reasons.join() === 'expires within 30 days'), JSON.stringify(changes(plan)));
     assert.equal(plan.ca.action, 'keep');
@@ -51,11 +51,11 @@ describe('gen renews certificates 30 days before they expire', () => {
     const { result } = await generateCluster(spec, { out, clock: later });
     assert.equal(result.caCreated, false);
     assert.equal(result.issued.length, 8);
-    assert.deepEqual(changes(planFromSpec(spec, { out }, later)), {});
+    assert.deepEqual(changes(await planFromSpec(spec, { out }, later)), {});
   });
 
-  test('an expired certificate says so', () => {
-    const plan = planFromSpec(spec, { out }, at(T0 + 336 * DAY + 400 * DAY));
+  test('an expired certificate says so', async () => {
+    const plan = await planFromSpec(spec, { out }, at(T0 + 336 * DAY + 400 * DAY));
     assert.ok(plan.certificates.every((c) => c.reasons.includes('expired')));
   });
 });
@@ -71,9 +71,9 @@ describe('gen repairs a damaged directory, touching only what is damaged', () =>
 
   test('a lost key: only that certificate is reissued', async () => {
     rmSync(file('clients/backup/client-key.pem'));
-    assert.deepEqual(changes(planFromSpec(spec, { out }, now)), { 'clients/backup/client.pem': 'reissue (key file missing)' });
+    assert.deepEqual(changes(await planFromSpec(spec, { out }, now)), { 'clients/backup/client.pem': 'reissue (key file missing)' });
     await generateCluster(spec, { out, clock: now });
-    assert.deepEqual(changes(planFromSpec(spec, { out }, now)), {});
+    assert.deepEqual(changes(await planFromSpec(spec, { out }, now)), {});
   });
 
   test('keys swapped between two certificates: both are reissued', async () => {
@@ -82,31 +82,31 @@ describe('gen repairs a damaged directory, touching only what is damaged', () =>
     renameSync(server, `${server}.tmp`);
     renameSync(peer, server);
     renameSync(`${server}.tmp`, peer);
-    assert.deepEqual(changes(planFromSpec(spec, { out }, now)), {
+    assert.deepEqual(changes(await planFromSpec(spec, { out }, now)), {
       'nodes/member1/server.pem': 'reissue (key does not match certificate)',
       'nodes/member1/peer.pem': 'reissue (key does not match certificate)',
     });
     await generateCluster(spec, { out, clock: now });
-    assert.deepEqual(changes(planFromSpec(spec, { out }, now)), {});
+    assert.deepEqual(changes(await planFromSpec(spec, { out }, now)), {});
   });
 
   test('a certificate copied in from another cluster with the same CA name is reissued', async (t) => {
     const other = path.join(await makeTempDir(t, 'cluster-plan-other-'), 'pki');
     await generateCluster(spec, { out: other, clock: now });
     for (const f of ['nodes/member3/server.pem', 'nodes/member3/server-key.pem']) copyFileSync(path.join(other, f), file(f));
-    assert.deepEqual(changes(planFromSpec(spec, { out }, now)), { 'nodes/member3/server.pem': 'reissue (issued by another CA)' });
+    assert.deepEqual(changes(await planFromSpec(spec, { out }, now)), { 'nodes/member3/server.pem': 'reissue (issued by another CA)' });
     await generateCluster(spec, { out, clock: now });
-    assert.deepEqual(changes(planFromSpec(spec, { out }, now)), {});
+    assert.deepEqual(changes(await planFromSpec(spec, { out }, now)), {});
   });
 
   test('an edited config file is restored and a deleted one recreated; no certificate is touched', async () => {
     writeFileSync(file('nodes/member2/etcd.env'), `${readFileSync(file('nodes/member2/etcd.env'), 'utf8')}ETCD_DEBUG="true"\n`);
     rmSync(file('clients/kube-apiserver/kube-apiserver.flags'));
-    const plan = planFromSpec(spec, { out }, now);
+    const plan = await planFromSpec(spec, { out }, now);
     assert.deepEqual(changes(plan), {});
     assert.deepEqual(fileActions(plan), { 'nodes/member2/etcd.env': 'update', 'clients/kube-apiserver/kube-apiserver.flags': 'create' });
     await generateCluster(spec, { out, clock: now });
     assert.doesNotMatch(readFileSync(file('nodes/member2/etcd.env'), 'utf8'), /ETCD_DEBUG/);
-    assert.deepEqual(fileActions(planFromSpec(spec, { out }, now)), {});
+    assert.deepEqual(fileActions(await planFromSpec(spec, { out }, now)), {});
   });
 });
