@@ -1,0 +1,251 @@
+/**
+ * CLI cold start: one `gencert` per process, etcd-tls against cfssl and against `node -e 0`, timed by
+ * hyperfine side by side. The same invocation also times the steps of an etcd-tls start (the ESM
+ * entry, the command's module graph, the run) and a one-file CommonJS script doing the same crypto,
+ * so a missed target comes with where the time went.
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hyperfine, median, mean, ms, progress, ratio, runCommand, type HyperfineResult, type Section } from './table.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = path.join(ROOT, 'bin', 'etcd-tls');
+const GENCERT_MODULE = path.join(ROOT, 'dist', 'src', 'cli', 'commands', 'gencert.js');
+const MAIN_MODULE = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const NODE = process.execPath;
+
+/** The blog's ca-config.json, verbatim. */
+export const BLOG_CA_CONFIG = `{
+    "signing": {
+        "default": {
+            "expiry": "43800h"
+        },
+        "profiles": {
+            "server": {
+                "expiry": "43800h",
+                "usages": [
+                    "signing",
+                    "key encipherment",
+                    "server auth"
+                ]
+            },
+            "client": {
+                "expiry": "43800h",
+                "usages": [
+                    "signing",
+                    "key encipherment",
+                    "client auth"
+                ]
+            },
+            "peer": {
+                "expiry": "43800h",
+                "usages": [
+                    "signing",
+                    "key encipherment",
+                    "server auth",
+                    "client auth"
+                ]
+            }
+        }
+    }
+}
+`;
+
+/**
+ * The blog's ca-csr.json plus `"ca": {"expiry": "87600h"}`. With the blog's 43800h CA, a leaf issued
+ * under its 43800h profiles a minute later ends after the CA: cfssl signs it anyway, etcd-tls refuses
+ * (OUTLIVES_CA). A 10-year CA keeps both tools on the same inputs.
+ */
+export function caCsrJson(algo: 'rsa' | 'ecdsa', cn = 'My own CA'): string {
+  return `{
+    "CN": ${JSON.stringify(cn)},
+    "key": { "algo": "${algo}", "size": ${algo === 'rsa' ? 2048 : 256} },
+    "names": [
+        {
+            "C": "US",
+            "L": "CA",
+            "O": "My Company Name",
+            "ST": "San Francisco",
+            "OU": "Org Unit 1",
+            "OU": "Org Unit 2"
+        }
+    ],
+    "ca": { "expiry": "87600h" }
+}
+`;
+}
+
+/** `cfssl gencert -initca ca-csr.json | cfssljson -bare ca`, in `dir`. */
+export async function cfsslInitCa(dir: string): Promise<void> {
+  await runCommand('sh', ['-c', 'cfssl gencert -initca ca-csr.json 2>/dev/null | cfssljson -bare ca'], { cwd: dir });
+  if (!existsSync(path.join(dir, 'ca-key.pem'))) throw new Error(`cfssl gencert -initca wrote no ca-key.pem in ${dir}`);
+}
+
+// The same crypto as an ECDSA gencert (read the CA and configs, P-256 keygen, sign a CSR and a
+// certificate, export the key) in one CommonJS file: the floor a Node CLI cannot go below.
+const FLOOR_SCRIPT = `const c = require('node:crypto'), fs = require('node:fs');
+const caKey = c.createPrivateKey(fs.readFileSync('ca-key.pem', 'utf8'));
+const ca = new c.X509Certificate(fs.readFileSync('ca.pem'));
+JSON.parse(fs.readFileSync('ca-config.json', 'utf8'));
+JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const k = c.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const tbs = Buffer.alloc(400, 1);
+const csr = c.sign('sha256', tbs, k.privateKey), cert = c.sign('sha256', tbs, caKey);
+process.stdout.write(JSON.stringify({ cert: cert.toString('base64'), csr: csr.toString('base64'), key: k.privateKey.export({ format: 'pem', type: 'sec1' }), ca: ca.serialNumber }));
+`;
+
+/** The ESM files a module statically imports, transitively, with their sizes (what loading it costs). */
+export function moduleGraph(entry: string): Map<string, number> {
+  const seen = new Map<string, number>();
+  const walk = (file: string): void => {
+    if (seen.has(file)) return;
+    const src = readFileSync(file, 'utf8');
+    seen.set(file, src.length);
+    for (const m of src.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'/gms)) walk(path.resolve(path.dirname(file), m[1] as string));
+  };
+  walk(entry);
+  return seen;
+}
+
+export interface CliOptions {
+  dir: string;
+  rounds: number;
+  runs: number;
+  warmup: number;
+}
+
+interface Cmd {
+  label: string;
+  line: string;
+}
+
+const gencertArgs = (csr: string): string => `gencert -ca ca.pem -ca-key ca-key.pem -config ca-config.json -profile peer ${csr}`;
+
+/** Run the command once outside hyperfine: a failing command would abort the whole invocation. */
+async function works(cmd: Cmd, dir: string): Promise<string | undefined> {
+  const words = cmd.line.split(/\s+/);
+  try {
+    await runCommand(words[0] as string, words.slice(1), { cwd: dir });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export async function runCliBench(o: CliOptions): Promise<Section[]> {
+  writeFileSync(path.join(o.dir, 'ca-config.json'), BLOG_CA_CONFIG);
+  writeFileSync(path.join(o.dir, 'ca-csr.json'), caCsrJson('rsa'));
+  // The blog's peer request (step 5), with the key algorithm varied.
+  for (const [file, key] of [['csr-ecdsa.json', '{"algo":"ecdsa","size":256}'], ['csr-rsa.json', '{"algo":"rsa","size":2048}']])
+    writeFileSync(path.join(o.dir, file), `{"CN":"member1","hosts":["10.93.81.17","127.0.0.1"],"key":${key}}\n`);
+  writeFileSync(path.join(o.dir, 'floor.cjs'), FLOOR_SCRIPT);
+  await cfsslInitCa(o.dir);
+
+  // What `gencert` loads beyond what the entry already has.
+  const entryFiles = moduleGraph(MAIN_MODULE);
+  const added = [...moduleGraph(GENCERT_MODULE)].filter(([f]) => !entryFiles.has(f));
+  const graph = { files: added.length, bytes: added.reduce((n, [, b]) => n + b, 0) };
+  const cmds = {
+    node: { label: '`node -e 0`', line: `${NODE} -e 0` },
+    oursEc: { label: '`etcd-tls gencert` ECDSA P-256 leaf', line: `${NODE} ${BIN} ${gencertArgs('csr-ecdsa.json')}` },
+    cfsslEc: { label: '`cfssl gencert` ECDSA P-256 leaf', line: `cfssl ${gencertArgs('csr-ecdsa.json')}` },
+    oursRsa: { label: '`etcd-tls gencert` RSA-2048 leaf', line: `${NODE} ${BIN} ${gencertArgs('csr-rsa.json')}` },
+    cfsslRsa: { label: '`cfssl gencert` RSA-2048 leaf', line: `cfssl ${gencertArgs('csr-rsa.json')}` },
+    version: { label: '`etcd-tls --version`', line: `${NODE} ${BIN} --version` },
+    graph: { label: '`etcd-tls gencert --help`', line: `${NODE} ${BIN} gencert --help` },
+    floor: { label: 'same crypto, one CommonJS file', line: `${NODE} floor.cjs csr-ecdsa.json` },
+  } satisfies Record<string, Cmd>;
+
+  const failed: string[] = [];
+  const list: Cmd[] = [];
+  for (const c of Object.values(cmds)) {
+    const err = await works(c, o.dir);
+    if (err) failed.push(`${c.label} fails, left out: ${err}`);
+    else list.push(c);
+  }
+
+  const byLine = new Map<string, HyperfineResult[]>(list.map((c) => [c.line, []]));
+  for (let r = 0; r < o.rounds; r++) {
+    progress(`cli: hyperfine round ${r + 1}/${o.rounds} (${list.length} commands, ${o.runs} runs each)`);
+    const results = await hyperfine(
+      list.map((c) => c.line),
+      { cwd: o.dir, json: path.join(o.dir, `hyperfine-${r}.json`), warmup: o.warmup, runs: o.runs },
+    );
+    results.forEach((res, i) => byLine.get((list[i] as Cmd).line)?.push(res));
+  }
+
+  const stat = (c: Cmd): { median: number; mean: number; cpu: number; rounds: string } => {
+    const rs = byLine.get(c.line) ?? [];
+    if (rs.length === 0) return { median: NaN, mean: NaN, cpu: NaN, rounds: '—' };
+    return {
+      median: median(rs.flatMap((x) => x.timesMs)),
+      mean: mean(rs.map((x) => x.meanMs)),
+      cpu: mean(rs.map((x) => x.cpuMs)),
+      rounds: rs.map((x) => median(x.timesMs).toFixed(0)).join(' / '),
+    };
+  };
+  const s = Object.fromEntries(Object.entries(cmds).map(([k, c]) => [k, stat(c)])) as Record<keyof typeof cmds, ReturnType<typeof stat>>;
+  const base = s.node.median;
+
+  const mainRows = [
+    ['node', null],
+    ['oursEc', 'cfsslEc'],
+    ['cfsslEc', null],
+    ['oursRsa', 'cfsslRsa'],
+    ['cfsslRsa', null],
+  ] as const;
+  const rowsOf = (k: keyof typeof cmds, peer: keyof typeof cmds | null): string[] => [
+    cmds[k].label,
+    ms(s[k].median),
+    ms(s[k].mean),
+    ms(s[k].cpu),
+    s[k].rounds,
+    ratio(s[k].median, base),
+    peer ? ratio(s[k].median, s[peer].median) : '',
+  ];
+
+  const coldRatio = s.oursEc.median / base;
+  const met = coldRatio <= 1.3;
+  const runMs = s.oursEc.median - s.graph.median;
+  const main: Section = {
+    title: 'CLI: one gencert per process (hyperfine)',
+    intro: [
+      `hyperfine -N --warmup ${o.warmup} --runs ${o.runs}, all commands in one invocation, ${o.rounds} round(s); medians pooled over rounds (ratios use medians).`,
+      "Inputs: the blog's ca-config.json and an RSA-2048 CA from `cfssl gencert -initca` (the blog's ca-csr.json, with a 10-year",
+      "CA expiry so that 43800h leaves do not outlive it), the blog's peer request, `-profile peer`, stdout discarded.",
+    ],
+    head: ['command', 'median', 'mean', 'CPU (user+sys)', 'round medians (ms)', '× `node -e 0`', '× cfssl'],
+    rows: mainRows.map(([k, peer]) => rowsOf(k, peer)),
+    notes: [
+      `Target: ECDSA gencert ≤ 1.30× \`node -e 0\`: ${Number.isFinite(coldRatio) ? `${coldRatio.toFixed(2)}× — ${met ? 'met' : 'MISSED'}` : 'not measured'}.`,
+      ...failed,
+    ],
+  };
+
+  const stages: [keyof typeof cmds, string][] = [
+    ['node', 'node starts, runs nothing'],
+    ['version', 'the ESM entry: bin/etcd-tls → dist/src/cli/main.js, errors, io; prints the version'],
+    ['graph', `+ gencert's module graph (${graph.files} more ESM files, ${Math.round(graph.bytes / 1024)} kB); prints its help`],
+    ['oursEc', '+ the run: read CA, key and configs, P-256 key, CSR, RSA signature, JSON out'],
+  ];
+  let prev = NaN;
+  const stageRows = stages.map(([k, what]) => {
+    const row = [cmds[k].label, what, ms(s[k].median), Number.isFinite(prev) ? `+${ms(s[k].median - prev)}` : '', ratio(s[k].median, base)];
+    prev = s[k].median;
+    return row;
+  });
+  stageRows.push([cmds.floor.label, "floor: gencert's crypto and file reads, no module graph", ms(s.floor.median), `+${ms(s.floor.median - base)} over node`, ratio(s.floor.median, base)]);
+
+  const breakdown: Section = {
+    title: 'CLI: where an etcd-tls gencert start goes (same hyperfine invocation)',
+    intro: ['Each row is a separate process; the increments are differences of medians, so they are approximate on a loaded machine.'],
+    head: ['command', 'what it adds', 'median', 'increment', '× `node -e 0`'],
+    rows: stageRows,
+    notes: [
+      `Above \`node -e 0\`: ESM entry ${ms(s.version.median - base)}, module graph ${ms(s.graph.median - s.version.median)}, the run itself ${ms(runMs)}; the same crypto in one file costs ${ms(s.floor.median - base)}.`,
+      'bench/README.md ("Cold start") records the profile and the fix this points to.',
+    ],
+  };
+  return [main, breakdown];
+}

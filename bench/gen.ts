@@ -1,0 +1,231 @@
+/**
+ * `etcd-tls gen` of an N-member spec against the blog's recipe: one `cfssl gencert | cfssljson` per
+ * certificate (a CA first, then a server and a peer certificate per member and two clients), issuing
+ * the same certificates with the same key algorithm. Both are whole commands timed by hyperfine in one
+ * invocation per round. For RSA, gen's key generation rate is compared with single-core
+ * generateKeyPairSync measured between the rounds of the same run.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { BIN, BLOG_CA_CONFIG, NODE, caCsrJson } from './cli.js';
+import { hyperfine, median, ms, perSecond, progress, ratio, runCommand, type Cell, type Section } from './table.js';
+
+export type Algo = 'ecdsa' | 'rsa';
+
+export interface GenCase {
+  members: number;
+  algo: Algo;
+  rounds: number;
+  /** hyperfine runs per round (more for the fast small cases). */
+  runs: number;
+  /** Run the cfssl loop for this many members only and extrapolate linearly to `members`. */
+  cfsslSample?: number;
+  /** Run both tools on tmpfs instead of the default temp dir. */
+  tmpfs?: boolean;
+}
+
+const CLUSTER = 'bench';
+const PEER_HOSTNAME = `peer.${CLUSTER}.etcd.internal`;
+const CLIENTS = [
+  { name: 'kube-apiserver', cn: 'kube-apiserver-etcd-client' },
+  { name: 'admin', cn: 'root' },
+];
+const keyJson = (algo: Algo): string => (algo === 'rsa' ? '{"algo":"rsa","size":2048}' : '{"algo":"ecdsa","size":256}');
+const keyYaml = (algo: Algo): string => (algo === 'rsa' ? '{algo: rsa, size: 2048}' : '{algo: ecdsa, size: 256}');
+const memberName = (i: number): string => `member${i + 1}`;
+const memberIp = (i: number): string => `10.${(i + 1) >> 16}.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`;
+
+/** CA + a server and a peer certificate per member + the clients. */
+export const certificateCount = (members: number): number => 1 + 2 * members + CLIENTS.length;
+
+function specYaml(c: GenCase): string {
+  return [
+    `cluster: ${CLUSTER}`,
+    `ca: {cn: ${CLUSTER} etcd CA, key: ${keyYaml(c.algo)}}`,
+    `defaults: {key: ${keyYaml(c.algo)}}`,
+    'members:',
+    ...Array.from({ length: c.members }, (_, i) => `  - {name: ${memberName(i)}, ips: [${memberIp(i)}]}`),
+    'clients:',
+    ...CLIENTS.map((cl) => `  - {name: ${cl.name}, cn: ${cl.cn}}`),
+    '',
+  ].join('\n');
+}
+
+/** The blog's steps 4-6 repeated per certificate, with the SANs etcd-tls gives the same certificate. */
+function cfsslLoop(algo: Algo, members: number): string {
+  const one = (cn: string, profile: string, hosts: string[], out: string): string => {
+    const req = `{"CN":"${cn}","hosts":${JSON.stringify(hosts)},"key":${keyJson(algo)}}`;
+    const flag = hosts.length ? ` -hostname="${hosts.join(',')}"` : '';
+    return `echo '${req}' | cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=../ca-config.json -profile=${profile}${flag} - | cfssljson -bare ${out}`;
+  };
+  const lines = ['#!/bin/bash', 'set -euo pipefail', 'mkdir out-cfssl && cd out-cfssl', 'cfssl gencert -initca ../ca-csr.json | cfssljson -bare ca'];
+  for (let i = 0; i < members; i++) {
+    const name = memberName(i);
+    const ips = [memberIp(i), '127.0.0.1', '::1'];
+    lines.push(one(name, 'server', [name, 'localhost', ...ips], `${name}-server`));
+    lines.push(one(name, 'peer', [name, PEER_HOSTNAME, 'localhost', ...ips], `${name}-peer`));
+  }
+  for (const cl of CLIENTS) lines.push(one(cl.cn, 'client', [], `${cl.name}-client`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Single-core RSA-2048 generation, on this thread. */
+function rsaSyncRun(keys: number): { keys: number; ms: number } {
+  const start = performance.now();
+  for (let i = 0; i < keys; i++) generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { keys, ms: performance.now() - start };
+}
+
+interface CaseResult {
+  c: GenCase;
+  genMs: number[];
+  cfsslMs: number[];
+  /** `etcd-tls plan` of the same spec: start-up, spec parsing and planning, nothing generated or written. */
+  planMs: number[];
+  /** Files gen and the cfssl loop leave behind (counted after the last run). */
+  files?: { gen: number; cfssl: number };
+  /** Total keys and time of the single-core runs around this case's rounds (RSA only). */
+  sync?: { keys: number; ms: number };
+  /** Set when the case could not be measured (a command failed or hung). */
+  error?: string;
+}
+
+export interface GenOptions {
+  /** Working directory on the default temp file system. */
+  dir: string;
+  /** A directory on tmpfs for the cases with `tmpfs` set; those are skipped without it. */
+  tmpfsDir?: string;
+  cases: GenCase[];
+  /** Keys per single-core RSA measurement (one before the rounds and one after each). */
+  rsaSyncKeys: number;
+}
+
+function countFiles(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+}
+
+const caseName = (c: GenCase): string => `${c.members} members ${c.algo}${c.tmpfs ? ' (tmpfs)' : ''}`;
+
+async function runCase(c: GenCase, root: string, rsaSyncKeys: number): Promise<CaseResult> {
+  const dir = path.join(root, `gen-${c.algo}-${c.members}${c.tmpfs ? '-tmpfs' : ''}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'spec.yaml'), specYaml(c));
+  writeFileSync(path.join(dir, 'ca-config.json'), BLOG_CA_CONFIG);
+  writeFileSync(path.join(dir, 'ca-csr.json'), caCsrJson(c.algo, `${CLUSTER} etcd CA`));
+  writeFileSync(path.join(dir, 'loop.sh'), cfsslLoop(c.algo, c.cfsslSample ?? c.members));
+
+  const result: CaseResult = { c, genMs: [], cfsslMs: [], planMs: [] };
+  const sync = { keys: 0, ms: 0 };
+  const measureSync = (): void => {
+    const r = rsaSyncRun(rsaSyncKeys);
+    sync.keys += r.keys;
+    sync.ms += r.ms;
+  };
+  if (c.algo === 'rsa') measureSync();
+  // plan costs the same for either key algorithm: time it with the (fast) ECDSA cases only.
+  const withPlan = c.algo === 'ecdsa';
+  for (let r = 0; r < c.rounds; r++) {
+    progress(`gen: ${caseName(c)}, round ${r + 1}/${c.rounds}`);
+    const commands = [`${NODE} ${BIN} gen spec.yaml --out out-gen`, 'bash loop.sh', ...(withPlan ? [`${NODE} ${BIN} plan spec.yaml --out out-gen`] : [])];
+    const [gen, cfssl, plan] = await hyperfine(commands, {
+      cwd: dir,
+      json: path.join(dir, `hyperfine-${r}.json`),
+      warmup: 0,
+      runs: c.runs,
+      prepare: ['rm -rf out-gen', 'rm -rf out-cfssl', ...(withPlan ? ['rm -rf out-gen'] : [])],
+      // Only a guard against a hung process (see bench/README.md, "Deadlock"): ten times the expected time.
+      timeoutMs: 10 * c.runs * (30_000 + certificateCount(c.members) * (c.algo === 'rsa' ? 400 : 40)),
+    });
+    result.genMs.push(...(gen?.timesMs ?? []));
+    result.cfsslMs.push(...(cfssl?.timesMs ?? []));
+    result.planMs.push(...(plan?.timesMs ?? []));
+    if (c.algo === 'rsa') measureSync();
+  }
+  // The last plan run left no out-gen; gen once more to count what it writes.
+  if (withPlan) await runCommand(NODE, [BIN, 'gen', 'spec.yaml', '--out', 'out-gen'], { cwd: dir });
+  result.files = { gen: countFiles(path.join(dir, 'out-gen')), cfssl: countFiles(path.join(dir, 'out-cfssl')) };
+  rmSync(dir, { recursive: true, force: true });
+  if (c.algo === 'rsa') result.sync = sync;
+  return result;
+}
+
+const sampledOf = (c: GenCase): boolean => c.cfsslSample !== undefined && c.cfsslSample < c.members;
+
+export async function runGenBench(o: GenOptions): Promise<Section[]> {
+  const results: CaseResult[] = [];
+  for (const c of o.cases) {
+    if (c.tmpfs && !o.tmpfsDir) continue;
+    try {
+      results.push(await runCase(c, c.tmpfs ? (o.tmpfsDir as string) : o.dir, o.rsaSyncKeys));
+    } catch (e) {
+      progress(`gen: ${caseName(c)} failed: ${(e as Error).message}`);
+      results.push({ c, genMs: [], cfsslMs: [], planMs: [], error: (e as Error).message });
+    }
+  }
+
+  const rows: Cell[][] = results.map(({ c, genMs, cfsslMs, planMs, files }) => {
+    const sampled = sampledOf(c);
+    const cfssl = median(cfsslMs) * (sampled ? certificateCount(c.members) / certificateCount(c.cfsslSample as number) : 1);
+    const cfsslFiles = files ? (sampled ? `≈${Math.round((files.cfssl * certificateCount(c.members)) / certificateCount(c.cfsslSample as number))}` : String(files.cfssl)) : '—';
+    return [
+      String(c.members),
+      c.algo === 'rsa' ? 'RSA-2048' : 'ECDSA P-256',
+      c.tmpfs ? 'tmpfs' : 'disk',
+      String(certificateCount(c.members)),
+      ms(median(genMs)),
+      planMs.length ? ms(median(planMs)) : '',
+      sampled ? `${ms(cfssl)} (extrapolated from ${c.cfsslSample})` : ms(cfssl),
+      ratio(cfssl, median(genMs)),
+      `${files?.gen ?? '—'} / ${cfsslFiles}`,
+      `${genMs.length} / ${cfsslMs.length}`,
+    ];
+  });
+  const speedup = (members: number, algo: Algo, tmpfs: boolean): number => {
+    const r = results.find((x) => x.c.members === members && x.c.algo === algo && Boolean(x.c.tmpfs) === tmpfs && !sampledOf(x.c));
+    return r ? median(r.cfsslMs) / median(r.genMs) : NaN;
+  };
+  const s100 = speedup(100, 'ecdsa', false);
+  const s100tmpfs = speedup(100, 'ecdsa', true);
+  const genTable: Section = {
+    title: '`etcd-tls gen` vs the blog\'s cfssl loop (hyperfine, whole commands)',
+    intro: [
+      'Spec: N members with one IP each, 2 clients, the CA and every leaf with the same key algorithm. cfssl loop: `cfssl gencert -initca`, then per',
+      'certificate `echo CSR | cfssl gencert -ca … -config ca-config.json -profile=server|peer|client -hostname=… - | cfssljson -bare NAME`',
+      "(the blog's ca-config.json), the same SANs as gen's certificates. gen also writes every member's etcd.env/yaml/service/install.sh and",
+      'a ca.pem per member and client, each file through temp file + fsync + rename; cfssljson writes cert, key and CSR without fsync.',
+      '`plan` = `etcd-tls plan` of the same spec (node start-up, spec parsing and planning: the part of gen that does not grow with keys and files).',
+      'disk = the default temp dir (ext4 here); tmpfs = /dev/shm, to separate CPU from file-system cost. Extrapolated cells scale the sampled loop',
+      'by certificate count (linear: one process pair per certificate). Medians over all runs.',
+    ],
+    head: ['members', 'key', 'fs', 'certificates', 'etcd-tls gen', 'of which plan', 'cfssl loop', 'speed-up (cfssl / gen)', 'files (gen / cfssl)', 'runs (gen / cfssl)'],
+    rows,
+    notes: [
+      ...(Number.isFinite(s100) ? [`Target: ≥ 10× faster than the cfssl loop at 100 members, ECDSA: ${s100.toFixed(1)}× on disk — ${s100 >= 10 ? 'met' : 'MISSED'}${Number.isFinite(s100tmpfs) ? ` (${s100tmpfs.toFixed(1)}× on tmpfs)` : ''}.`] : []),
+      ...results.filter((r) => r.error).map((r) => `${caseName(r.c)}: not measured: ${r.error}`),
+    ],
+  };
+  const rsa = results.filter((r) => r.c.algo === 'rsa' && r.sync && r.c.members >= 100 && !r.error);
+  const rsaRows: Cell[][] = rsa.map(({ c, genMs, sync }) => {
+    const keys = certificateCount(c.members);
+    const genRate = (keys * 1000) / median(genMs);
+    const syncRate = sync ? (sync.keys * 1000) / sync.ms : NaN;
+    return [String(c.members), String(keys), ms(median(genMs)), perSecond(genRate), perSecond(syncRate), ratio(genRate, syncRate)];
+  });
+  const rsaNotes = rsa.map(({ c, genMs, sync }) => {
+    const r = (certificateCount(c.members) * 1000) / median(genMs) / (sync ? (sync.keys * 1000) / sync.ms : NaN);
+    return `Target at ${c.members} members: gen's RSA rate ≥ 1.7× single-core: ${Number.isFinite(r) ? `${r.toFixed(2)}× — ${r >= 1.7 ? 'met' : 'MISSED'}` : 'not measured'}.`;
+  });
+  const rsaTable: Section = {
+    title: 'RSA-2048 key generation: `etcd-tls gen` (thread pool) vs one core',
+    intro: [
+      "gen's rate = RSA keys in the cluster / gen's whole wall time (start-up, issuing and writing included, so it understates keygen alone).",
+      `single core = generateKeyPairSync in this process, ${o.rsaSyncKeys} keys before the first round and after every round of that case.`,
+    ],
+    head: ['members', 'RSA keys', 'gen wall time', 'gen keys/s', 'single-core keys/s', 'gen / single-core'],
+    rows: rsaRows,
+    notes: rsaNotes,
+  };
+  return rsa.length ? [genTable, rsaTable] : [genTable];
+}
