@@ -15,42 +15,8 @@ const GENCERT_MODULE = path.join(ROOT, 'dist', 'src', 'cli', 'commands', 'gencer
 const MAIN_MODULE = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 export const NODE = process.execPath;
 
-/** The blog's ca-config.json, verbatim. */
-export const BLOG_CA_CONFIG = `{
-    "signing": {
-        "default": {
-            "expiry": "43800h"
-        },
-        "profiles": {
-            "server": {
-                "expiry": "43800h",
-                "usages": [
-                    "signing",
-                    "key encipherment",
-                    "server auth"
-                ]
-            },
-            "client": {
-                "expiry": "43800h",
-                "usages": [
-                    "signing",
-                    "key encipherment",
-                    "client auth"
-                ]
-            },
-            "peer": {
-                "expiry": "43800h",
-                "usages": [
-                    "signing",
-                    "key encipherment",
-                    "server auth",
-                    "client auth"
-                ]
-            }
-        }
-    }
-}
-`;
+/** The blog's ca-config.json, verbatim (the same file the tests use). */
+export const BLOG_CA_CONFIG = readFileSync(new URL('../../test/fixtures/cfssl/ca-config.json', import.meta.url), 'utf8');
 
 /**
  * The blog's ca-csr.json plus `"ca": {"expiry": "87600h"}`. With the blog's 43800h CA, a leaf issued

@@ -23,7 +23,7 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { fail } from '../errors.js';
 import { EKU_OIDS, EXT, KEY_USAGE_BITS, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
 import { keySpecOf, type KeySpec } from './keys.js';
-import { NAME_OIDS, type Name, type NameAttribute, type NameAttributeType } from './name.js';
+import { NAME_OIDS, type NameAttribute, type NameAttributeType } from './name.js';
 import { emptySans, normalizeIp, type SubjectAltNames } from './san.js';
 
 export interface NameView {

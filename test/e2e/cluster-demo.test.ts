@@ -3,7 +3,7 @@
 // This file owns 127.0.0.11-13 (the demo's built-in addresses); no other test uses them.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { etcdTls, requireBinary } from '../helpers/components.js';
 import { etcdProcessesUnder } from '../helpers/etcd.js';

@@ -5,7 +5,7 @@
 // Addresses: 127.0.0.51-53 only.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT, cleanEnv, etcdTls, findBinary, requireBinary, run, type RunResult } from '../helpers/components.js';
 import { etcdctl, parseEnvFile, startCluster, type MemberHandle, type MemberSpec, etcdProcessesUnder } from '../helpers/etcd.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanEnv, etcdTls, findBinary, requireBinary, run, type RunResult } from '../helpers/components.js';
+import { cleanEnv, etcdTls, findBinary, requireBinary, run } from '../helpers/components.js';
 import { etcdctl, parseEnvFile, startCluster, type MemberHandle, type MemberSpec } from '../helpers/etcd.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { caProfile, ETCD_PROFILES } from '../../src/pki/profile.js';
@@ -16,6 +16,7 @@ import { issueCertificate } from '../../src/pki/issue.js';
 import { loadIssuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
 import { toPem } from '../../src/pki/der.js';
+import { finding, probeJson } from '../helpers/probe.js';
 
 const SPEC = `cluster: probe
 ca: { cn: probe test CA }
@@ -30,41 +31,8 @@ const ENDPOINTS = ['https://127.0.0.61:2379', 'https://127.0.0.62:2379', 'https:
 // m1 also listens here, with a certificate that does not name this address.
 const UNCOVERED = 'https://127.0.0.64:2379';
 
-interface ProbeJson {
-  ok: boolean;
-  summary: { errors: number; warnings: number };
-  endpoints: {
-    endpoint: string;
-    reachable: boolean;
-    tls?: {
-      protocol?: string;
-      cipher?: string;
-      chain: { subject: string; sans: string[]; fromCaFile: boolean }[];
-      verification: { status: string; detail: string };
-      clientCertificate: { status: string; detail: string };
-    };
-    health: { status: string; healthy?: boolean };
-    members: { status: string; list?: { id: string; idHex: string; name: string; peerURLs: string[]; clientURLs: string[] }[] };
-  }[];
-  findings: { code: string; severity: string; subject: string; message: string; fix: string; seeAlso?: string[] }[];
-}
 
-async function probe(args: string[]): Promise<{ r: RunResult; report: ProbeJson }> {
-  const r = await etcdTls(['probe', ...args, '--json', '--timeout', '5s'], { timeoutMs: 40_000 });
-  let report: ProbeJson;
-  try {
-    report = JSON.parse(r.stdout) as ProbeJson;
-  } catch {
-    assert.fail(`probe printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-  return { r, report };
-}
 
-function finding(report: ProbeJson, code: string): ProbeJson['findings'][number] {
-  const f = report.findings.find((x) => x.code === code);
-  assert.ok(f, `expected finding ${code}, got: ${JSON.stringify(report.findings, null, 2)}`);
-  return f;
-}
 
 /** `etcd-tls explain --json` on text, as a user pipes a log in; the ids it named. */
 async function explainIds(text: string): Promise<{ id: string; fix: string }[]> {
@@ -133,7 +101,7 @@ describe('probe against a generated 3-member mTLS cluster', { concurrency: false
 
   test('healthy: TLS 1.3, chain verified, health true, 3 https members with etcdctl\'s hex IDs, exit 0', async (t) => {
     if (!needsAll(t)) return;
-    const { r, report } = await probe([...ENDPOINTS, '--client', 'admin', '--out', path.join(dir, 'pki')]);
+    const { r, report } = await probeJson([...ENDPOINTS, '--client', 'admin', '--out', path.join(dir, 'pki')]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal(report.ok, true);
     assert.deepEqual(report.summary, { errors: 0, warnings: 0, info: 0 });
@@ -167,7 +135,7 @@ describe('probe against a generated 3-member mTLS cluster', { concurrency: false
 
   test('(b) no client certificate: probe says one is required; etcd\'s log line is explained the same way', async (t) => {
     if (!needsAll(t)) return;
-    const { r, report } = await probe([ENDPOINTS[0] as string, '--cacert', admin.cacert]);
+    const { r, report } = await probeJson([ENDPOINTS[0] as string, '--cacert', admin.cacert]);
     assert.equal(r.code, 1);
     const f = finding(report, 'client-cert-missing');
     assert.match(f.message, /requires a client certificate/);
@@ -183,7 +151,7 @@ describe('probe against a generated 3-member mTLS cluster', { concurrency: false
 
   test('(c) client certificate from another CA: probe names the CA problem; so does etcd\'s log', async (t) => {
     if (!needsAll(t)) return;
-    const { r, report } = await probe([ENDPOINTS[0] as string, '--cacert', admin.cacert, '--cert', foreign.cert, '--key', foreign.key]);
+    const { r, report } = await probeJson([ENDPOINTS[0] as string, '--cacert', admin.cacert, '--cert', foreign.cert, '--key', foreign.key]);
     assert.equal(r.code, 1);
     const f = finding(report, 'client-cert-unknown-ca');
     assert.match(f.message, /"CN=intruder" is not signed by .*ca\.pem/);
@@ -195,7 +163,7 @@ describe('probe against a generated 3-member mTLS cluster', { concurrency: false
 
     // The other direction: a CA file that did not sign the server certificate.
     const wrongCa = path.join(dir, 'intruder.pem'); // a leaf, not the cluster CA: nothing chains to it
-    const server = await probe([ENDPOINTS[0] as string, '--cacert', wrongCa, '--cert', admin.cert, '--key', admin.key]);
+    const server = await probeJson([ENDPOINTS[0] as string, '--cacert', wrongCa, '--cert', admin.cert, '--key', admin.key]);
     assert.equal(server.r.code, 1);
     const s = finding(server.report, 'server-cert-unknown-ca');
     assert.match(s.message, /"CN=m1" does not chain to .*intruder\.pem/);
@@ -204,7 +172,7 @@ describe('probe against a generated 3-member mTLS cluster', { concurrency: false
 
   test('(d) a host not in the server certificate: probe quotes Go\'s words; etcdctl agrees and explain names it', async (t) => {
     if (!needsAll(t)) return;
-    const { r, report } = await probe([UNCOVERED, '--client', 'admin', '--out', path.join(dir, 'pki')]);
+    const { r, report } = await probeJson([UNCOVERED, '--client', 'admin', '--out', path.join(dir, 'pki')]);
     assert.equal(r.code, 1);
     const f = finding(report, 'server-san-mismatch');
     assert.match(f.message, /x509: certificate is valid for 127\.0\.0\.61, 127\.0\.0\.1, ::1, not 127\.0\.0\.64/);
@@ -220,7 +188,7 @@ describe('probe against a generated 3-member mTLS cluster', { concurrency: false
 
   test('(f) http:// against the TLS client port: probe says use https; curl and etcd\'s log are explained', async (t) => {
     if (!needsAll(t)) return;
-    const { r, report } = await probe(['http://127.0.0.61:2379']);
+    const { r, report } = await probeJson(['http://127.0.0.61:2379']);
     assert.equal(r.code, 1);
     const f = finding(report, 'http-to-tls-port');
     assert.match(f.fix, /use https:\/\/127\.0\.0\.61:2379/);
@@ -235,7 +203,7 @@ describe('probe against a generated 3-member mTLS cluster', { concurrency: false
 
   test('an endpoint with nothing listening is reported at once, next to healthy ones; exit 1', async (t) => {
     if (!needsAll(t)) return;
-    const { r, report } = await probe([ENDPOINTS[1] as string, 'https://127.0.0.71:2379', '--client', 'admin', '--out', path.join(dir, 'pki')]);
+    const { r, report } = await probeJson([ENDPOINTS[1] as string, 'https://127.0.0.71:2379', '--client', 'admin', '--out', path.join(dir, 'pki')]);
     assert.equal(r.code, 1);
     assert.equal(report.endpoints[0]?.health.healthy, true);
     assert.equal(report.endpoints[1]?.reachable, false);

@@ -16,6 +16,7 @@ import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
 import { toPem } from '../../src/pki/der.js';
 import { parseUsages } from '../../src/pki/extensions.js';
+import { finding, probeJson } from '../helpers/probe.js';
 
 interface Pair {
   cert: string;
@@ -105,33 +106,8 @@ async function waitForExit(m: MemberHandle, timeoutMs = 20_000): Promise<number 
   return r;
 }
 
-interface ProbeJson {
-  ok: boolean;
-  endpoints: {
-    endpoint: string;
-    tls?: { protocol?: string; verification: { status: string; detail: string }; clientCertificate: { status: string } };
-    health: { status: string; healthy?: boolean };
-    members: { status: string; detail: string; list?: { idHex: string; name: string; peerURLs: string[] }[] };
-  }[];
-  findings: { code: string; severity: string; subject: string; message: string; fix: string; seeAlso?: string[] }[];
-}
 
-async function probeJson(args: string[]): Promise<{ r: RunResult; report: ProbeJson }> {
-  const r = await etcdTls(['probe', ...args, '--json', '--timeout', '5s'], { timeoutMs: 40_000 });
-  let report: ProbeJson;
-  try {
-    report = JSON.parse(r.stdout) as ProbeJson;
-  } catch {
-    assert.fail(`probe printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-  return { r, report };
-}
 
-function finding(report: ProbeJson, code: string): ProbeJson['findings'][number] {
-  const f = report.findings.find((x) => x.code === code);
-  assert.ok(f, `expected finding ${code}, got: ${JSON.stringify(report.findings, null, 2)}`);
-  return f;
-}
 
 interface ExplainJson {
   id: string;
