@@ -209,24 +209,8 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
         env: local ? at('etcd.env') : INSTALL_PATHS.env,
         dataDir: local ? at('data') : INSTALL_PATHS.dataDir,
       },
-      server: {
-        path: `nodes/${m.name}/server`,
-        role: 'server',
-        subject: { CN: m.name },
-        ...sans,
-        usages: [...ROLE_USAGES.server],
-        key: m.key,
-        validity: m.validity,
-      },
-      peer: {
-        path: `nodes/${m.name}/peer`,
-        role: 'peer',
-        subject: { CN: m.name },
-        ...peerSans,
-        usages: [...ROLE_USAGES.peer],
-        key: m.key,
-        validity: m.validity,
-      },
+      server: memberCertificate(m, 'server', sans),
+      peer: memberCertificate(m, 'peer', peerSans),
     };
   });
 
@@ -280,6 +264,11 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
     clientEndpoints: members.map((m) => m.clientUrl),
     peerHostname: peerName,
   };
+}
+
+/** A member's server or peer certificate: CN is the member name, usages come from the role. */
+function memberCertificate(m: MemberSpec, role: 'server' | 'peer', sans: { dns: string[]; ips: string[] }): CertificateIntent {
+  return { path: `nodes/${m.name}/${role}`, role, subject: { CN: m.name }, ...sans, usages: [...ROLE_USAGES[role]], key: m.key, validity: m.validity };
 }
 
 /** Every certificate the layout asks for, CA excluded, in a stable order (members, then clients). */

@@ -4,10 +4,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isEtcdTlsError, type ErrorCode } from '../../src/errors.js';
+import type { ErrorCode } from '../../src/errors.js';
 import { parseSigningConfig, selectProfile } from '../../src/cfssl/config.js';
 import { CFSSL_DEFAULT_PROFILE } from '../../src/pki/profile.js';
 import { REPO_ROOT } from '../helpers/components.js';
+import { rejects as assertFails } from '../helpers/assertions.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'cfssl');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
@@ -19,14 +20,6 @@ function parse(text: string, source = 'ca-config.json'): { config: ReturnType<ty
   return { config, warnings };
 }
 
-function assertFails(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `not a domain error: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe('the blog config (ca-config.json)', () => {
   const { config, warnings } = parse(fixture('ca-config.json'));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isEtcdTlsError, type ErrorCode } from '../../src/errors.js';
+import type { ErrorCode } from '../../src/errors.js';
 import { parseCsrJson, parseSubjectJson, type CsrRequest } from '../../src/cfssl/csr.js';
 import { genCert, genKey, initCa, selfSign, SELFSIGN_EXPIRY_MS } from '../../src/cfssl/gencert.js';
 import { signCsr } from '../../src/cfssl/sign.js';
@@ -15,6 +15,7 @@ import { parsePemBlocks } from '../../src/pki/der.js';
 import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
 import { CFSSL_DEFAULT_PROFILE } from '../../src/pki/profile.js';
 import { REPO_ROOT } from '../helpers/components.js';
+import { rejects as assertFails } from '../helpers/assertions.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'cfssl');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
@@ -29,14 +30,6 @@ function parse(text: string, initca = false, source = 'csr.json'): { req: CsrReq
   return { req, warnings };
 }
 
-function assertFails(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEtcdTlsError(e), `not a domain error: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 const certOf = (pem: string | undefined) => inspectCertificate(certificateDerFromPem(pem ?? '', 'cert'));
 const csrOf = (pem: string | undefined) => inspectCsr((parsePemBlocks(pem ?? '')[0] as { der: Buffer }).der);
