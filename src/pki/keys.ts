@@ -25,7 +25,6 @@ export const DEFAULT_KEY_SPEC: KeySpec = { algo: 'ecdsa', size: 256 };
 
 const CURVES: Record<number, string> = { 256: 'P-256', 384: 'P-384', 521: 'P-521' };
 const CURVE_SIZE: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 };
-export const RSA_SIZES = [2048, 3072, 4096] as const;
 
 /**
  * Check a key spec; `where` names the file and field for the error message.
