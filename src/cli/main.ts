@@ -3,8 +3,9 @@
  * commands start fast), run it, and turn whatever it throws into one line on stderr.
  */
 import { readFileSync } from 'node:fs';
-import { isEtcdTlsError } from '../errors.js';
+import { fail } from '../errors.js';
 import { processIo, type CliIo, type CommandModule } from './io.js';
+import { exitQuietlyOnClosedStdout, reportError, runCommand } from './run.js';
 
 interface CommandEntry {
   name: string;
@@ -63,25 +64,8 @@ function topLevelHelp(): string {
   ].join('\n');
 }
 
-/** Print one line for an error; exit 1 for bad input, 2 for internal faults. */
-export function reportError(e: unknown, io: CliIo): number {
-  const debug = process.env.ETCD_TLS_DEBUG === '1';
-  if (isEtcdTlsError(e)) {
-    io.err(`etcd-tls: ${e.code}: ${e.message}\n`);
-    if (debug && e.stack) io.err(`${e.stack}\n`);
-    return 1;
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  io.err(`etcd-tls: INTERNAL: ${err.message}${debug ? '' : ' (set ETCD_TLS_DEBUG=1 for the stack trace)'}\n`);
-  if (debug && err.stack) io.err(`${err.stack}\n`);
-  return 2;
-}
-
 export async function main(argv: string[], io: CliIo = processIo): Promise<void> {
-  // A closed pipe (`etcd-tls certinfo ... | head`) is not an error worth a stack trace.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  });
+  exitQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -94,17 +78,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<void>
       return;
     }
     const entry = COMMANDS.find((c) => c.name === name);
-    if (!entry) {
-      const { fail } = await import('../errors.js');
-      throw fail('UNKNOWN_COMMAND', `'${name}' is not a command; run 'etcd-tls --help' for the list`);
-    }
-    const mod = await entry.load();
-    if (rest.includes('--help') || rest.includes('-h') || rest.includes('-help')) {
-      io.out(mod.help());
-      return;
-    }
-    const code = await mod.run(rest, io);
-    process.exitCode = code ?? 0;
+    if (!entry) throw fail('UNKNOWN_COMMAND', `'${name}' is not a command; run 'etcd-tls --help' for the list`);
+    await runCommand(await entry.load(), rest, io);
   } catch (e) {
     process.exitCode = reportError(e, io);
   }

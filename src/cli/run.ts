@@ -1,0 +1,51 @@
+/**
+ * Running one command module: its --help, its exit code, and whatever it throws turned into one line
+ * on stderr. Shared by the ESM entry (main.ts) and the pre-bundled per-command files that
+ * bin/etcd-tls loads (scripts/bundle.mjs), so both paths behave the same.
+ */
+import { isEtcdTlsError } from '../errors.js';
+import { processIo, type CliIo, type CommandModule } from './io.js';
+
+/** Print one line for an error; exit 1 for bad input, 2 for internal faults. */
+export function reportError(e: unknown, io: CliIo): number {
+  const debug = process.env.ETCD_TLS_DEBUG === '1';
+  if (isEtcdTlsError(e)) {
+    io.err(`etcd-tls: ${e.code}: ${e.message}\n`);
+    if (debug && e.stack) io.err(`${e.stack}\n`);
+    return 1;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.err(`etcd-tls: INTERNAL: ${err.message}${debug ? '' : ' (set ETCD_TLS_DEBUG=1 for the stack trace)'}\n`);
+  if (debug && err.stack) io.err(`${err.stack}\n`);
+  return 2;
+}
+
+/** A closed pipe (`etcd-tls certinfo ... | head`) is not an error worth a stack trace. */
+export function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+}
+
+export const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h') || args.includes('-help');
+
+/** Run `mod` with the arguments after its name; sets process.exitCode. */
+export async function runCommand(mod: CommandModule, args: string[], io: CliIo = processIo): Promise<void> {
+  try {
+    if (wantsHelp(args)) {
+      io.out(mod.help());
+      return;
+    }
+    process.exitCode = (await mod.run(args, io)) ?? 0;
+  } catch (e) {
+    process.exitCode = reportError(e, io);
+  }
+}
+
+/** The entry of a bundled command file: `main(process.argv.slice(2))`, the command name first. */
+export function runBundled(mod: CommandModule): (argv: string[]) => Promise<void> {
+  return (argv) => {
+    exitQuietlyOnClosedStdout();
+    return runCommand(mod, argv.slice(1));
+  };
+}
