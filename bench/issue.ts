@@ -103,7 +103,7 @@ async function stepCosts(issuer: Issuer, n: number): Promise<Step[]> {
   };
   time('`generateKeyPairSync` P-256 (bare)', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }));
   time('`generateKeyPair` P-256 (sync, keys re-imported)', () => generateKeyPair(P256));
-  time('`generateKey` P-256 (sync, encoded by the keygen job: SPKI + SEC1 PEM)', () => generateKey(P256));
+  time('`generateKey` P-256 (sync; ECDH keygen, SPKI + SEC1 PEM encoded by etcd-tls)', () => generateKey(P256));
   let start = performance.now();
   for (let i = 0; i < n; i++) await generateKeyPairAsync(P256);
   steps.push({ step: '`generateKeyPairAsync` P-256, awaited one by one', us: ((performance.now() - start) * 1000) / n });

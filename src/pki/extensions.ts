@@ -2,7 +2,7 @@
  * X.509 v3 extensions etcd-tls emits, and cfssl's usage strings mapped onto KeyUsage bits and
  * ExtendedKeyUsage OIDs.
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import {
   bitString,
   boolean,
@@ -147,9 +147,16 @@ export function extKeyUsage(names: readonly ExtKeyUsageName[]): Extension {
   return { oid: EXT.extKeyUsage, critical: false, value: sequence(...names.map((n) => oid(EKU_OIDS[n]))) };
 }
 
+// One-shot crypto.hash (Node >= 20.12) skips the Hash object: ~1.2 µs against ~2 µs per certificate.
+// A namespace import, because a named import of an export Node 20.0-20.11 lacks fails to link.
+const sha1: (data: Uint8Array) => Buffer =
+  typeof nodeCrypto.hash === 'function'
+    ? (data) => nodeCrypto.hash('sha1', data, 'buffer')
+    : (data) => nodeCrypto.createHash('sha1').update(data).digest();
+
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING contents (without the unused-bits byte). */
 export function keyIdentifier(subjectPublicKeyBits: Uint8Array): Buffer {
-  return createHash('sha1').update(subjectPublicKeyBits).digest();
+  return sha1(subjectPublicKeyBits);
 }
 
 export const subjectKeyIdentifier = (keyId: Uint8Array): Extension => ({

@@ -21,7 +21,7 @@ import { caProfile, ETCD_PROFILES, type Profile } from '../../src/pki/profile.js
 import { emptySans, parseHosts, type SubjectAltNames } from '../../src/pki/san.js';
 import { loadIssuer, readCertificateCore, subjectPublicKeyBits, verifySignedBy, type Issuer } from '../../src/pki/certificate.js';
 import { inspectCertificate, type CertificateView } from '../../src/pki/inspect.js';
-import { issueCertificate, validityWindow, type CertificateRequest, type Clock, type RandomSource } from '../../src/pki/issue.js';
+import { issueCertificate, systemRandom, validityWindow, type CertificateRequest, type Clock, type RandomSource } from '../../src/pki/issue.js';
 import { rejects } from '../helpers/assertions.js';
 
 
@@ -329,6 +329,50 @@ describe('issue: leaf certificates', () => {
     const subject = sequence(setOf(sequence(oid('2.5.4.3'), utf8String('raw'))));
     const { der } = issueCertificate(request(generateKeyPair(P256), subject), ETCD_PROFILES.client, ca.issuer, CLOCK);
     assert.deepEqual(readCertificateCore(der, 'leaf.pem').subjectDer, subject);
+  });
+});
+
+describe('issue: what is reused from one certificate to the next', () => {
+  test('alternating two CAs and two expiries, each certificate gets its own AKI and validity', () => {
+    const other = selfSignedCa(P256, caProfile(), CLOCK, 'Other CA');
+    const short = { ...ETCD_PROFILES.client, expiryMs: 24 * HOUR };
+    const key = generateKeyPair(P256);
+    for (const [issuer, profile, clock] of [
+      [ca.issuer, ETCD_PROFILES.client, CLOCK],
+      [other.issuer, short, CLOCK],
+      [ca.issuer, short, at('2025-03-05T10:17:31Z')],
+      [other.issuer, ETCD_PROFILES.client, CLOCK],
+      [ca.issuer, ETCD_PROFILES.client, CLOCK],
+    ] as const) {
+      const issued = issueCertificate(request(key, buildName({ CN: 'c' })), profile, issuer, clock);
+      const view = inspectCertificate(issued.der);
+      assert.equal(view.authorityKeyId, issuer.keyId.toString('hex'));
+      assert.equal(view.issuer.text, issuer === ca.issuer ? 'CN=Test CA' : 'CN=Other CA');
+      const core = readCertificateCore(issued.der, 'leaf.pem');
+      assert.equal(core.notBefore.toISOString(), issued.notBefore.toISOString());
+      assert.equal(core.notAfter.getTime() - core.notBefore.getTime(), profile.expiryMs);
+      assert.ok(verifySignedBy(issued.der, issuer.cert.spki));
+    }
+  });
+
+  test('systemRandom: fresh bytes of the asked length, each call its own copy', () => {
+    const seen = new Set<string>();
+    // 20 KiB in 20-byte serials: the pool behind systemRandom refills several times.
+    for (let i = 0; i < 1000; i++) {
+      const b = systemRandom(20);
+      assert.equal(b.length, 20);
+      seen.add(b.toString('hex'));
+      b.fill(0);
+    }
+    assert.equal(seen.size, 1000);
+    for (const n of [0, 1, 512, 513, 5000]) assert.equal(systemRandom(n).length, n);
+    assert.notEqual(systemRandom(5000).toString('hex'), systemRandom(5000).toString('hex'));
+  });
+
+  test('default random source: serials differ between certificates', () => {
+    const req = request(generateKeyPair(P256), buildName({ CN: 's' }));
+    const serials = new Set(Array.from({ length: 50 }, () => issueCertificate(req, ETCD_PROFILES.client, ca.issuer, CLOCK).serialHex));
+    assert.equal(serials.size, 50);
   });
 });
 

@@ -1,4 +1,4 @@
-/** generateKey/generateKeyAsync: leaf keys encoded by the keygen job itself (no KeyObject, no re-import). */
+/** generateKey/generateKeyAsync: leaf keys already encoded (EC by hand from ECDH, others by the keygen job; no KeyObject). */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
