@@ -4,7 +4,8 @@
  * directory, and which paths the configs reference once installed (or, with `local`, in place).
  */
 import * as path from 'node:path';
-import { isIP } from 'node:net';
+// pki/san's classifier, not node:net: loading node:net costs ~4 ms of every start.
+import { ipVersion } from '../pki/san.js';
 import { fail } from '../errors.js';
 import type { ClusterSpec, KeySpec, MemberSpec, NameEntry } from './spec.js';
 
@@ -140,15 +141,15 @@ export const peerHostname = (cluster: string): string => `peer.${cluster}.etcd.i
 
 /** `https://host:port`, with IPv6 hosts in brackets. */
 export function httpsUrl(host: string, port: number): string {
-  return `https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  return `https://${ipVersion(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
 const isKubeApiserver = (c: { name: string; cn: string }): boolean =>
   c.name === 'kube-apiserver' || c.cn === 'kube-apiserver-etcd-client';
 
 function leafSans(m: MemberSpec, extraDns: readonly string[]): { dns: string[]; ips: string[] } {
-  const sanIps = m.sans.filter((s) => isIP(s));
-  const sanDns = m.sans.filter((s) => !isIP(s));
+  const sanIps = m.sans.filter((s) => ipVersion(s));
+  const sanDns = m.sans.filter((s) => !ipVersion(s));
   return {
     dns: [...new Set([m.name, ...m.dns, ...sanDns, ...extraDns, 'localhost'])],
     ips: [...new Set([...m.ips, ...sanIps, '127.0.0.1', '::1'])],
