@@ -17,7 +17,7 @@ import {
 import { buildName } from '../pki/name.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts } from '../pki/san.js';
-import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomicConcurrent, type FileToWrite } from '../store/files.js';
+import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
 import type { ClusterPlan, PlannedCertificate } from './plan.js';
 
 export interface MaterializeOptions {
@@ -96,7 +96,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
 
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
-  await writeFilesAtomicConcurrent(writes);
+  writeFilesAtomic(writes);
 
   return {
     caCreated: plan.ca.action === 'create',
