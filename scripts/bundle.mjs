@@ -3,7 +3,9 @@
 // compiling a command's 20-60 modules one by one cost more than an ECDSA gencert's own work
 // (bench/README.md, "Cold start"). The ESM tree in dist/src stays the library and the entry for
 // help and --version. Runs after tsc, from the package root: `node scripts/bundle.mjs`.
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -41,3 +43,40 @@ await build({
   // import.meta has no CommonJS equivalent: a bundled module that uses it must fail the build, not run wrong.
   logOverride: { 'empty-import-meta': 'error' },
 });
+
+// Training runs: each command runs once the way users run it, and bin/etcd-tls saves V8's code cache
+// of its bundle on exit (dist/bundle/<command>.cjs.cache): the bytecode of everything the run
+// compiled, which later starts load instead of compiling (~30-90 ms on gen, bench/README.md).
+// A command without a scenario here is trained on its --help (its bundle's top level).
+const bin = path.join(root, 'bin', 'etcd-tls');
+const work = mkdtempSync(path.join(tmpdir(), 'etcd-tls-train-'));
+const LEAF_CSR = '{"CN":"member1","hosts":["member1","127.0.0.1"],"key":{"algo":"ecdsa","size":256}}';
+const CONFIG = '{"signing":{"default":{"expiry":"8760h"},"profiles":{"peer":{"usages":["signing","key encipherment","server auth","client auth"],"expiry":"8760h"}}}}';
+const SCENARIOS = [
+  ['print-defaults', ['csr']],
+  ['init', ['--members', 'member1=127.0.0.1', '--out', 'spec.yaml']],
+  ['plan', ['spec.yaml', '--out', 'pki']],
+  ['gen', ['spec.yaml', '--out', 'pki']],
+  ['check', ['pki']],
+  ['gencert', ['-initca', 'ca-csr.json'], { out: 'ca.json' }],
+  ['json', ['-bare', '-f', 'ca.json', 'ca']],
+  ['gencert', ['-ca', 'ca.pem', '-ca-key', 'ca-key.pem', '-config', 'config.json', '-profile', 'peer', 'leaf-csr.json']],
+  ['genkey', ['leaf-csr.json'], { out: 'leaf.json' }],
+  ['certinfo', ['-cert', 'ca.pem']],
+];
+function train(name, args, { out } = {}) {
+  const r = spawnSync(process.execPath, [bin, name, ...args], { cwd: work, env: { ...process.env, ETCD_TLS_WRITE_CODE_CACHE: '1' }, encoding: 'utf8' });
+  if (out) writeFileSync(path.join(work, out), r.stdout);
+  // A failed training run only costs start-up time; the tests judge the command itself.
+  if (r.status !== 0) console.warn(`bundle: training run of ${name} failed (no code cache for it): ${r.stderr.trim().split('\n')[0]}`);
+}
+try {
+  writeFileSync(path.join(work, 'ca-csr.json'), '{"CN":"training CA","key":{"algo":"ecdsa","size":256}}');
+  writeFileSync(path.join(work, 'leaf-csr.json'), LEAF_CSR);
+  writeFileSync(path.join(work, 'config.json'), CONFIG);
+  for (const [name, args, opts] of SCENARIOS) train(name, args, opts);
+  const trained = new Set(SCENARIOS.map(([name]) => name));
+  for (const { name } of COMMANDS.filter((c) => !trained.has(c.name))) train(name, ['--help']);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
