@@ -53,6 +53,13 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   const { layout } = plan;
   const writes: FileToWrite[] = [];
 
+  const toIssue = plan.certificates.filter((c) => c.action !== 'keep');
+  // Every leaf key starts at once on libuv's thread pool, before the CA's own key, so an RSA cluster
+  // keeps every core busy from the start (awaited below; the catch only keeps an early CA error from
+  // leaving this promise's rejection unhandled).
+  const leafKeys = Promise.all(toIssue.map((c) => generateKeyAsync(validateKeySpec(c.intent.key, `spec: ${c.intent.path} key`))));
+  leafKeys.catch(() => undefined);
+
   let issuer: Issuer;
   let caPem: string;
   if (plan.ca.action === 'create') {
@@ -79,9 +86,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
     issuer = loadIssuer(caPem, layout.ca.cert, readTextFile(layout.ca.key, 'CA key'), layout.ca.key);
   }
 
-  const toIssue = plan.certificates.filter((c) => c.action !== 'keep');
-  // Start every key generation at once on libuv's thread pool, so a large cluster uses every core.
-  const keys = await Promise.all(toIssue.map((c) => generateKeyAsync(validateKeySpec(c.intent.key, `spec: ${c.intent.path} key`))));
+  const keys = await leafKeys;
   toIssue.forEach((cert, i) => {
     const key = keys[i] as GeneratedKey;
     const sans = parseHosts([...cert.intent.dns, ...cert.intent.ips], `spec: ${cert.intent.path}`, 'error');

@@ -39,6 +39,11 @@ const readTextIfExists = (file: string): string | undefined => readIfExists(file
 /** Read everything the layout could write that already exists. */
 export function readClusterState(layout: ClusterLayout): ClusterState {
   const certificates = new Map<string, PemPair>();
+  // A directory that does not exist yet holds nothing: skip the ~1,000 lookups (and a render) of a big cluster.
+  if (!existsSync(layout.dir)) {
+    for (const intent of intentsOf(layout)) certificates.set(intent.path, {});
+    return { ca: {}, certificates, files: new Map() };
+  }
   for (const intent of intentsOf(layout)) {
     const base = path.join(layout.dir, intent.path);
     const certPem = readTextIfExists(`${base}.pem`);
