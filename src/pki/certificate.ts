@@ -31,7 +31,7 @@ export function subjectPublicKeyBits(spki: Uint8Array): Buffer {
   const top = readElement(spki, 0);
   const bits = children(spki, top)[1];
   if (!bits || bits.tag !== TAG.BIT_STRING) throw new DerError('SubjectPublicKeyInfo without a BIT STRING');
-  return content(spki, bits).subarray(1);
+  return Buffer.from(spki.subarray(bits.contentStart + 1, bits.end));
 }
 
 /** KeyUsage BIT STRING → a mask where bit n is KeyUsage bit n (bit 0 = the first bit on the wire). */

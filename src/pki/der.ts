@@ -5,6 +5,7 @@
  * it adds ~130 ms to a 130 ms CLI start (bench/). Everything emitted here is checked by openssl in
  * test/interop; full parsing for inspection goes through @peculiar/asn1-x509 (src/pki/inspect.ts).
  */
+import { headerLength, writeHeader } from './der-writer.js';
 
 export const TAG = {
   BOOLEAN: 0x01,
@@ -21,26 +22,6 @@ export const TAG = {
   SEQUENCE: 0x30,
   SET: 0x31,
 } as const;
-
-function headerLength(n: number): number {
-  if (n < 0x80) return 2;
-  if (n < 0x100) return 3;
-  if (n < 0x10000) return 4;
-  if (n < 0x1000000) return 5;
-  throw new RangeError(`DER element of ${n} bytes is too large`);
-}
-
-/** Write tag and length at the start of `out` (sized by headerLength); returns the content offset. */
-function writeHeader(out: Buffer, tag: number, n: number): number {
-  out[0] = tag;
-  const h = headerLength(n);
-  if (h === 2) out[1] = n;
-  else {
-    out[1] = 0x80 | (h - 2);
-    for (let i = h - 1, v = n; i >= 2; i--, v >>>= 8) out[i] = v & 0xff;
-  }
-  return h;
-}
 
 // Encoding allocates each element once (header and content together): issuing a certificate builds
 // ~60 small elements, and the naive Buffer.concat([header, content]) doubled the time spent here.
@@ -220,10 +201,13 @@ export function decodeTime(buf: Uint8Array, el: Element): Date {
 
 /** PEM armour. */
 export function toPem(label: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  // A view, not a copy, and the lines appended as they are cut: ~1.0 µs for a leaf certificate
+  // against ~1.7 µs with Buffer.from(der) and an array joined.
+  const bytes = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const b64 = bytes.toString('base64');
+  let body = b64.length === 0 ? '\n' : '';
+  for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}\n`;
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
 
 export interface PemBlock {

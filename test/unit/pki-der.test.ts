@@ -262,6 +262,21 @@ describe('der: PEM', () => {
     assert.deepEqual(parsePemBlocks('-----BEGIN CERTIFICATE-----\nAAAA\n-----END X509 CRL-----\n'), []);
   });
 
+  test('toPem: every length from 0 to 200 bytes, as openssl wraps it, from a Buffer or a view into a larger array', () => {
+    // What toPem wrote before it was made faster: one base64 string cut into 64-character lines.
+    const reference = (label: string, der: Uint8Array): string => {
+      const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+      return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+    };
+    const backing = new Uint8Array(256).map((_, i) => (i * 89 + 7) & 0xff);
+    for (let n = 0; n <= 200; n++) {
+      const view = backing.subarray(3, 3 + n);
+      assert.equal(toPem('X', view), reference('X', view), `${n} bytes, Uint8Array view`);
+      assert.equal(toPem('X', Buffer.from(view)), reference('X', view), `${n} bytes, Buffer`);
+    }
+    assert.equal(toPem('CERTIFICATE', new Uint8Array(0)), '-----BEGIN CERTIFICATE-----\n\n-----END CERTIFICATE-----\n');
+  });
+
   test('a body with characters outside base64 is an error naming the block', () => {
     assert.throws(
       () => parsePemBlocks('-----BEGIN CERTIFICATE-----\nMIIB*not base64*\n-----END CERTIFICATE-----\n'),
