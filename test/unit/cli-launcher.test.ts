@@ -2,15 +2,18 @@
 // must exist for every command and behave as the ESM modules they are built from.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS } from '../../src/cli/main.js';
-import { etcdTls, REPO_ROOT } from '../helpers/components.js';
+import { cleanEnv, etcdTls, REPO_ROOT, run } from '../helpers/components.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('bin/etcd-tls: pre-bundled commands', () => {
   for (const entry of COMMANDS) {
     test(`${entry.name}: its bundle prints the same --help as its module`, async () => {
-      assert.ok(existsSync(path.join(REPO_ROOT, 'dist', 'bundle', `${entry.name}.cjs`)), `dist/bundle/${entry.name}.cjs is missing: run npm run build`);
+      const bundle = path.join(REPO_ROOT, 'dist', 'bundle', `${entry.name}.cjs`);
+      assert.ok(existsSync(bundle), `dist/bundle/${entry.name}.cjs is missing: run npm run build`);
+      assert.ok(existsSync(`${bundle}.cache`), `no code cache for ${entry.name}: its training run in scripts/bundle.mjs failed`);
       const r = await etcdTls([entry.name, '--help']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, (await entry.load()).help());
@@ -30,5 +33,32 @@ describe('bin/etcd-tls: pre-bundled commands', () => {
     const unknown = await etcdTls(['gencertt']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /^etcd-tls: UNKNOWN_COMMAND: 'gencertt' is not a command/);
+  });
+
+  test('a damaged or outdated code cache only costs time: the command still runs', async (t) => {
+    // A copy of the launcher and one bundle, so the real dist/ is never touched.
+    const root = await makeTempDir(t, 'launcher-');
+    mkdirSync(path.join(root, 'bin'));
+    mkdirSync(path.join(root, 'dist', 'bundle'), { recursive: true });
+    for (const f of ['etcd-tls', 'package.json']) copyFileSync(path.join(REPO_ROOT, 'bin', f), path.join(root, 'bin', f));
+    const bundle = path.join(root, 'dist', 'bundle', 'print-defaults.cjs');
+    copyFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'print-defaults.cjs'), bundle);
+    const expected = (await etcdTls(['print-defaults', 'csr'])).stdout;
+    const runCopy = () => run(process.execPath, [path.join(root, 'bin', 'etcd-tls'), 'print-defaults', 'csr'], { env: cleanEnv() });
+
+    writeFileSync(`${bundle}.cache`, Buffer.alloc(4096, 0xa5)); // newer than the bundle, and garbage
+    let r = await runCopy();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, expected);
+
+    copyFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'gencert.cjs.cache'), `${bundle}.cache`); // another bundle's cache
+    r = await runCopy();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, expected);
+
+    utimesSync(`${bundle}.cache`, new Date(0), new Date(0)); // older than its bundle: not even offered to V8
+    r = await runCopy();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, expected);
   });
 });
