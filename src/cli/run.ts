@@ -27,7 +27,7 @@ export function exitQuietlyOnClosedStdout(): void {
   });
 }
 
-export const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h') || args.includes('-help');
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h') || args.includes('-help');
 
 /** Run `mod` with the arguments after its name; sets process.exitCode. */
 export async function runCommand(mod: CommandModule, args: string[], io: CliIo = processIo): Promise<void> {
