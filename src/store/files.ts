@@ -61,8 +61,17 @@ function commit(staged: readonly Staged[], error?: unknown): void {
     if (error !== undefined) throw error;
     for (const s of staged) fs.renameSync(s.tmp, s.target);
   } catch (e) {
-    for (const s of staged) fs.rmSync(s.tmp, { force: true });
+    for (const s of staged) removeQuietly(s.tmp);
     throw writeFailure(e);
+  }
+}
+
+/** Cleanup after a failure must not hide the failure (a temp path under a non-directory throws ENOTDIR). */
+function removeQuietly(p: string): void {
+  try {
+    fs.rmSync(p, { recursive: true, force: true });
+  } catch {
+    // nothing was created there
   }
 }
 
@@ -87,6 +96,11 @@ function syncFileSystems(dirs: readonly string[]): boolean {
   return spawnSync('sync', ['--file-system', ...byDevice.values()], { stdio: 'ignore' }).status === 0;
 }
 
+/** Flush a directory's entries. Windows cannot open a directory to flush it (NTFS journals them anyway). */
+function fsyncDir(dir: string): void {
+  if (process.platform !== 'win32') fsyncPath(dir);
+}
+
 function fsyncPath(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
@@ -96,16 +110,33 @@ function fsyncPath(file: string): void {
   }
 }
 
-/** Flush many files at once: one syncfs, or, without it, an fsync each. */
-function flushMany(paths: readonly string[], dirs: readonly string[]): void {
-  if (!syncFileSystems(dirs)) for (const p of paths) fsyncPath(p);
+/** Flush many files and directories at once: one syncfs, or, without it, an fsync each. */
+function flushMany(files: readonly string[], dirs: readonly string[]): void {
+  if (syncFileSystems(dirs)) return;
+  for (const f of files) fsyncPath(f);
+  for (const d of dirs) fsyncDir(d);
+}
+
+/** Create `file` with its data and mode at `at` (a path that must not exist yet). */
+function writeNewFile(at: string, file: FileToWrite, fsync: boolean): void {
+  const fd = fs.openSync(at, 'wx', file.mode);
+  try {
+    fs.writeSync(fd, bytesOf(file.data));
+    fs.fchmodSync(fd, file.mode);
+    if (fsync) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
- * Write a batch of files so that either all of them land or none does: every file is staged as a
- * temp file beside its target first (written, chmod-ed), the staged files are flushed to disk, and
- * only then are they renamed into place; the renames are flushed before this returns. Directories
- * are created as needed (0700 when they will hold a private key).
+ * Write a batch of files so that either all of them land or none does, flushed to disk before this
+ * returns. Directories are created as needed (0700 when they will hold a private key).
+ *
+ * When the batch goes into a directory that does not exist yet (`gen` into a new DIR), the whole
+ * tree is staged beside it and lands with one rename: readers never see half of it, and a failure
+ * leaves not even an empty directory. Otherwise every file is staged as a temp file beside its
+ * target and all are renamed once all are staged.
  *
  * Synchronous on purpose: for `gen` of 100 members (912 files) plain sync calls staged the batch in
  * ~45 ms where the promise API on the thread pool took ~230 ms; and past a few files one syncfs
@@ -113,6 +144,57 @@ function flushMany(paths: readonly string[], dirs: readonly string[]): void {
  */
 export function writeFilesAtomic(files: readonly FileToWrite[]): void {
   checkNoClobber(files);
+  const root = newDirectoryHolding(files);
+  if (root) writeNewTree(files, root);
+  else writeBesideTargets(files);
+}
+
+const isWithin = (dir: string, ancestor: string): boolean => dir === ancestor || dir.startsWith(ancestor.endsWith(path.sep) ? ancestor : ancestor + path.sep);
+
+/** The topmost directory that does not exist yet and will hold every file of the batch, if there is one. */
+function newDirectoryHolding(files: readonly FileToWrite[]): string | undefined {
+  const dirs = files.map((f) => path.dirname(path.resolve(f.path)));
+  let common = dirs[0];
+  if (common === undefined) return undefined;
+  for (const d of dirs) while (!isWithin(d, common)) common = path.dirname(common);
+  if (fs.existsSync(common)) return undefined;
+  let top = common;
+  while (!fs.existsSync(path.dirname(top))) top = path.dirname(top);
+  return top;
+}
+
+/** Every directory from each file's own up to `root`, deepest first: what holds the new entries. */
+function directoriesUpTo(files: readonly FileToWrite[], root: string): string[] {
+  const dirs = new Set<string>();
+  for (const f of files) for (let d = path.dirname(f.path); isWithin(d, root) && !dirs.has(d); d = path.dirname(d)) dirs.add(d);
+  return [...dirs].sort((a, b) => b.length - a.length);
+}
+
+function writeNewTree(files: readonly FileToWrite[], root: string): void {
+  const stage = path.join(path.dirname(root), `.${path.basename(root)}.${randomBytes(6).toString('hex')}.tmp`);
+  const staged = files.map((f) => ({ ...f, path: path.join(stage, path.relative(root, path.resolve(f.path))) }));
+  const many = files.length > FSYNC_EACH_UP_TO;
+  try {
+    createDirectories(staged);
+    for (const f of staged) writeNewFile(f.path, f, !many);
+    // The tree must be on disk before the rename makes it visible.
+    const dirs = directoriesUpTo(staged, stage);
+    if (many) flushMany(staged.map((f) => f.path), dirs);
+    else for (const d of dirs) fsyncDir(d);
+    fs.renameSync(stage, root);
+    fsyncDir(path.dirname(root));
+  } catch (e) {
+    removeQuietly(stage);
+    // Name the directory the user asked for, not the staging one.
+    if (!isEtcdTlsError(e) && typeof (e as NodeJS.ErrnoException).path === 'string') {
+      const err = e as NodeJS.ErrnoException;
+      err.path = (err.path as string).replace(stage, root);
+    }
+    throw writeFailure(e);
+  }
+}
+
+function writeBesideTargets(files: readonly FileToWrite[]): void {
   const staged: Staged[] = [];
   const dirs = [...new Set(files.map((f) => path.dirname(path.resolve(f.path))))];
   const many = files.length > FSYNC_EACH_UP_TO;
@@ -122,15 +204,9 @@ export function writeFilesAtomic(files: readonly FileToWrite[]): void {
     const tempPathFor = tempNamer();
     for (const f of files) {
       const tmp = tempPathFor(f.path);
-      const fd = fs.openSync(tmp, 'wx', f.mode);
+      // Listed before it exists, so a failed write still has its temp file removed.
       staged.push({ tmp, target: f.path });
-      try {
-        fs.writeSync(fd, bytesOf(f.data));
-        fs.fchmodSync(fd, f.mode);
-        if (!many) fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      writeNewFile(tmp, f, !many);
     }
     if (many)
       flushMany(
@@ -143,8 +219,8 @@ export function writeFilesAtomic(files: readonly FileToWrite[]): void {
   commit(staged, error);
   try {
     // The renames: directory entries.
-    if (many) flushMany(dirs, dirs);
-    else for (const d of dirs) fsyncPath(d);
+    if (many) flushMany([], dirs);
+    else for (const d of dirs) fsyncDir(d);
   } catch (e) {
     throw writeFailure(e);
   }

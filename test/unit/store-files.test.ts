@@ -71,4 +71,23 @@ describe('writeFilesAtomic', () => {
     rejects(() => writeFilesAtomic(files), 'WRITE_FAILED', /blocker/);
     assert.deepEqual(allFiles(dir), [path.join(dir, 'blocker')]);
   });
+
+  for (const count of [3, 40]) {
+    test(`${count} files into a directory that does not exist yet land as one tree, with the same modes`, async (t) => {
+      const dir = await makeTempDir(t, 'store-');
+      const root = path.join(dir, 'pki');
+      const files = batch(path.join(root, 'nested'), count);
+      writeFilesAtomic(files);
+      assertLanded(files, dir);
+      assert.deepEqual(readdirSync(dir), ['pki'], 'no staging directory left beside it');
+    });
+  }
+
+  test('a failure inside a new tree leaves not even the directory, and names it rather than the staging one', async (t) => {
+    const dir = await makeTempDir(t, 'store-');
+    const root = path.join(dir, 'pki');
+    const files = [...batch(root, 39), { path: path.join(root, 'd0'), data: 'a file where a directory is', mode: PUBLIC_FILE_MODE }];
+    rejects(() => writeFilesAtomic(files), 'WRITE_FAILED', new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`));
+    assert.deepEqual(readdirSync(dir), []);
+  });
 });
