@@ -46,7 +46,8 @@ await build({
 
 // Training runs: each command runs once the way users run it, and bin/etcd-tls saves V8's code cache
 // of its bundle on exit (dist/bundle/<command>.cjs.cache): the bytecode of everything the run
-// compiled, which later starts load instead of compiling (~30-90 ms on gen, bench/README.md).
+// compiled, which later starts load instead of compiling (gencert ~15-30 ms, plan of 100 members
+// ~70 ms; bench/README.md).
 // A command without a scenario here is trained on its --help (its bundle's top level).
 const bin = path.join(root, 'bin', 'etcd-tls');
 const work = mkdtempSync(path.join(tmpdir(), 'etcd-tls-train-'));
