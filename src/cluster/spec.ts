@@ -5,7 +5,7 @@
  * `<file>: <path.to.field>: <problem>`.
  */
 // pki/san's classifier, not node:net: loading node:net costs ~4 ms of every start.
-import { ipVersion } from '../pki/san.js';
+import { ipVersion, normalizeIp } from '../pki/san.js';
 import { parseDocument } from 'yaml';
 // zod/mini: the same validation as classic zod at a sixteenth of the bundled size (45 kB, not 740 kB),
 // which `gen` pays on every start.
@@ -240,7 +240,7 @@ function normalize(raw: RawSpec): ClusterSpec {
 
 /** Canonical form of an address so duplicates compare equal; invalid input is left for checkSpec to report. */
 function canonicalHost(host: string): string {
-  if (ipVersion(host) === 6 && !host.includes('%')) return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  if (ipVersion(host) === 6 && !host.includes('%')) return normalizeIp(host);
   return ipVersion(host) ? host : host.toLowerCase();
 }
 

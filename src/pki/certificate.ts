@@ -116,8 +116,8 @@ export function certificateDerFromPem(pem: string, source: string): Buffer {
 export interface Issuer {
   cert: CertificateCore;
   privateKey: KeyObject;
-  /** Key identifier to put in issued certificates' AKI. */
-  keyId: Buffer;
+  /** Key identifier to put in issued certificates' AKI (encoded once per issuer: not to be changed). */
+  readonly keyId: Buffer;
   /** Names the CA's files in messages. */
   source: string;
 }

@@ -171,15 +171,12 @@ function validityDer(notBefore: Date, notAfter: Date): Buffer {
   return lastValidity.der;
 }
 
-// The AKI is the issuer's for every certificate it signs: encoded once per issuer (and key id).
-const akiCache = new WeakMap<Issuer, { keyId: Buffer; ext: Buffer }>();
+// The AKI is the issuer's for every certificate it signs: encoded once per issuer.
+const akiCache = new WeakMap<Issuer, Buffer>();
 function authorityKeyIdExtension(issuer: Issuer): Buffer {
-  let cached = akiCache.get(issuer);
-  if (!cached?.keyId.equals(issuer.keyId)) {
-    cached = { keyId: Buffer.from(issuer.keyId), ext: encodeExtension(authorityKeyIdentifier(issuer.keyId)) };
-    akiCache.set(issuer, cached);
-  }
-  return cached.ext;
+  let ext = akiCache.get(issuer);
+  if (!ext) akiCache.set(issuer, (ext = encodeExtension(authorityKeyIdentifier(issuer.keyId))));
+  return ext;
 }
 
 /** The serial INTEGER: its bytes as they are when already minimal and positive (newSerial's always are). */

@@ -25,8 +25,23 @@ export interface KeySpec {
 
 export const DEFAULT_KEY_SPEC: KeySpec = { algo: 'ecdsa', size: 256 };
 
-const CURVES: Record<number, string> = { 256: 'P-256', 384: 'P-384', 521: 'P-521' };
-const CURVE_SIZE: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 };
+/** The ECDSA curves, by key size: JOSE/keygen name, OpenSSL name, OID, and the byte length of a coordinate. */
+interface Curve {
+  jose: string;
+  openssl: string;
+  oid: string;
+  bytes: number;
+}
+const EC: Record<number, Curve> = {
+  256: { jose: 'P-256', openssl: 'prime256v1', oid: '1.2.840.10045.3.1.7', bytes: 32 },
+  384: { jose: 'P-384', openssl: 'secp384r1', oid: '1.3.132.0.34', bytes: 48 },
+  521: { jose: 'P-521', openssl: 'secp521r1', oid: '1.3.132.0.35', bytes: 66 },
+};
+/** The key size of the curve whose `pick` name is `name`. */
+function ecSizeOf(pick: (c: Curve) => string, name: string | undefined): number | undefined {
+  for (const [size, curve] of Object.entries(EC)) if (pick(curve) === name) return Number(size);
+  return undefined;
+}
 const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
 
 /**
@@ -42,7 +57,7 @@ export function validateKeySpec(spec: KeySpec, where: string): KeySpec {
       if (spec.size % 8 !== 0) throw fail('BAD_KEY_SPEC', `${where}: RSA key size ${spec.size} is not a multiple of 8`);
       return spec;
     case 'ecdsa':
-      if (!(spec.size in CURVES))
+      if (!(spec.size in EC))
         throw fail('BAD_KEY_SPEC', `${where}: ECDSA size ${spec.size} is not a supported curve (use 256, 384 or 521)`);
       return spec;
     case 'ed25519':
@@ -58,7 +73,7 @@ export function describeKeySpec(spec: KeySpec): string {
 
 function keygenArgs(spec: KeySpec): ['rsa', { modulusLength: number }] | ['ec', { namedCurve: string }] | ['ed25519', object] {
   if (spec.algo === 'rsa') return ['rsa', { modulusLength: spec.size }];
-  if (spec.algo === 'ecdsa') return ['ec', { namedCurve: CURVES[spec.size] as string }];
+  if (spec.algo === 'ecdsa') return ['ec', { namedCurve: (EC[spec.size] as Curve).jose }];
   return ['ed25519', {}];
 }
 
@@ -111,12 +126,6 @@ function keygenEncodings(spec: KeySpec): object {
 type EncodedKeygen = (type: string, options: object) => { publicKey: JsonWebKey; privateKey: string };
 type EncodedKeygenCb = (type: string, options: object, cb: (err: Error | null, publicKey: JsonWebKey, privateKey: string) => void) => void;
 
-const EC: Record<number, { name: string; oid: string; bytes: number }> = {
-  256: { name: 'prime256v1', oid: '1.2.840.10045.3.1.7', bytes: 32 },
-  384: { name: 'secp384r1', oid: '1.3.132.0.34', bytes: 48 },
-  521: { name: 'secp521r1', oid: '1.3.132.0.35', bytes: 66 },
-};
-
 /**
  * A curve's SEC1 and SPKI encodings with the scalar and the point left zero, and where those go: only
  * they change from key to key, so a key's encodings are two copies of these and three more copies
@@ -148,7 +157,7 @@ function ecTemplate(size: number): EcTemplate {
   const [, spkiBits] = children(spki, readElement(spki, 0)) as [Element, Element];
   const t: EcTemplate = {
     // One ECDH object per curve, reused: creating one costs another ~20 µs.
-    ecdh: createECDH(curve.name),
+    ecdh: createECDH(curve.openssl),
     bytes: curve.bytes,
     sec1,
     spki,
@@ -221,7 +230,7 @@ export function keySpecOf(key: KeyObject): KeySpec {
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails ?? {};
   if (type === 'rsa') return { algo: 'rsa', size: details.modulusLength ?? 0 };
-  if (type === 'ec') return { algo: 'ecdsa', size: CURVE_SIZE[details.namedCurve ?? ''] ?? 0 };
+  if (type === 'ec') return { algo: 'ecdsa', size: ecSizeOf((c) => c.openssl, details.namedCurve) ?? 0 };
   if (type === 'ed25519') return { algo: 'ed25519', size: 0 };
   throw fail('BAD_KEY', `unsupported key type ${type ?? 'unknown'} (etcd-tls handles RSA, ECDSA and Ed25519)`);
 }
@@ -241,11 +250,6 @@ export function encodePrivateKeyPem(key: KeyObject, format: PrivateKeyFormat = '
   throw fail('BAD_KEY', `cannot encode a ${type ?? 'unknown'} key`);
 }
 
-const EC_CURVE_OIDS: Record<string, string> = {
-  'P-256': '1.2.840.10045.3.1.7',
-  'P-384': '1.3.132.0.34',
-  'P-521': '1.3.132.0.35',
-};
 const b64u = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64url');
 
 /**
@@ -260,7 +264,7 @@ export function spkiDer(key: KeyObject): Buffer {
 /** SubjectPublicKeyInfo DER from a public JWK (EC P-256/384/521, Ed25519, RSA). */
 export function spkiFromJwk(jwk: JsonWebKey, typeForErrors?: string): Buffer {
   if (jwk.kty === 'EC') {
-    const curve = EC_CURVE_OIDS[jwk.crv ?? ''];
+    const curve = EC[ecSizeOf((c) => c.jose, jwk.crv) ?? 0]?.oid;
     if (!curve) throw fail('BAD_KEY', `unsupported EC curve ${jwk.crv ?? 'unknown'}`);
     const point = Buffer.concat([Buffer.from([0x04]), b64u(jwk.x), b64u(jwk.y)]);
     return sequence(sequence(oid(EC_PUBLIC_KEY_OID), oid(curve)), bitString(point));

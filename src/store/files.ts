@@ -34,10 +34,10 @@ function checkNoClobber(files: readonly FileToWrite[]): void {
   }
 }
 
-/** Create every target directory; one created for a batch that puts a private key in it is 0700 from the start. */
+/** Create every target directory (paths absolute); one that will hold a private key is 0700 from the start. */
 function createDirectories(files: readonly FileToWrite[]): void {
-  const privateDirs = new Set(files.filter((f) => f.mode === PRIVATE_FILE_MODE).map((f) => path.dirname(path.resolve(f.path))));
-  for (const dir of new Set(files.map((f) => path.dirname(path.resolve(f.path)))))
+  const privateDirs = new Set(files.filter((f) => f.mode === PRIVATE_FILE_MODE).map((f) => path.dirname(f.path)));
+  for (const dir of new Set(files.map((f) => path.dirname(f.path))))
     ensureDir(dir, privateDirs.has(dir) ? PRIVATE_DIR_MODE : 0o755);
 }
 
@@ -45,7 +45,7 @@ function createDirectories(files: readonly FileToWrite[]): void {
 function tempNamer(): (target: string) => string {
   const tag = randomBytes(6).toString('hex');
   let n = 0;
-  return (target) => path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.${tag}-${n++}.tmp`);
+  return (target) => path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${n++}.tmp`);
 }
 
 const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
@@ -144,16 +144,18 @@ function writeNewFile(at: string, file: FileToWrite, fsync: boolean): void {
  */
 export function writeFilesAtomic(files: readonly FileToWrite[]): void {
   checkNoClobber(files);
-  const root = newDirectoryHolding(files);
-  if (root) writeNewTree(files, root);
-  else writeBesideTargets(files);
+  // Absolute once, here: the helpers below take every path as absolute.
+  const batch = files.map((f) => ({ ...f, path: path.resolve(f.path) }));
+  const root = newDirectoryHolding(batch);
+  if (root) writeNewTree(batch, root);
+  else writeBesideTargets(batch);
 }
 
 const isWithin = (dir: string, ancestor: string): boolean => dir === ancestor || dir.startsWith(ancestor.endsWith(path.sep) ? ancestor : ancestor + path.sep);
 
 /** The topmost directory that does not exist yet and will hold every file of the batch, if there is one. */
 function newDirectoryHolding(files: readonly FileToWrite[]): string | undefined {
-  const dirs = files.map((f) => path.dirname(path.resolve(f.path)));
+  const dirs = files.map((f) => path.dirname(f.path));
   let common = dirs[0];
   if (common === undefined) return undefined;
   for (const d of dirs) while (!isWithin(d, common)) common = path.dirname(common);
@@ -172,7 +174,7 @@ function directoriesUpTo(files: readonly FileToWrite[], root: string): string[] 
 
 function writeNewTree(files: readonly FileToWrite[], root: string): void {
   const stage = path.join(path.dirname(root), `.${path.basename(root)}.${randomBytes(6).toString('hex')}.tmp`);
-  const staged = files.map((f) => ({ ...f, path: path.join(stage, path.relative(root, path.resolve(f.path))) }));
+  const staged = files.map((f) => ({ ...f, path: path.join(stage, path.relative(root, f.path)) }));
   const many = files.length > FSYNC_EACH_UP_TO;
   try {
     createDirectories(staged);
@@ -196,7 +198,7 @@ function writeNewTree(files: readonly FileToWrite[], root: string): void {
 
 function writeBesideTargets(files: readonly FileToWrite[]): void {
   const staged: Staged[] = [];
-  const dirs = [...new Set(files.map((f) => path.dirname(path.resolve(f.path))))];
+  const dirs = [...new Set(files.map((f) => path.dirname(f.path)))];
   const many = files.length > FSYNC_EACH_UP_TO;
   let error: unknown;
   try {
