@@ -72,6 +72,16 @@ export function fitToIssuer(profile: Profile, issuer: Issuer, clock: Clock, warn
 
 const iso = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
 
+/**
+ * One instant for fitting a profile to its issuer and issuing under it. validityWindow rounds to the
+ * nearest minute, so two reads either side of hh:mm:30 disagreed: a leaf fitted to end with its CA by
+ * the first read was refused as outliving it by the second.
+ */
+export function frozenClock(clock: Clock): Clock {
+  const now = clock.now();
+  return { now: () => new Date(now.getTime()) };
+}
+
 function newKey(req: CsrRequest, existing: KeyObject | undefined): KeyObject {
   return existing ?? generateKeyPair(req.key).privateKey;
 }
@@ -129,7 +139,7 @@ export interface GenCertOptions extends FlowOptions {
  * Errors: OUTLIVES_CA, CA_NOT_ALLOWED, NAME_NOT_ALLOWED (from the pki core), BAD_HOSTNAME.
  */
 export function genCert(req: CsrRequest, opts: GenCertOptions): CfsslResult {
-  const clock = opts.clock ?? systemClock;
+  const clock = frozenClock(opts.clock ?? systemClock);
   const sans = requestSans(req, opts.hostname, opts.warn);
   const subject = leafSubject(req, sans);
   checkNotBornExpired(opts.profile, clock, `profile ${opts.profile.name}`);

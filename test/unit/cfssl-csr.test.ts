@@ -13,6 +13,7 @@ import { parseSigningConfig, selectProfile } from '../../src/cfssl/config.js';
 import { certificateDerFromPem, loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { parsePemBlocks } from '../../src/pki/der.js';
 import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
+import type { Clock } from '../../src/pki/issue.js';
 import { CFSSL_DEFAULT_PROFILE } from '../../src/pki/profile.js';
 import { REPO_ROOT } from '../helpers/components.js';
 import { rejects as assertFails } from '../helpers/assertions.js';
@@ -212,6 +213,19 @@ describe('genCert', () => {
     assert.deepEqual(warnings, ["profile peer: its expiry equals the CA's lifetime, so the certificate ends when the CA ca.pem does (2031-02-28T11:55:00Z), not at 2031-03-01T11:55:00Z"]);
     const signed = certOf(signCsr(fixture('csr-fixture.csr'), 'x.csr', { issuer: blogIssuer, profile: selectProfile(blog, 'client'), clock: nextDay }).cert);
     assert.equal(signed.notAfter.getTime(), blogIssuer.cert.notAfter.getTime(), 'sign does the same');
+  });
+
+  test('the CA-lifetime fit and the issuance read the clock once (no OUTLIVES_CA at hh:mm:30)', () => {
+    const blogCa = initCa(parse('{"CN":"blog CA"}', true).req, { warn: () => {}, clock });
+    const blogIssuer = loadIssuer(blogCa.cert ?? '', 'ca.pem', blogCa.key ?? '', 'ca-key.pem');
+    // The first `reads` reads at 12:00:29 (rounds to the CA's own minute: the leaf just fits), every later
+    // one at 12:00:30 (rounds up: a minute past the CA). genCert read the clock twice before issuing, sign once.
+    const halfMinute = Math.floor(NOW.getTime() / 60_000) * 60_000 + 30_000;
+    const ticking = (reads: number): Clock => ({ now: () => new Date(reads-- > 0 ? halfMinute - 1_000 : halfMinute) });
+    const cert = certOf(genCert(parse(leaf).req, { issuer: blogIssuer, profile: selectProfile(blog, 'peer'), warn: () => {}, clock: ticking(2) }).cert);
+    assert.equal(cert.notAfter.getTime(), blogIssuer.cert.notAfter.getTime());
+    const signed = certOf(signCsr(fixture('csr-fixture.csr'), 'x.csr', { issuer: blogIssuer, profile: selectProfile(blog, 'client'), clock: ticking(1) }).cert);
+    assert.equal(signed.notAfter.getTime(), blogIssuer.cert.notAfter.getTime());
   });
 
   test('an empty -hostname entry and an invalid IP are errors', () => {
