@@ -6,7 +6,7 @@
  */
 // pki/san's classifier, not node:net: loading node:net costs ~4 ms of every start.
 import { ipVersion, normalizeIp } from '../pki/san.js';
-import { parseDocument } from 'yaml';
+import { isAlias, isCollection, LineCounter, parseDocument, visit, type Document } from 'yaml';
 // zod/mini: the same validation as classic zod at a sixteenth of the bundled size (45 kB, not 740 kB),
 // which `gen` pays on every start.
 import * as z from 'zod/mini';
@@ -167,14 +167,39 @@ export function specJsonSchema(): Record<string, unknown> {
  */
 export function parseSpec(text: string, sourceName: string): ClusterSpec {
   if (text.trim() === '') throw fail('EMPTY_INPUT', `${sourceName}: the spec is empty`);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter });
+  const badYaml = (offset: number | undefined, problem: string): Error => {
+    const at = offset === undefined ? undefined : lineCounter.linePos(offset);
+    return fail('BAD_SPEC', `${sourceName}: ${at ? `line ${at.line}, column ${at.col}: ` : ''}${problem}`);
+  };
   const yamlError = doc.errors[0];
-  if (yamlError) {
-    const where = yamlError.linePos ? `line ${yamlError.linePos[0].line}, column ${yamlError.linePos[0].col}: ` : '';
-    const problem = (yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw fail('BAD_SPEC', `${sourceName}: ${where}${problem}`);
+  if (yamlError) throw badYaml(yamlError.pos[0], (yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''));
+  rejectWhatToJsCannotMap(doc, badYaml);
+  try {
+    return validateSpec(doc.toJS({ maxAliasCount: 1000 }) as unknown, sourceName);
+  } catch (e) {
+    // yaml's own limit on alias expansion (a "billion laughs" document); everything else is ours.
+    if (e instanceof ReferenceError) throw badYaml(undefined, e.message);
+    throw e;
   }
-  return validateSpec(doc.toJS({ maxAliasCount: 1000 }) as unknown, sourceName);
+}
+
+/**
+ * What yaml's toJS would get wrong without a word: an alias to no anchor (a ReferenceError) and a
+ * mapping key that is itself a list or mapping (stringified, with a Node warning on stderr). Neither
+ * has a meaning in a spec, so each is one BAD_SPEC line with its position.
+ */
+function rejectWhatToJsCannotMap(doc: Document, badYaml: (offset: number | undefined, problem: string) => Error): void {
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) === undefined) throw badYaml(alias.range?.[0], `*${alias.source} refers to no anchor &${alias.source} before it`);
+    },
+    Pair(_, pair) {
+      const key = pair.key;
+      if (isCollection(key) || (isAlias(key) && isCollection(key.resolve(doc)))) throw badYaml(key.range?.[0], 'a key must be a plain word, not a list or mapping');
+    },
+  });
 }
 
 /** Validate an already-parsed spec value (what `parseSpec` does after YAML). */

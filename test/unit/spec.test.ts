@@ -137,10 +137,31 @@ describe('parseSpec: bad input is one line with a code and the field path', () =
     ['a client o that is a number', 'cluster: d\nmembers: [{name: m, ips: [10.0.0.1]}]\nclients: [{name: c, o: 5}]\n', 'BAD_SPEC', 'x.yaml: clients[0].o: 5 must be a string or a list of strings'],
     ['an unknown key in a key spec', 'cluster: d\nmembers: [{name: m, ips: [10.0.0.1], key: {algo: rsa, bits: 2048}}]\n', 'BAD_SPEC', 'x.yaml: members[0].key.bits: unknown key (expected one of: algo, size)'],
     ['an ed25519 size', 'cluster: d\nmembers: [{name: m, ips: [10.0.0.1], key: {algo: ed25519, size: 256}}]\n', 'BAD_SPEC', 'x.yaml: members[0].key.size: 256 must be 0 or absent: ed25519 keys have no size'],
+    // yaml's toJS throws a bare ReferenceError for these, or stringifies with a Node warning on stderr.
+    ['an alias to no anchor', 'cluster: *name\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_SPEC', 'x.yaml: line 1, column 10: *name refers to no anchor &name before it'],
+    ['a list as a key', 'cluster: d\nmembers:\n  - {[a]: 1, name: m, ips: [10.0.0.1]}\n', 'BAD_SPEC', 'x.yaml: line 3, column 6: a key must be a plain word, not a list or mapping'],
+    ['an alias of a mapping as a key', 'cluster: d\nca: &ca {cn: x}\n*ca : 1\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_SPEC', 'x.yaml: line 3, column 1: a key must be a plain word, not a list or mapping'],
+    ['an alias bomb', `${Array.from({ length: 8 }, (_, i) => `a${i}: &a${i} [${Array(10).fill(i ? `*a${i - 1}` : 'x').join(', ')}]`).join('\n')}\n`, 'BAD_SPEC', 'x.yaml: Excessive alias count indicates a resource exhaustion attack'],
   ];
   for (const [what, text, code, message] of inline) {
     test(`${what} → ${code}`, () => rejects(() => parseSpec(text, 'x.yaml'), code, message));
   }
+});
+
+describe('parseSpec: YAML anchors', () => {
+  test('an alias to an earlier anchor is its value, as YAML says', () => {
+    const spec = parseSpec('cluster: d\ndefaults: {key: &rsa {algo: rsa}}\nmembers: [{name: m, ips: [10.0.0.1]}]\nca: {key: *rsa}\n', 'x.yaml');
+    assert.deepEqual(spec.ca.key, { algo: 'rsa', size: 2048 });
+    assert.deepEqual(spec.members[0]?.key, { algo: 'rsa', size: 2048 });
+  });
+
+  test('the CLI reports a list used as a key in one line, without a Node warning', async (t) => {
+    const dir = await makeTempDir(t, 'spec-key-');
+    writeFileSync(path.join(dir, 'bad.yaml'), 'cluster: d\nmembers:\n  - {[a]: 1, name: m, ips: [10.0.0.1]}\n');
+    const r = await etcdTls(['plan', 'bad.yaml', '--out', 'pki'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'etcd-tls: BAD_SPEC: bad.yaml: line 3, column 6: a key must be a plain word, not a list or mapping\n');
+  });
 });
 
 describe('dnsNameProblem (RFC 1123)', () => {
