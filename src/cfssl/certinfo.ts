@@ -8,7 +8,7 @@ import { connect } from 'node:tls';
 import { isIP } from 'node:net';
 import { fail } from '../errors.js';
 import { children, content, decodeOid, raw, readElement, TAG, toPem, type Element } from '../pki/der.js';
-import { inspectCertificate, inspectCsr, type NameView } from '../pki/inspect.js';
+import { decodeOrBadDer, inspectCertificate, inspectCsr, type NameView } from '../pki/inspect.js';
 import { NAME_OIDS, type NameAttributeType } from '../pki/name.js';
 import type { OutputValue } from './json.js';
 
@@ -54,6 +54,11 @@ function certinfoName(v: NameView): Obj {
  * emails and URIs (which cfssl leaves out).
  */
 export function certificateInfo(der: Buffer, source: string): Obj {
+  // A URI SAN that Go's url.Parse would refuse (as cfssl does) or DER that only the stricter walker rejects.
+  return decodeOrBadDer(source, 'X.509 certificate', () => certificateObject(der, source));
+}
+
+function certificateObject(der: Buffer, source: string): Obj {
   const v = inspectCertificate(der, source);
   const sans = [...v.sans.dns, ...v.sans.ips, ...v.sans.emails, ...v.sans.uris];
   return {
@@ -140,6 +145,10 @@ function csrExtensionRequests(der: Buffer, info: Element): RawExtension[][] {
 
 /** Go's x509.CertificateRequest for a DER CSR, as `cfssl certinfo -csr` prints it. */
 export function csrInfo(der: Buffer, source: string): Obj {
+  return decodeOrBadDer(source, 'PKCS#10 certificate request', () => csrObject(der, source));
+}
+
+function csrObject(der: Buffer, source: string): Obj {
   const v = inspectCsr(der, source);
   const top = readElement(der, 0);
   const [info, , sig] = children(der, top) as [Element, Element, Element];

@@ -20,7 +20,7 @@ import {
   type GeneralName,
 } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
-import { fail } from '../errors.js';
+import { fail, isEtcdTlsError } from '../errors.js';
 import { EKU_OIDS, EXT, KEY_USAGE_BITS, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
 import { keySpecOf, type KeySpec } from './keys.js';
 import { NAME_OIDS, type NameAttribute, type NameAttributeType } from './name.js';
@@ -177,14 +177,26 @@ function decodeExtensions(exts: AsnExtension[]): Partial<CertificateView> & { sa
   return out;
 }
 
+/**
+ * Run a decoder over untrusted DER: whatever it throws that is not already one of ours (an outer
+ * structure that parses around a malformed extension, key or name) becomes one BAD_DER line.
+ */
+export function decodeOrBadDer<T>(source: string, what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (isEtcdTlsError(e)) throw e;
+    throw fail('BAD_DER', `${source}: not a valid ${what} (${(e as Error).message})`, e);
+  }
+}
+
 /** Decode a DER certificate into a typed view. `source` names the file in errors. */
 export function inspectCertificate(der: Buffer, source = 'certificate'): CertificateView {
-  let cert: Certificate;
-  try {
-    cert = AsnConvert.parse(der, Certificate);
-  } catch (e) {
-    throw fail('BAD_DER', `${source}: not a valid X.509 certificate (${(e as Error).message})`);
-  }
+  return decodeOrBadDer(source, 'X.509 certificate', () => decodeCertificate(der));
+}
+
+function decodeCertificate(der: Buffer): CertificateView {
+  const cert = AsnConvert.parse(der, Certificate);
   const tbs = cert.tbsCertificate;
   const spki = Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
   const exts = tbs.extensions ?? [];
@@ -222,12 +234,11 @@ const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 
 /** Decode and verify a PKCS#10 CSR. A bad signature is reported in `signatureValid`, not thrown. */
 export function inspectCsr(der: Buffer, source = 'CSR'): CsrView {
-  let csr: CertificationRequest;
-  try {
-    csr = AsnConvert.parse(der, CertificationRequest);
-  } catch (e) {
-    throw fail('BAD_DER', `${source}: not a valid PKCS#10 certificate request (${(e as Error).message})`);
-  }
+  return decodeOrBadDer(source, 'PKCS#10 certificate request', () => decodeCsr(der, source));
+}
+
+function decodeCsr(der: Buffer, source: string): CsrView {
+  const csr = AsnConvert.parse(der, CertificationRequest);
   const info = csr.certificationRequestInfo;
   const spki = Buffer.from(AsnConvert.serialize(info.subjectPKInfo));
   let publicKey;
