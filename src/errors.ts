@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   EMPTY_INPUT: 'the input (file or stdin) is empty',
   WRITE_FAILED: 'an output file could not be written; nothing was changed',
   WOULD_OVERWRITE: 'refusing to replace an existing file (a CA key, or a different CA) without -force',
+  DIRECTORY_LOCKED: 'another etcd-tls run is writing into the same directory',
 
   // JSON / schema
   BAD_JSON: 'the input is not valid JSON',

@@ -3,6 +3,7 @@
  * `plan`, `gen`, `up` and `demo` agree on every step.
  */
 import { readTextFile } from '../store/files.js';
+import { withDirectoryLock } from '../store/lock.js';
 import { systemClock, type Clock, type RandomSource } from '../pki/issue.js';
 import { layoutCluster, type ClusterLayout } from './layout.js';
 import { materializePlan, type MaterializeResult } from './materialize.js';
@@ -34,13 +35,18 @@ export interface GenerateOptions extends ClusterTarget {
   onIssued?: (cert: PlannedCertificate) => void;
 }
 
-/** Plan and write: the whole of `etcd-tls gen`. */
+/**
+ * Plan and write: the whole of `etcd-tls gen`. The output directory is locked from reading its state
+ * to the last write, so two runs never mix their files (a second run fails with DIRECTORY_LOCKED).
+ */
 export async function generateCluster(spec: ClusterSpec, options: GenerateOptions): Promise<{ plan: ClusterPlan; result: MaterializeResult }> {
-  const plan = await planFromSpec(spec, options, options.clock);
-  const result = await materializePlan(plan, {
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.random ? { random: options.random } : {}),
-    ...(options.onIssued ? { onIssued: options.onIssued } : {}),
+  return withDirectoryLock(options.out, 'etcd-tls gen', async () => {
+    const plan = await planFromSpec(spec, options, options.clock);
+    const result = await materializePlan(plan, {
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.onIssued ? { onIssued: options.onIssued } : {}),
+    });
+    return { plan, result };
   });
-  return { plan, result };
 }

@@ -101,7 +101,8 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
 
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
-  writeFilesAtomic(writes);
+  // Planned for a directory that did not exist: if another run created it since, this run's plan is stale.
+  writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : {});
 
   return {
     caCreated: plan.ca.action === 'create',

@@ -28,6 +28,8 @@ export interface PemPair {
 
 /** What the output directory holds now: PEM texts by intent path, and file bytes by absolute path. */
 export interface ClusterState {
+  /** Whether the output directory existed when it was read. */
+  dirExists: boolean;
   ca: PemPair;
   certificates: Map<string, PemPair>;
   files: Map<string, Buffer>;
@@ -42,7 +44,7 @@ export function readClusterState(layout: ClusterLayout): ClusterState {
   // A directory that does not exist yet holds nothing: skip the ~1,000 lookups (and a render) of a big cluster.
   if (!existsSync(layout.dir)) {
     for (const intent of intentsOf(layout)) certificates.set(intent.path, {});
-    return { ca: {}, certificates, files: new Map() };
+    return { dirExists: false, ca: {}, certificates, files: new Map() };
   }
   for (const intent of intentsOf(layout)) {
     const base = path.join(layout.dir, intent.path);
@@ -57,7 +59,7 @@ export function readClusterState(layout: ClusterLayout): ClusterState {
   }
   const caCert = readTextIfExists(layout.ca.cert);
   const caKey = readTextIfExists(layout.ca.key);
-  return { ca: { ...(caCert ? { certPem: caCert } : {}), ...(caKey ? { keyPem: caKey } : {}) }, certificates, files };
+  return { dirExists: true, ca: { ...(caCert ? { certPem: caCert } : {}), ...(caKey ? { keyPem: caKey } : {}) }, certificates, files };
 }
 
 export type CertificateAction = 'create' | 'reissue' | 'keep';
@@ -83,6 +85,8 @@ export interface PlannedFile {
 
 export interface ClusterPlan {
   layout: ClusterLayout;
+  /** The output directory did not exist when planned: writing must create it, not find it. */
+  newDirectory: boolean;
   ca: {
     action: 'create' | 'keep';
     subject: string;
@@ -218,6 +222,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
 
   return {
     layout,
+    newDirectory: !state.dirExists,
     ca: {
       action: caCore ? 'keep' : 'create',
       subject: caSubject,

@@ -142,14 +142,33 @@ function writeNewFile(at: string, file: FileToWrite, fsync: boolean): void {
  * ~45 ms where the promise API on the thread pool took ~230 ms; and past a few files one syncfs
  * replaces an fsync per file (each ~0.3-0.4 ms on this VM's disk).
  */
-export function writeFilesAtomic(files: readonly FileToWrite[]): void {
-  checkNoClobber(files);
+export function writeFilesAtomic(files: readonly FileToWrite[], options: WriteOptions = {}): void {
   // Absolute once, here: the helpers below take every path as absolute.
   const batch = files.map((f) => ({ ...f, path: path.resolve(f.path) }));
+  if (options.newDirectory !== undefined) {
+    const root = path.resolve(options.newDirectory);
+    const outside = batch.find((f) => !isWithin(path.dirname(f.path), root));
+    if (outside) throw new TypeError(`writeFilesAtomic: ${outside.path} is not under newDirectory ${root}`);
+    if (fs.existsSync(root)) throw createdMeanwhile(root);
+    writeNewTree(batch, root);
+    return;
+  }
+  checkNoClobber(files);
   const root = newDirectoryHolding(batch);
   if (root) writeNewTree(batch, root);
   else writeBesideTargets(batch);
 }
+
+export interface WriteOptions {
+  /**
+   * Every file lies under this directory, which the caller saw missing: the batch creates it (one
+   * rename), and fails with WRITE_FAILED, writing nothing, if something else has created it since.
+   */
+  newDirectory?: string;
+}
+
+const createdMeanwhile = (root: string, cause?: unknown): Error =>
+  fail('WRITE_FAILED', `${root}: was created by something else while this run wrote it (another etcd-tls at work?); nothing was written: run again`, cause);
 
 const isWithin = (dir: string, ancestor: string): boolean => dir === ancestor || dir.startsWith(ancestor.endsWith(path.sep) ? ancestor : ancestor + path.sep);
 
@@ -183,7 +202,7 @@ function writeNewTree(files: readonly FileToWrite[], root: string): void {
     const dirs = directoriesUpTo(staged, stage);
     if (many) flushMany(staged.map((f) => f.path), dirs);
     else for (const d of dirs) fsyncDir(d);
-    fs.renameSync(stage, root);
+    landTree(stage, root);
     fsyncDir(path.dirname(root));
   } catch (e) {
     removeQuietly(stage);
@@ -193,6 +212,17 @@ function writeNewTree(files: readonly FileToWrite[], root: string): void {
       err.path = (err.path as string).replace(stage, root);
     }
     throw writeFailure(e);
+  }
+}
+
+/** The one rename that publishes a staged tree; `root` may have appeared since the batch began. */
+function landTree(stage: string, root: string): void {
+  try {
+    fs.renameSync(stage, root);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTDIR') throw createdMeanwhile(root, e);
+    throw e;
   }
 }
 
