@@ -7,6 +7,7 @@
 import { readlinkSync } from 'node:fs';
 import { fail, isEtcdTlsError } from '../errors.js';
 import { readSpecFile } from '../cluster/generate.js';
+import { withDirectoryLock } from '../store/lock.js';
 import { layoutCluster, type ClusterLayout, type MemberLayout } from '../cluster/layout.js';
 import { ETCD_INSTALL_HINT, findEtcd, logFileOf, logTail, restartMember, runningPid } from '../cluster/local.js';
 import { memberList, memberUpdate, type Member } from '../etcd/gateway.js';
@@ -86,6 +87,12 @@ function refusal(preview: MigrationPreview): never {
  *   report.complete; // true: every peer and client URL is https
  */
 export async function migrateCluster(options: MigrateOptions, hooks: MigrationHooks = {}): Promise<MigrationReport> {
+  // One run at a time per directory: two migrations would restart members under each other, and a
+  // gen meanwhile would rewrite the configurations being rolled out (both fail with DIRECTORY_LOCKED).
+  return withDirectoryLock(options.out, 'etcd-tls migrate', () => runMigration(options, hooks));
+}
+
+async function runMigration(options: MigrateOptions, hooks: MigrationHooks): Promise<MigrationReport> {
   const started = Date.now();
   const preview = await previewMigration(options);
   if (!preview.ok) refusal(preview);

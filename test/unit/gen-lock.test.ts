@@ -1,5 +1,5 @@
-// Two `etcd-tls gen` runs into one directory never mix their files: the directory is locked from
-// reading its state to the last write, a lock left by a run that is gone is taken over, and a new
+// Two `etcd-tls gen` (or migrate) runs in one directory never mix their work: the directory is locked
+// from reading its state to the last write, a lock left by a run that is gone is taken over, and a new
 // directory lands whole or not at all. Real processes, real files.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,6 +69,18 @@ describe('gen: one writer per directory', () => {
     const r = await gen(dir, 'wider.yaml');
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `etcd-tls: DIRECTORY_LOCKED: pki: etcd-tls gen (pid ${pid}) has been writing here since 2026-01-01T00:00:00.000Z; wait for it to finish, then run again\n`);
+    assert.deepEqual(snapshot(path.join(dir, 'pki')), before);
+  });
+
+  test('migrate into a directory a running gen holds is refused before it touches the cluster', async (t) => {
+    const dir = await setUp(t);
+    assert.equal((await gen(dir, 'demo.yaml')).code, 0);
+    const pid = sleeper(t);
+    writeFileSync(path.join(dir, 'pki', LOCK_FILE), `${pid} 2026-01-01T00:00:00.000Z etcd-tls gen\n`);
+    const before = snapshot(path.join(dir, 'pki'));
+    const r = await etcdTls(['migrate', '--spec', 'demo.yaml', '--out', 'pki'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^etcd-tls: DIRECTORY_LOCKED: pki: etcd-tls gen \\(pid ${pid}\\) has been writing here since `));
     assert.deepEqual(snapshot(path.join(dir, 'pki')), before);
   });
 
