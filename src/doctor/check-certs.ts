@@ -79,7 +79,10 @@ export function readCertificateFile(path: string, what = 'certificate file'): Lo
     try {
       certs.push({ view: inspectCertificate(b.der, path), core: readCertificateCore(b.der, path), x509: nodeCertificate(b.der) });
     } catch (e) {
-      findings.push(finding('cert-invalid', 'error', path, `${which} is not a valid X.509 certificate (${(e as Error).message.replace(`${path}: `, '')})`, fix));
+      // The decoder's own message already says "<path>: not a valid X.509 certificate (<why>)": keep the why.
+      const message = (e as Error).message.replace(`${path}: `, '');
+      const why = /^not a valid X\.509 certificate \((.*)\)$/.exec(message)?.[1] ?? message;
+      findings.push(finding('cert-invalid', 'error', path, `${which} is not a valid X.509 certificate (${why})`, fix));
     }
   });
   return { path, certs, ok: findings.length === 0, findings };

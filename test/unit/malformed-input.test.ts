@@ -3,7 +3,7 @@
 // etcd-tls error line that names its source (never a bare TypeError or a library's message).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseSpec } from '../../src/cluster/spec.js';
 import { layoutCluster } from '../../src/cluster/layout.js';
@@ -15,7 +15,9 @@ import { parseCsrPem } from '../../src/cfssl/sign.js';
 import { certificateInfo, csrInfo } from '../../src/cfssl/certinfo.js';
 import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
 import { isEtcdTlsError } from '../../src/errors.js';
+import { readCertificateFile } from '../../src/doctor/check-certs.js';
 import { REPO_ROOT } from '../helpers/components.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const fixture = (name: string): string => readFileSync(path.join(REPO_ROOT, 'test/fixtures', name), 'utf8');
 const derOf = (pem: string): Buffer => Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64');
@@ -124,5 +126,20 @@ describe('malformed input: one error line naming the source, never a crash', () 
     assert.equal(firstThrow(textMutations(renderEtcdYaml(layout, member), 10), (t) => parseEtcdYaml(t, 'etcd.yaml')), undefined);
     assert.equal(firstThrow(textMutations(renderEtcdEnv(layout, member), 11), (t) => parseEtcdEnvFile(t, 'etcd.env')), undefined);
     assert.equal(firstThrow(textMutations(renderSystemdUnit(layout, member), 12), (t) => parseEtcdArgs(splitCommandLine(t), 'etcd.service')), undefined);
+  });
+});
+
+describe('check: a certificate that does not decode', () => {
+  test("is one cert-invalid finding that gives the decoder's reason once", async (t) => {
+    const dir = await makeTempDir(t, 'malformed-');
+    const file = path.join(dir, 'server.pem');
+    // A well-formed PEM block around a truncated DER SEQUENCE.
+    writeFileSync(file, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const loaded = readCertificateFile(file);
+    assert.equal(loaded.ok, false);
+    assert.deepEqual(
+      loaded.findings.map((f) => [f.code, f.message]),
+      [['cert-invalid', 'the PEM block is not a valid X.509 certificate (End of input reached before message was fully decoded)']],
+    );
   });
 });
