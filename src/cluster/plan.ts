@@ -8,10 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
 import { certificateDerFromPem, readCertificateCore, type CertificateCore } from '../pki/certificate.js';
+import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
-import type { CertificateView, inspectCertificate } from '../pki/inspect.js';
-import { describeKeySpec, keyMatchesPublicKey, parsePrivateKeyPem, type KeySpec } from '../pki/keys.js';
+import { describeKeySpec, privateKeyPemMatches, type KeySpec } from '../pki/keys.js';
 import { buildName, formatName } from '../pki/name.js';
 import { normalizeIp } from '../pki/san.js';
 import { PUBLIC_FILE_MODE } from '../store/files.js';
@@ -124,26 +124,23 @@ export function staleReasons(
   ca: CertificateCore,
   expiryMs: number,
   now: Date,
-  inspect: Inspect,
 ): string[] {
   if (!existing.certPem) return ['missing'];
   if (!existing.keyPem) return ['key file missing'];
-  let view: CertificateView;
+  let view: CertificateFacts;
   try {
-    view = inspect(certificateDerFromPem(existing.certPem, intent.path), intent.path);
+    view = readCertificateFacts(certificateDerFromPem(existing.certPem, intent.path), intent.path);
   } catch {
     return ['existing certificate cannot be parsed'];
   }
   const reasons: string[] = [];
   try {
-    const key = parsePrivateKeyPem(existing.keyPem, intent.path);
-    const core = readCertificateCore(view.der, intent.path);
-    if (!keyMatchesPublicKey(key, core.spki)) reasons.push('key does not match certificate');
-    if (!core.issuerDer.equals(ca.subjectDer) || (ca.subjectKeyId && view.authorityKeyId !== ca.subjectKeyId.toString('hex')))
-      reasons.push('issued by another CA');
+    if (!privateKeyPemMatches(existing.keyPem, view.spki, intent.path)) reasons.push('key does not match certificate');
   } catch {
     reasons.push('existing key cannot be parsed');
   }
+  if (!view.issuerDer.equals(ca.subjectDer) || (ca.subjectKeyId && view.authorityKeyId !== ca.subjectKeyId.toString('hex')))
+    reasons.push('issued by another CA');
   const cn = view.subject.attributes.find((a) => a.type === 'CN')?.value;
   const o = view.subject.attributes.filter((a) => a.type === 'O').map((a) => a.value);
   if (cn !== intent.subject.CN || !sameSet(o, intent.subject.O ?? [])) reasons.push('subject changed');
@@ -165,24 +162,10 @@ export function staleReasons(
 }
 
 /**
- * Parsing existing certificates needs @peculiar's schemas (~150 ms to load), which a fresh directory
- * never uses: the caller passes the parser in, loaded only when there is something to parse.
- */
-export type Inspect = typeof inspectCertificate;
-
-/** Whether planning this state needs an Inspect (any CA or certificate already on disk). */
-export const stateHasCertificates = (state: ClusterState): boolean =>
-  state.ca.certPem !== undefined || [...state.certificates.values()].some((c) => c.certPem !== undefined);
-
-const noInspect: Inspect = () => {
-  throw new TypeError('planCluster: the directory holds certificates; pass inspectCertificate');
-};
-
-/**
  * Decide what `gen` will do. Errors: CA_KEY_MISSING (ca.pem without ca-key.pem), DIFFERENT_CA (the
  * directory holds a CA with another subject than the spec's).
  */
-export function planCluster(layout: ClusterLayout, state: ClusterState, now: Date, inspect: Inspect = noInspect): ClusterPlan {
+export function planCluster(layout: ClusterLayout, state: ClusterState, now: Date): ClusterPlan {
   const caIntent = layout.ca.intent;
   const caSubject = formatName(buildName({ CN: caIntent.subject.CN, names: caIntent.subject.names }, 'spec: ca'));
   const caExpiryMs = parseDuration(caIntent.validity, 'spec: ca.validity');
@@ -191,7 +174,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
     if (!state.ca.keyPem)
       throw fail('CA_KEY_MISSING', `${rel(layout.ca.cert)}: exists but ${rel(layout.ca.key)} does not; restore the key or choose another --out`);
     caCore = readCertificateCore(certificateDerFromPem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
-    const existingSubject = inspect(caCore.der, layout.ca.cert).subject.text;
+    const existingSubject = readCertificateFacts(caCore.der, layout.ca.cert).subject.text;
     if (existingSubject !== caSubject)
       throw fail(
         'DIFFERENT_CA',
@@ -204,7 +187,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
   const certificates = intentsOf(layout).map((intent): PlannedCertificate => {
     const expiryMs = parseDuration(intent.validity, `spec: ${intent.path} validity`);
     const existing = state.certificates.get(intent.path) ?? {};
-    const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now, inspect) : existing.certPem ? ['new CA'] : ['missing'];
+    const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
     const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
     const base = path.join(layout.dir, intent.path);
     return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs };

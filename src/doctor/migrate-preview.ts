@@ -8,7 +8,6 @@ import { readSpecFile } from '../cluster/generate.js';
 import { layoutCluster, type ClusterLayout } from '../cluster/layout.js';
 import { runningPid } from '../cluster/local.js';
 import { planCluster, readClusterState } from '../cluster/plan.js';
-import { inspectCertificate } from '../pki/inspect.js';
 import type { Member } from '../etcd/gateway.js';
 import { memberCountCheck, memberListCheck, observeCluster, peerSourceCheck, portInUse, type Check } from './migrate-checks.js';
 import {
@@ -68,7 +67,7 @@ export interface MigrationPreview {
 function certificateCheck(layoutLocal: ClusterLayout, specFile: string, out: string): { check: Check; envCurrent: boolean } {
   const gen = `run \`etcd-tls gen ${specFile} --out ${out} --local\` first`;
   try {
-    const plan = planCluster(layoutLocal, readClusterState(layoutLocal), new Date(), inspectCertificate);
+    const plan = planCluster(layoutLocal, readClusterState(layoutLocal), new Date());
     const envCurrent = plan.files.filter((f) => f.path.endsWith(`${path.sep}etcd.env`)).every((f) => f.action === 'keep');
     if (plan.ca.action === 'create') return { check: { name: 'certificates', ok: false, message: `${layoutLocal.ca.cert}: no CA yet; ${gen}` }, envCurrent };
     const stale = plan.certificates.find((c) => c.action !== 'keep' && c.intent.role !== 'client');

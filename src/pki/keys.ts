@@ -13,7 +13,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { fail } from '../errors.js';
-import { bitString, children, explicit, nullValue, octetString, oid, readElement, sequence, smallInteger, toPem, unsignedInteger, type Element } from './der.js';
+import { bitString, children, decodeOid, explicit, nullValue, octetString, oid, parsePemBlocks, readElement, sequence, smallInteger, TAG, toPem, unsignedInteger, type Element } from './der.js';
 
 export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'ed25519';
 
@@ -42,6 +42,8 @@ function ecSizeOf(pick: (c: Curve) => string, name: string | undefined): number 
   for (const [size, curve] of Object.entries(EC)) if (pick(curve) === name) return Number(size);
   return undefined;
 }
+/** The key size of the named curve with this OID (undefined: not a curve etcd-tls handles). */
+export const ecSizeOfOid = (curveOid: string): number | undefined => ecSizeOf((c) => c.oid, curveOid);
 const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
 
 /**
@@ -303,6 +305,53 @@ export function parsePrivateKeyPem(pem: string, source: string): KeyObject {
 /** Whether a private key belongs to a public key (compares SubjectPublicKeyInfo bytes). */
 export function keyMatchesPublicKey(privateKey: KeyObject, spki: Uint8Array): boolean {
   return spkiDer(privateKey).equals(Buffer.from(spki));
+}
+
+/** The scalar and curve of an unencrypted SEC1 or PKCS#8 EC key's DER, if it is one of EC's curves. */
+function ecScalarOf(label: string, der: Buffer): { scalar: Buffer; size: number } | undefined {
+  let sec1 = der;
+  let curveOid: string | undefined;
+  if (label === 'PRIVATE KEY') {
+    // PrivateKeyInfo { version, AlgorithmIdentifier { ecPublicKey, curve }, OCTET STRING { ECPrivateKey } }
+    const [, algorithm, inner] = children(der, readElement(der, 0));
+    const [algOid, params] = algorithm ? children(der, algorithm) : [];
+    if (!algOid || !inner || decodeOid(der.subarray(algOid.contentStart, algOid.end)) !== EC_PUBLIC_KEY_OID || params?.tag !== TAG.OID) return undefined;
+    curveOid = decodeOid(der.subarray(params.contentStart, params.end));
+    sec1 = der.subarray(inner.contentStart, inner.end);
+  } else if (label !== 'EC PRIVATE KEY') return undefined;
+  // ECPrivateKey { version 1, privateKey OCTET STRING, [0] parameters OPTIONAL, [1] publicKey OPTIONAL }
+  const [, scalar, ...rest] = children(sec1, readElement(sec1, 0));
+  const params = rest.find((e) => e.tag === 0xa0);
+  if (params) {
+    const named = readElement(sec1, params.contentStart, params.end);
+    curveOid = decodeOid(sec1.subarray(named.contentStart, named.end));
+  }
+  const size = curveOid === undefined ? undefined : ecSizeOfOid(curveOid);
+  if (!scalar || scalar.tag !== TAG.OCTET_STRING || size === undefined) return undefined;
+  return { scalar: sec1.subarray(scalar.contentStart, scalar.end), size };
+}
+
+/**
+ * Whether the PEM private key `keyPem` belongs to the public key in `spki`. An EC key on one of EC's
+ * curves is checked by computing its public point with ECDH (~30 µs, as Go derives it); anything else
+ * goes through OpenSSL's parser (~1 ms). Errors: those of parsePrivateKeyPem, naming `source`.
+ */
+export function privateKeyPemMatches(keyPem: string, spki: Uint8Array, source: string): boolean {
+  try {
+    const [block] = parsePemBlocks(keyPem);
+    const ec = block ? ecScalarOf(block.label, block.der) : undefined;
+    if (ec) {
+      // The SPKI this key's public point makes, whole, against the certificate's.
+      const t = ecTemplate(ec.size);
+      t.ecdh.setPrivateKey(ec.scalar);
+      const expected = Buffer.from(t.spki);
+      t.ecdh.getPublicKey().copy(expected, t.spkiPointAt);
+      return expected.equals(spki);
+    }
+  } catch {
+    // Malformed, or a scalar ECDH refuses: OpenSSL below says what is wrong with it.
+  }
+  return keyMatchesPublicKey(parsePrivateKeyPem(keyPem, source), spki);
 }
 
 /** How a key signs: the digest for node:crypto.sign and the AlgorithmIdentifier DER for X.509/PKCS#10. */

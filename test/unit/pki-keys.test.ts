@@ -11,6 +11,7 @@ import {
   keyMatchesPublicKey,
   keySpecOf,
   parsePrivateKeyPem,
+  privateKeyPemMatches,
   signatureAlgorithmFor,
   spkiDer,
   validateKeySpec,
@@ -217,3 +218,43 @@ describe('keys: signatureAlgorithmFor', () => {
     });
   }
 });
+
+describe('privateKeyPemMatches (the key check of a gen re-run)', () => {
+  const SPECS: KeySpec[] = [
+    { algo: 'ecdsa', size: 256 },
+    { algo: 'ecdsa', size: 384 },
+    { algo: 'ecdsa', size: 521 },
+    { algo: 'rsa', size: 2048 },
+    { algo: 'ed25519', size: 0 },
+  ];
+  const pairs = SPECS.map((spec) => ({ spec, ...generateKeyPair(spec) }));
+
+  test('agrees with OpenSSL (parsePrivateKeyPem + keyMatchesPublicKey) for every key and form, matching or not', () => {
+    for (const a of pairs) {
+      for (const format of ['traditional', 'pkcs8'] as const) {
+        const pem = encodePrivateKeyPem(a.privateKey, format);
+        for (const b of pairs) {
+          const spki = spkiDer(b.publicKey);
+          const expected = keyMatchesPublicKey(parsePrivateKeyPem(pem, 'k.pem'), spki);
+          assert.equal(privateKeyPemMatches(pem, spki, 'k.pem'), expected, `${describeKeySpec(a.spec)} ${format} vs ${describeKeySpec(b.spec)}`);
+          assert.equal(expected, a === b);
+        }
+      }
+    }
+  });
+
+  test('another key of the same curve does not match', () => {
+    const other = generateKeyPair({ algo: 'ecdsa', size: 256 });
+    assert.equal(privateKeyPemMatches(encodePrivateKeyPem(other.privateKey), spkiDer((pairs[0] as KeyPairEntry).publicKey), 'k.pem'), false);
+  });
+
+  test('a key OpenSSL cannot parse fails as parsePrivateKeyPem does, naming the file', () => {
+    const spki = spkiDer((pairs[0] as KeyPairEntry).publicKey);
+    rejects(() => privateKeyPemMatches('not a key\n', spki, 'k.pem'), 'BAD_PEM', 'k.pem: expected a PEM private key, found no PEM block');
+    // A SEC1 key cut short: neither the DER walker nor OpenSSL can read it.
+    const der = Buffer.from(encodePrivateKeyPem((pairs[0] as KeyPairEntry).privateKey).replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    rejects(() => privateKeyPemMatches(toPem('EC PRIVATE KEY', der.subarray(0, 40)), spki, 'k.pem'), 'BAD_KEY', /^k\.pem: the private key cannot be parsed/);
+  });
+});
+
+type KeyPairEntry = { publicKey: KeyObject; privateKey: KeyObject };
