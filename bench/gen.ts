@@ -124,6 +124,8 @@ interface CaseResult {
   copyMs: number[];
   /** The durable floor: DURABLE_FLOOR_SCRIPT (ECDSA cases). */
   durableMs: number[];
+  /** gen again over its own unchanged output (ECDSA cases): reads, plans, keeps everything. */
+  rerunMs: number[];
   /** Files gen and the cfssl loop leave behind (counted after the last run). */
   files?: { gen: number; cfssl: number };
   /** Total keys and time of the single-core runs around this case's rounds (RSA only). */
@@ -165,7 +167,7 @@ async function runCase(c: GenCase, root: string, rsaSyncKeys: number): Promise<C
   writeFileSync(path.join(dir, 'ca-csr.json'), caCsrJson(c.algo, `${CLUSTER} etcd CA`));
   writeFileSync(path.join(dir, 'loop.sh'), cfsslLoop(c.algo, c.cfsslSample ?? c.members));
 
-  const result: CaseResult = { c, genMs: [], cfsslMs: [], planMs: [], nodeMs: [], copyMs: [], durableMs: [] };
+  const result: CaseResult = { c, genMs: [], cfsslMs: [], planMs: [], nodeMs: [], copyMs: [], durableMs: [], rerunMs: [] };
   const sync = { keys: 0, ms: 0 };
   const measureSync = (): void => {
     const r = rsaSyncRun(rsaSyncKeys);
@@ -181,16 +183,18 @@ async function runCase(c: GenCase, root: string, rsaSyncKeys: number): Promise<C
     writeFileSync(path.join(dir, 'files.txt'), fileManifest(path.join(dir, 'template')));
     writeFileSync(path.join(dir, 'durable-floor.cjs'), DURABLE_FLOOR_SCRIPT);
   }
-  const floor = withPlan ? [`${NODE} -e 0`, 'cp -r template out-cp', `${NODE} durable-floor.cjs ${certificateCount(c.members)} out-floor`] : [];
+  const floor = withPlan
+    ? [`${NODE} -e 0`, 'cp -r template out-cp', `${NODE} durable-floor.cjs ${certificateCount(c.members)} out-floor`, `${NODE} ${BIN} gen spec.yaml --out template`]
+    : [];
   for (let r = 0; r < c.rounds; r++) {
     progress(`gen: ${caseName(c)}, round ${r + 1}/${c.rounds}`);
     const commands = [`${NODE} ${BIN} gen spec.yaml --out out-gen`, 'bash loop.sh', ...(withPlan ? [`${NODE} ${BIN} plan spec.yaml --out out-gen`, ...floor] : [])];
-    const [gen, cfssl, plan, node, copy, durable] = await hyperfine(commands, {
+    const [gen, cfssl, plan, node, copy, durable, rerun] = await hyperfine(commands, {
       cwd: dir,
       json: path.join(dir, `hyperfine-${r}.json`),
       warmup: 0,
       runs: c.runs,
-      prepare: [moveAside('out-gen'), moveAside('out-cfssl'), ...(withPlan ? [moveAside('out-gen'), 'true', moveAside('out-cp'), moveAside('out-floor')] : [])],
+      prepare: [moveAside('out-gen'), moveAside('out-cfssl'), ...(withPlan ? [moveAside('out-gen'), 'true', moveAside('out-cp'), moveAside('out-floor'), 'true'] : [])],
       // Only a guard against a hung process (see bench/README.md, "Deadlock"): ten times the expected time.
       timeoutMs: 10 * c.runs * (30_000 + certificateCount(c.members) * (c.algo === 'rsa' ? 400 : 40)),
     });
@@ -200,6 +204,7 @@ async function runCase(c: GenCase, root: string, rsaSyncKeys: number): Promise<C
     result.nodeMs.push(...(node?.timesMs ?? []));
     result.copyMs.push(...(copy?.timesMs ?? []));
     result.durableMs.push(...(durable?.timesMs ?? []));
+    result.rerunMs.push(...(rerun?.timesMs ?? []));
     if (c.algo === 'rsa') measureSync();
   }
   // The last plan run left no out-gen; gen once more to count what it writes.
@@ -230,11 +235,11 @@ export async function runGenBench(o: GenOptions): Promise<Section[]> {
       results.push(await runCase(c, c.tmpfs ? (o.tmpfsDir as string) : o.dir, o.rsaSyncKeys));
     } catch (e) {
       progress(`gen: ${caseName(c)} failed: ${(e as Error).message}`);
-      results.push({ c, genMs: [], cfsslMs: [], planMs: [], nodeMs: [], copyMs: [], durableMs: [], error: (e as Error).message });
+      results.push({ c, genMs: [], cfsslMs: [], planMs: [], nodeMs: [], copyMs: [], durableMs: [], rerunMs: [], error: (e as Error).message });
     }
   }
 
-  const rows: Cell[][] = results.map(({ c, genMs, cfsslMs, planMs, nodeMs, copyMs, durableMs, files }) => {
+  const rows: Cell[][] = results.map(({ c, genMs, cfsslMs, planMs, nodeMs, copyMs, durableMs, rerunMs, files }) => {
     const sampled = sampledOf(c);
     const cfssl = median(cfsslMs) * (sampled ? certificateCount(c.members) / certificateCount(c.cfsslSample as number) : 1);
     const floorMs = nodeMs.length && copyMs.length ? median(nodeMs) + median(copyMs) : NaN;
@@ -246,6 +251,7 @@ export async function runGenBench(o: GenOptions): Promise<Section[]> {
       String(certificateCount(c.members)),
       ms(median(genMs)),
       planMs.length ? ms(median(planMs)) : '',
+      rerunMs.length ? `${ms(median(rerunMs))} (${ratio(cfssl, median(rerunMs))})` : '',
       sampled ? `${ms(cfssl)} (extrapolated from ${c.cfsslSample})` : ms(cfssl),
       ratio(cfssl, median(genMs)),
       Number.isFinite(floorMs) ? `${ms(floorMs)} (${ms(median(nodeMs))} + ${ms(median(copyMs))})` : '',
@@ -273,6 +279,8 @@ export async function runGenBench(o: GenOptions): Promise<Section[]> {
       'a ca.pem per member and client, all as temp files, flushed (one syncfs), renamed, flushed again; cfssljson writes cert, key and CSR without fsync.',
       "Each run writes into a fresh directory (the previous run's is moved aside, not deleted: see bench/README.md on file creation cost).",
       '`plan` = `etcd-tls plan` of the same spec (node start-up, spec parsing and planning: the part of gen that does not grow with keys and files).',
+      're-run = gen again over its own unchanged output: every certificate and key read and checked, nothing written (the blog has no such step:',
+      'its user re-runs the whole loop).',
       'floor = `node -e 0` + `cp -r` of a gen output (creating the same files natively, no fsync): no Node tool writing these files is faster,',
       'so cfssl / floor is the most speed-up any could show here.',
       'durable floor = one hand-written CommonJS file doing only what cannot be skipped when the files must survive a crash: node starts, one',
@@ -287,6 +295,7 @@ export async function runGenBench(o: GenOptions): Promise<Section[]> {
       'certificates',
       'etcd-tls gen',
       'of which plan',
+      're-run, nothing changed (× cfssl)',
       'cfssl loop',
       'speed-up (cfssl / gen)',
       'floor (node -e 0 + cp -r)',
