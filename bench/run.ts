@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     );
     await run('issue', [], () => runIssueBench({ rounds: o.quick ? 3 : 5, roundMs: o.quick ? 400 : 1000 }));
     await run('gen', ['hyperfine', 'cfssl', 'cfssljson', 'bash'], (dir) =>
-      runGenBench({ dir, ...(shm ? { tmpfsDir: shm } : {}), cases: genCases(o.quick), rsaSyncKeys: o.quick ? 12 : 16 }),
+      runGenBench({ dir, ...(shm ? { tmpfsDir: shm } : {}), cases: genCases(o.quick), rsaSyncKeys: o.quick ? 16 : 48 }),
     );
     await run('migrate', ['etcd'], async () => [await migrationSection()]);
   } finally {

@@ -84,7 +84,10 @@ function acquire(dir: string, what: string): string {
     }
     const holder = readHolder(lockPath);
     if (holder && isRunning(holder.pid))
-      throw fail('DIRECTORY_LOCKED', `${dir}: ${holder.what} (pid ${holder.pid}) has been writing here since ${holder.since}; wait for it to finish, then run again`);
+      throw fail(
+        'DIRECTORY_LOCKED',
+        `${dir}: ${holder.what} (pid ${holder.pid}) has been writing here since ${holder.since}; wait for it to finish, then run again (if pid ${holder.pid} is not etcd-tls, remove ${lockPath})`,
+      );
     // The holder is gone (killed, or the machine restarted): its lock means nothing now.
     takeOver(lockPath, holder);
   }

@@ -68,7 +68,10 @@ describe('gen: one writer per directory', () => {
     const before = snapshot(path.join(dir, 'pki'));
     const r = await gen(dir, 'wider.yaml');
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `etcd-tls: DIRECTORY_LOCKED: pki: etcd-tls gen (pid ${pid}) has been writing here since 2026-01-01T00:00:00.000Z; wait for it to finish, then run again\n`);
+    assert.equal(
+      r.stderr,
+      `etcd-tls: DIRECTORY_LOCKED: pki: etcd-tls gen (pid ${pid}) has been writing here since 2026-01-01T00:00:00.000Z; wait for it to finish, then run again (if pid ${pid} is not etcd-tls, remove pki/${LOCK_FILE})\n`,
+    );
     assert.deepEqual(snapshot(path.join(dir, 'pki')), before);
   });
 
