@@ -34,11 +34,29 @@ function checkNoClobber(files: readonly FileToWrite[]): void {
   }
 }
 
-/** Create every target directory (paths absolute); one that will hold a private key is 0700 from the start. */
-function createDirectories(files: readonly FileToWrite[]): void {
+/**
+ * Create every target directory (paths absolute); one that will hold a private key is 0700 from the
+ * start. Returns the topmost directories it created, for removeEmptyDirs after a failure.
+ */
+function createDirectories(files: readonly FileToWrite[]): string[] {
   const privateDirs = new Set(files.filter((f) => f.mode === PRIVATE_FILE_MODE).map((f) => path.dirname(f.path)));
-  for (const dir of new Set(files.map((f) => path.dirname(f.path))))
-    ensureDir(dir, privateDirs.has(dir) ? PRIVATE_DIR_MODE : 0o755);
+  const created: string[] = [];
+  for (const dir of new Set(files.map((f) => path.dirname(f.path)))) {
+    if (fs.existsSync(dir)) continue;
+    const first = fs.mkdirSync(dir, { recursive: true, mode: privateDirs.has(dir) ? PRIVATE_DIR_MODE : 0o755 });
+    if (first) created.push(first);
+  }
+  return created;
+}
+
+/** Remove a directory tree this batch created, as long as it holds no file (someone else's stays). */
+function removeEmptyDirs(dir: string): void {
+  try {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeEmptyDirs(path.join(dir, e.name));
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty, or already gone
+  }
 }
 
 /** Temp names beside their targets: one random tag per batch and a counter (randomBytes per file cost ~10 µs each). */
@@ -75,10 +93,22 @@ function removeQuietly(p: string): void {
   }
 }
 
+// What the usual errno codes mean to someone whose gen just failed.
+const WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a file is in the way of a directory',
+  EISDIR: 'a directory is in the way of a file',
+};
+
 function writeFailure(e: unknown): Error {
   if (isEtcdTlsError(e)) return e;
   const err = e as NodeJS.ErrnoException;
-  return fail('WRITE_FAILED', `${err.path ?? 'output'}: cannot write: ${err.code ?? err.message}`, e);
+  const why = err.code ? (WRITE_ERRORS[err.code] ? `${WRITE_ERRORS[err.code]} (${err.code})` : err.code) : err.message;
+  return fail('WRITE_FAILED', `${err.path ?? 'output'}: cannot write: ${why}; nothing was written`, e);
 }
 
 // Up to this many files, an fsync each; more, and one syncfs of the file system costs less (bench/README.md).
@@ -124,6 +154,10 @@ function writeNewFile(at: string, file: FileToWrite, fsync: boolean): void {
     fs.writeSync(fd, bytesOf(file.data));
     fs.fchmodSync(fd, file.mode);
     if (fsync) fs.fsyncSync(fd);
+  } catch (e) {
+    // write(2) errors carry no path: name the file (ENOSPC shows up here).
+    (e as NodeJS.ErrnoException).path ??= at;
+    throw e;
   } finally {
     fs.closeSync(fd);
   }
@@ -231,8 +265,9 @@ function writeBesideTargets(files: readonly FileToWrite[]): void {
   const dirs = [...new Set(files.map((f) => path.dirname(f.path)))];
   const many = files.length > FSYNC_EACH_UP_TO;
   let error: unknown;
+  let created: string[] = [];
   try {
-    createDirectories(files);
+    created = createDirectories(files);
     const tempPathFor = tempNamer();
     for (const f of files) {
       const tmp = tempPathFor(f.path);
@@ -246,9 +281,18 @@ function writeBesideTargets(files: readonly FileToWrite[]): void {
         dirs,
       );
   } catch (e) {
+    // Name the file the user asked for, not its temp file.
+    const err = e as NodeJS.ErrnoException;
+    const target = staged.find((x) => x.tmp === err.path)?.target;
+    if (target) err.path = target;
     error = e;
   }
-  commit(staged, error);
+  try {
+    commit(staged, error);
+  } catch (e) {
+    for (const d of created) removeEmptyDirs(d);
+    throw e;
+  }
   try {
     // The renames: directory entries.
     if (many) flushMany([], dirs);
@@ -256,12 +300,6 @@ function writeBesideTargets(files: readonly FileToWrite[]): void {
   } catch (e) {
     throw writeFailure(e);
   }
-}
-
-/** Create a directory (and parents). A directory that we create for private material gets 0700. */
-export function ensureDir(dir: string, mode = 0o755): void {
-  if (fs.existsSync(dir)) return;
-  fs.mkdirSync(dir, { recursive: true, mode });
 }
 
 /** Read a file as bytes, turning the usual failures into one-line domain errors naming the file. */

@@ -83,6 +83,15 @@ describe('writeFilesAtomic', () => {
     });
   }
 
+  test('a failure beside existing files removes the directories the batch created, and names the target, not its temp file', async (t) => {
+    const dir = await makeTempDir(t, 'store-');
+    writeFileSync(path.join(dir, 'x'), 'a file where a directory should be');
+    const files = [...batch(path.join(dir, 'a', 'b'), 20), { path: path.join(dir, 'x', 'f'), data: 'blocked', mode: PUBLIC_FILE_MODE }];
+    rejects(() => writeFilesAtomic(files), 'WRITE_FAILED', `${path.join(dir, 'x', 'f')}: cannot write: a file is in the way of a directory (ENOTDIR); nothing was written`);
+    assert.deepEqual(readdirSync(dir), ['x']);
+    assert.equal(readFileSync(path.join(dir, 'x'), 'utf8'), 'a file where a directory should be');
+  });
+
   test('a failure inside a new tree leaves not even the directory, and names it rather than the staging one', async (t) => {
     const dir = await makeTempDir(t, 'store-');
     const root = path.join(dir, 'pki');
