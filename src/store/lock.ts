@@ -94,6 +94,15 @@ function acquire(dir: string, what: string): string {
   throw fail('DIRECTORY_LOCKED', `${lockPath}: cannot take this lock over; if no etcd-tls is running, remove it`);
 }
 
+/** Locks this process holds, by path: released on every way out (see releaseDirectoryLocks). */
+const held = new Set<string>();
+
+/** Remove every lock this process holds: for a signal handler about to end the process at once. */
+export function releaseDirectoryLocks(): void {
+  for (const lockPath of held) if (readHolder(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
+  held.clear();
+}
+
 /**
  * Run `work` while holding `dir`'s lock (when `dir` exists). `what` names the run for whoever finds
  * the directory locked, e.g. "etcd-tls gen".
@@ -101,9 +110,17 @@ function acquire(dir: string, what: string): string {
 export async function withDirectoryLock<T>(dir: string, what: string, work: () => Promise<T>): Promise<T> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return work();
   const lockPath = acquire(dir, what);
+  held.add(lockPath);
+  const release = (): void => {
+    held.delete(lockPath);
+    if (readHolder(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
+  };
+  // Also when the process exits in the middle (process.exit from a signal handler skips finally).
+  process.once('exit', release);
   try {
     return await work();
   } finally {
-    if (readHolder(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
+    process.off('exit', release);
+    release();
   }
 }

@@ -18,6 +18,7 @@ import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { summarize } from './gen.js';
 import { renderMembers } from './up.js';
+import { withoutTornWrites } from '../run.js';
 
 const FLAGS = {
   out: { type: 'string', value: 'DIR', description: 'where to generate the demo cluster (default: ./etcd-tls-demo)' },
@@ -57,7 +58,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const rel = path.relative(process.cwd(), path.resolve(out)) || '.';
 
   io.out(`== 1. Generate the PKI and configuration into ${rel}/\n`);
-  const { plan, result } = await generateCluster(spec, { out, local: true });
+  const { plan, result } = await withoutTornWrites(io, () => generateCluster(spec, { out, local: true }));
   if (!existsSync(specFile)) writeFilesAtomic([{ path: specFile, data: DEFAULT_SPEC_YAML, mode: PUBLIC_FILE_MODE }]);
   io.out(summarize(result, plan.layout.dir));
 

@@ -5,6 +5,7 @@ import type { MaterializeResult } from '../../cluster/materialize.js';
 import { parseFlags, renderFlagHelp } from '../args.js';
 import type { CliIo } from '../io.js';
 import { CLUSTER_FLAGS, specArgument } from './plan.js';
+import { withoutTornWrites } from '../run.js';
 
 export function help(): string {
   return [
@@ -44,12 +45,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const spec = readSpecFile(specArgument('gen', positionals));
   const out = flags.out ?? 'etcd-tls-pki';
   let done = 0;
-  const { plan, result } = await generateCluster(spec, {
-    out,
-    local: flags.local ?? false,
-    // Progress only on a terminal; piped output stays a clean summary.
-    ...(io.isTTY && !flags.json ? { onIssued: () => io.err(`\rissuing certificates: ${++done}`) } : {}),
-  });
+  const { plan, result } = await withoutTornWrites(io, () =>
+    generateCluster(spec, {
+      out,
+      local: flags.local ?? false,
+      // Progress only on a terminal; piped output stays a clean summary.
+      ...(io.isTTY && !flags.json ? { onIssued: () => io.err(`\rissuing certificates: ${++done}`) } : {}),
+    }),
+  );
   if (done > 0) io.err('\n');
   if (flags.json) {
     io.out(

@@ -6,6 +6,7 @@ import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { specArgument } from './plan.js';
+import { withoutTornWrites } from '../run.js';
 
 const FLAGS = {
   out: { type: 'string', value: 'DIR', description: 'output directory (default: ./etcd-tls-pki)' },
@@ -44,7 +45,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const etcdPath = findEtcd();
   if (!etcdPath) throw fail('ETCD_NOT_FOUND', `no etcd binary on PATH; ${ETCD_INSTALL_HINT}`);
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : 30_000;
-  const { plan } = await generateCluster(spec, { out: flags.out ?? 'etcd-tls-pki', local: true });
+  const { plan } = await withoutTornWrites(io, () => generateCluster(spec, { out: flags.out ?? 'etcd-tls-pki', local: true }));
   if (io.isTTY && !flags.json) io.err(`starting ${plan.layout.members.length} member(s) with ${etcdPath} ...\n`);
   const members = await startLocalCluster(plan.layout, { etcdPath, timeoutMs, insecure: flags.insecure ?? false });
   io.out(flags.json ? `${JSON.stringify(members.map((m) => ({ ...m })), null, 2)}\n` : renderMembers(members));
