@@ -8,10 +8,9 @@
 import { fail } from '../errors.js';
 import { children, content, decodeOid, DerError, readElement, TAG, type Element } from './der.js';
 import { readCertificateCore, type CertificateCore } from './certificate.js';
-import { EKU_OIDS, EXT, KEY_USAGE_BITS, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
-import type { NameView } from './inspect.js';
+import { EXT, extKeyUsageName, keyUsageNames, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
 import { ecSizeOfOid, type KeySpec } from './keys.js';
-import { NAME_OIDS, type NameAttribute, type NameAttributeType } from './name.js';
+import { nameViewOf, type NameView } from './name.js';
 import { emptySans, formatIpBytes, type SubjectAltNames } from './san.js';
 
 export interface CertificateFacts extends CertificateCore {
@@ -23,10 +22,6 @@ export interface CertificateFacts extends CertificateCore {
   authorityKeyId?: string;
   publicKey: KeySpec;
 }
-
-const TYPE_BY_OID = new Map<string, NameAttributeType>(Object.entries(NAME_OIDS).map(([t, o]) => [o, t as NameAttributeType]));
-const KU_BY_BIT = Object.entries(KEY_USAGE_BITS).map(([n, b]) => [b, n as KeyUsageName] as const);
-const EKU_BY_OID = new Map<string, ExtKeyUsageName>(Object.entries(EKU_OIDS).map(([n, o]) => [o, n as ExtKeyUsageName]));
 
 /** A directory string's text, by its ASN.1 string type. */
 function stringValue(buf: Uint8Array, el: Element): string {
@@ -41,21 +36,15 @@ function stringValue(buf: Uint8Array, el: Element): string {
   }
 }
 
-function nameOf(buf: Uint8Array, name: Element): NameView {
-  const attributes: NameAttribute[] = [];
-  const other: string[] = [];
-  for (const rdn of children(buf, name)) {
-    for (const atv of children(buf, rdn)) {
-      const [typeEl, valueEl] = children(buf, atv);
+/** A DER Name's (attribute OID, value) pairs, in encoding order. */
+function* nameAttributes(name: Buffer): Generator<[string, string]> {
+  for (const rdn of children(name, readElement(name, 0))) {
+    for (const atv of children(name, rdn)) {
+      const [typeEl, valueEl] = children(name, atv);
       if (typeEl?.tag !== TAG.OID || !valueEl) throw new DerError('malformed name attribute');
-      const oid = decodeOid(content(buf, typeEl));
-      const value = stringValue(buf, valueEl);
-      const type = TYPE_BY_OID.get(oid);
-      if (type) attributes.push({ type, value });
-      else other.push(`${oid}=${value}`);
+      yield [decodeOid(content(name, typeEl)), stringValue(name, valueEl)];
     }
   }
-  return { attributes, other, text: [...attributes.map((a) => `${a.type}=${a.value}`), ...other].join(', ') };
 }
 
 function sansOf(value: Buffer): SubjectAltNames {
@@ -68,12 +57,6 @@ function sansOf(value: Buffer): SubjectAltNames {
     else if (gn.tag === 0x86) sans.uris.push(text());
   }
   return sans;
-}
-
-function keyUsageOf(value: Buffer): KeyUsageName[] {
-  const bits = content(value, readElement(value, 0));
-  const isSet = (bit: number): boolean => (((bits[1 + (bit >> 3)] ?? 0) >> (7 - (bit & 7))) & 1) === 1;
-  return KU_BY_BIT.filter(([bit]) => isSet(bit)).map(([, name]) => name);
 }
 
 /** The key type and size from a SubjectPublicKeyInfo. */
@@ -103,22 +86,22 @@ function keySpecOfSpki(spki: Buffer): KeySpec {
 export function readCertificateFacts(der: Buffer, source: string): CertificateFacts {
   const core = readCertificateCore(der, source);
   try {
-    let fields = children(der, children(der, readElement(der, 0))[0] as Element);
-    if (fields[0]?.tag === 0xa0) fields = fields.slice(1);
-    const subject = fields[4] as Element;
-    const facts: CertificateFacts = { ...core, subject: nameOf(der, subject), sans: emptySans(), keyUsage: [], extKeyUsage: [], publicKey: keySpecOfSpki(core.spki) };
-    const extList = fields.find((e) => e.tag === 0xa3);
+    const facts: CertificateFacts = {
+      ...core,
+      subject: nameViewOf(nameAttributes(core.subjectDer)),
+      sans: emptySans(),
+      keyUsage: keyUsageNames(core.keyUsageBits ?? 0),
+      extKeyUsage: [],
+      publicKey: keySpecOfSpki(core.spki),
+    };
+    // The extensions again (readCertificateCore keeps only what issuing needs from them).
+    const extList = children(der, children(der, readElement(der, 0))[0] as Element).find((e) => e.tag === 0xa3);
     for (const ext of extList ? children(der, children(der, extList)[0] as Element) : []) {
       const parts = children(der, ext);
       const id = decodeOid(content(der, parts[0] as Element));
       const value = content(der, parts[parts.length - 1] as Element);
       if (id === EXT.subjectAltName) facts.sans = sansOf(value);
-      else if (id === EXT.keyUsage) facts.keyUsage = keyUsageOf(value);
-      else if (id === EXT.extKeyUsage)
-        facts.extKeyUsage = children(value, readElement(value, 0)).map((o) => {
-          const dotted = decodeOid(content(value, o));
-          return EKU_BY_OID.get(dotted) ?? dotted;
-        });
+      else if (id === EXT.extKeyUsage) facts.extKeyUsage = children(value, readElement(value, 0)).map((o) => extKeyUsageName(decodeOid(content(value, o))));
       else if (id === EXT.authorityKeyIdentifier) {
         const keyId = children(value, readElement(value, 0)).find((c) => c.tag === 0x80);
         if (keyId) facts.authorityKeyId = content(value, keyId).toString('hex');

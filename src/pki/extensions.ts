@@ -47,6 +47,11 @@ export const KEY_USAGE_BITS = {
 } as const;
 export type KeyUsageName = keyof typeof KEY_USAGE_BITS;
 
+/** The KeyUsage names whose bits are set in `mask` (bit n = KeyUsage bit n), in KEY_USAGE_BITS order. */
+export function keyUsageNames(mask: number): KeyUsageName[] {
+  return (Object.entries(KEY_USAGE_BITS) as [KeyUsageName, number][]).filter(([, bit]) => mask & (1 << bit)).map(([name]) => name);
+}
+
 export const EKU_OIDS = {
   any: '2.5.29.37.0',
   serverAuth: '1.3.6.1.5.5.7.3.1',
@@ -62,6 +67,11 @@ export const EKU_OIDS = {
   netscapeSGC: '2.16.840.1.113730.4.1',
 } as const;
 export type ExtKeyUsageName = keyof typeof EKU_OIDS;
+
+const EKU_NAME_BY_OID = new Map<string, ExtKeyUsageName>(Object.entries(EKU_OIDS).map(([n, o]) => [o, n as ExtKeyUsageName]));
+
+/** An EKU's name, or its dotted OID when etcd-tls has no name for it. */
+export const extKeyUsageName = (oid: string): ExtKeyUsageName | string => EKU_NAME_BY_OID.get(oid) ?? oid;
 
 /** Every usage string cfssl knows (1.2.0 and HEAD, including 1.2.0's "content committment" typo). */
 export const CFSSL_KEY_USAGES: Record<string, KeyUsageName> = {

@@ -21,17 +21,12 @@ import {
 } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { fail, isEtcdTlsError } from '../errors.js';
-import { EKU_OIDS, EXT, KEY_USAGE_BITS, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
+import { EXT, extKeyUsageName, keyUsageNames, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
 import { keySpecOf, type KeySpec } from './keys.js';
-import { NAME_OIDS, type NameAttribute, type NameAttributeType } from './name.js';
+import { nameViewOf, type NameView } from './name.js';
 import { emptySans, normalizeIp, type SubjectAltNames } from './san.js';
 
-export interface NameView {
-  attributes: NameAttribute[];
-  /** Attributes of types etcd-tls does not model, as `oid=value`. */
-  other: string[];
-  text: string;
-}
+export type { NameView } from './name.js';
 
 export interface CertificateView {
   der: Buffer;
@@ -71,10 +66,6 @@ export interface CsrView {
   signatureValid: boolean;
 }
 
-const TYPE_BY_OID = new Map<string, NameAttributeType>(
-  Object.entries(NAME_OIDS).map(([t, o]) => [o, t as NameAttributeType]),
-);
-
 const SIG_ALGS: Record<string, { name: string; digest: string | null }> = {
   '1.2.840.113549.1.1.5': { name: 'SHA1WithRSA', digest: 'sha1' },
   '1.2.840.113549.1.1.11': { name: 'SHA256WithRSA', digest: 'sha256' },
@@ -90,18 +81,7 @@ const SIG_ALGS: Record<string, { name: string; digest: string | null }> = {
 export const signatureAlgorithmName = (oid: string): string => SIG_ALGS[oid]?.name ?? oid;
 
 function nameView(name: AsnName): NameView {
-  const attributes: NameAttribute[] = [];
-  const other: string[] = [];
-  for (const rdn of name) {
-    for (const atv of rdn) {
-      const type = TYPE_BY_OID.get(atv.type);
-      const value = atv.value.toString();
-      if (type) attributes.push({ type, value });
-      else other.push(`${atv.type}=${value}`);
-    }
-  }
-  const text = [...attributes.map((a) => `${a.type}=${a.value}`), ...other].join(', ');
-  return { attributes, other, text };
+  return nameViewOf(Array.from(name).flatMap((rdn) => Array.from(rdn, (atv) => [atv.type, atv.value.toString()] as const)));
 }
 
 function sansFrom(names: GeneralName[]): SubjectAltNames {
@@ -116,8 +96,6 @@ function sansFrom(names: GeneralName[]): SubjectAltNames {
 }
 
 const hex = (b: ArrayBuffer): string => Buffer.from(b).toString('hex');
-const KU_BY_BIT = Object.entries(KEY_USAGE_BITS).map(([n, b]) => [b, n as KeyUsageName] as const);
-const EKU_BY_OID = new Map<string, ExtKeyUsageName>(Object.entries(EKU_OIDS).map(([n, o]) => [o, n as ExtKeyUsageName]));
 
 /** Decode the extensions etcd-tls cares about into a partial view. */
 function decodeExtensions(exts: AsnExtension[]): Partial<CertificateView> & { sans: SubjectAltNames } {
@@ -145,11 +123,11 @@ function decodeExtensions(exts: AsnExtension[]): Partial<CertificateView> & { sa
       case EXT.keyUsage: {
         const ku = AsnConvert.parse(v, KeyUsage);
         // asn1-x509's KeyUsage flags use bit n = 1 << n.
-        out.keyUsage = KU_BY_BIT.filter(([bit]) => ku.toNumber() & (1 << bit)).map(([, n]) => n);
+        out.keyUsage = keyUsageNames(ku.toNumber());
         break;
       }
       case EXT.extKeyUsage:
-        out.extKeyUsage = Array.from(AsnConvert.parse(v, ExtendedKeyUsage), (o) => EKU_BY_OID.get(o) ?? o);
+        out.extKeyUsage = Array.from(AsnConvert.parse(v, ExtendedKeyUsage), extKeyUsageName);
         break;
       case EXT.subjectKeyIdentifier:
         out.subjectKeyId = hex(AsnConvert.parse(v, SubjectKeyIdentifier).buffer);

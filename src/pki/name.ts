@@ -30,6 +30,28 @@ export const NAME_OIDS: Record<NameAttributeType, string> = {
   E: '1.2.840.113549.1.9.1',
 };
 
+/** A decoded name: the attributes etcd-tls models, the others as `oid=value`, and the text of both. */
+export interface NameView {
+  attributes: NameAttribute[];
+  /** Attributes of types etcd-tls does not model, as `oid=value`. */
+  other: string[];
+  text: string;
+}
+
+const NAME_TYPE_BY_OID = new Map<string, NameAttributeType>(Object.entries(NAME_OIDS).map(([t, o]) => [o, t as NameAttributeType]));
+
+/** The NameView of a decoded name's (attribute OID, value) pairs, in encoding order. */
+export function nameViewOf(pairs: Iterable<readonly [oid: string, value: string]>): NameView {
+  const attributes: NameAttribute[] = [];
+  const other: string[] = [];
+  for (const [oid, value] of pairs) {
+    const type = NAME_TYPE_BY_OID.get(oid);
+    if (type) attributes.push({ type, value });
+    else other.push(`${oid}=${value}`);
+  }
+  return { attributes, other, text: [...attributes.map((a) => `${a.type}=${a.value}`), ...other].join(', ') };
+}
+
 /** One cfssl `names` entry; every field may be a string or a list of strings. */
 export interface NameEntry {
   C?: string | string[];

@@ -97,10 +97,14 @@ function acquire(dir: string, what: string): string {
 /** Locks this process holds, by path: released on every way out (see releaseDirectoryLocks). */
 const held = new Set<string>();
 
+function release(lockPath: string): void {
+  held.delete(lockPath);
+  if (readHolder(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
+}
+
 /** Remove every lock this process holds: for a signal handler about to end the process at once. */
 export function releaseDirectoryLocks(): void {
-  for (const lockPath of held) if (readHolder(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
-  held.clear();
+  for (const lockPath of [...held]) release(lockPath);
 }
 
 /**
@@ -111,16 +115,13 @@ export async function withDirectoryLock<T>(dir: string, what: string, work: () =
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return work();
   const lockPath = acquire(dir, what);
   held.add(lockPath);
-  const release = (): void => {
-    held.delete(lockPath);
-    if (readHolder(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
-  };
-  // Also when the process exits in the middle (process.exit from a signal handler skips finally).
-  process.once('exit', release);
+  // Also when the process exits in the middle: process.exit() skips finally.
+  const onExit = (): void => release(lockPath);
+  process.once('exit', onExit);
   try {
     return await work();
   } finally {
-    process.off('exit', release);
-    release();
+    process.off('exit', onExit);
+    release(lockPath);
   }
 }

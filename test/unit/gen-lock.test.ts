@@ -35,6 +35,12 @@ async function deadPid(): Promise<number> {
   return child.pid as number;
 }
 
+/** Write pki's lock as a gen with this PID would have, started 2026-01-01; returns the PID. */
+function lockAsGen(dir: string, pid: number): number {
+  writeFileSync(path.join(dir, 'pki', LOCK_FILE), `${pid} 2026-01-01T00:00:00.000Z etcd-tls gen\n`);
+  return pid;
+}
+
 async function setUp(t: Parameters<typeof makeTempDir>[0]): Promise<string> {
   const dir = await makeTempDir(t, 'gen-lock-');
   writeFileSync(path.join(dir, 'demo.yaml'), DEMO);
@@ -63,8 +69,7 @@ describe('gen: one writer per directory', () => {
   test('a directory another running gen holds is refused with DIRECTORY_LOCKED, and nothing changes', async (t) => {
     const dir = await setUp(t);
     assert.equal((await gen(dir, 'demo.yaml')).code, 0);
-    const pid = sleeper(t);
-    writeFileSync(path.join(dir, 'pki', LOCK_FILE), `${pid} 2026-01-01T00:00:00.000Z etcd-tls gen\n`);
+    const pid = lockAsGen(dir, sleeper(t));
     const before = snapshot(path.join(dir, 'pki'));
     const r = await gen(dir, 'wider.yaml');
     assert.equal(r.code, 1);
@@ -78,8 +83,7 @@ describe('gen: one writer per directory', () => {
   test('migrate into a directory a running gen holds is refused before it touches the cluster', async (t) => {
     const dir = await setUp(t);
     assert.equal((await gen(dir, 'demo.yaml')).code, 0);
-    const pid = sleeper(t);
-    writeFileSync(path.join(dir, 'pki', LOCK_FILE), `${pid} 2026-01-01T00:00:00.000Z etcd-tls gen\n`);
+    const pid = lockAsGen(dir, sleeper(t));
     const before = snapshot(path.join(dir, 'pki'));
     const r = await etcdTls(['migrate', '--spec', 'demo.yaml', '--out', 'pki'], { cwd: dir });
     assert.equal(r.code, 1);
@@ -90,7 +94,7 @@ describe('gen: one writer per directory', () => {
   test('a lock left by a run that is gone is taken over, and removed at the end', async (t) => {
     const dir = await setUp(t);
     assert.equal((await gen(dir, 'demo.yaml')).code, 0);
-    writeFileSync(path.join(dir, 'pki', LOCK_FILE), `${await deadPid()} 2026-01-01T00:00:00.000Z etcd-tls gen\n`);
+    lockAsGen(dir, await deadPid());
     const r = await gen(dir, 'wider.yaml');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /6 certificate\(s\) issued, 2 kept/);
