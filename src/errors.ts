@@ -64,6 +64,8 @@ export const ERROR_CODES = {
   PROBE_FAILED: 'an endpoint could not be probed',
   MIGRATION_FAILED: 'the migration stopped before completing',
   MIGRATION_REFUSED: 'the cluster does not meet a precondition of the migration; nothing was changed',
+  CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
+  TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,13 +13,14 @@ import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
 import { describeKeySpec, privateKeyPemMatches, type KeySpec } from '../pki/keys.js';
 import { buildName, formatName } from '../pki/name.js';
+import { checkValidityWindow, expectedLifetimeMs } from '../pki/issue.js';
+import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
+import { needsRenewal } from '../pki/renewal.js';
 import { normalizeIp } from '../pki/san.js';
 import { PUBLIC_FILE_MODE } from '../store/files.js';
 import type { CertificateIntent, ClusterLayout } from './layout.js';
 import { renderConfigFiles } from './render.js';
 
-/** Reissue certificates this close to expiry, so a routine `gen` run also renews. */
-export const RENEW_BEFORE_MS = 30 * 86_400_000;
 
 export interface PemPair {
   certPem?: string;
@@ -117,6 +118,9 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
 const keySpecEquals = (a: KeySpec, b: KeySpec): boolean =>
   a.algo === b.algo && (a.algo === 'ed25519' || a.size === b.size);
 
+/** Enough of a leaf profile to check its validity window (usages do not matter there). */
+const leafWindowProfile = (expiryMs: number): Profile => ({ ...caProfile(expiryMs), name: 'leaf' });
+
 /** Why an existing certificate no longer matches its intent (empty: keep it). */
 export function staleReasons(
   intent: CertificateIntent,
@@ -155,9 +159,11 @@ export function staleReasons(
   const usages = parseUsages(intent.usages);
   if (!sameSet(view.extKeyUsage, usages.extKeyUsage) || !sameSet(view.keyUsage, usages.keyUsage)) reasons.push('usages changed');
   if (!keySpecEquals(view.publicKey, intent.key)) reasons.push(`key type changed (${describeKeySpec(view.publicKey)} → ${describeKeySpec(intent.key)})`);
-  if (view.notAfter.getTime() - view.notBefore.getTime() !== expiryMs) reasons.push('validity changed');
-  if (view.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS)
-    reasons.push(view.notAfter <= now ? 'expired' : 'expires within 30 days');
+  if (view.notAfter.getTime() - view.notBefore.getTime() !== expectedLifetimeMs({ expiryMs, backdateMs: DEFAULT_BACKDATE_MS }))
+    reasons.push('validity changed');
+  // A routine `gen` run also renews what is due (the rule `renew` and `status` share).
+  if (needsRenewal(view, now))
+    reasons.push(view.notAfter <= now ? 'expired' : `due for renewal (expires ${view.notAfter.toISOString().replace('.000Z', 'Z')})`);
   return reasons;
 }
 
@@ -169,6 +175,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
   const caIntent = layout.ca.intent;
   const caSubject = formatName(buildName({ CN: caIntent.subject.CN, names: caIntent.subject.names }, 'spec: ca'));
   const caExpiryMs = parseDuration(caIntent.validity, 'spec: ca.validity');
+  checkValidityWindow(caProfile(caExpiryMs), now, 'spec: ca.validity');
   let caCore: CertificateCore | undefined;
   if (state.ca.certPem) {
     if (!state.ca.keyPem)
@@ -186,6 +193,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
 
   const certificates = intentsOf(layout).map((intent): PlannedCertificate => {
     const expiryMs = parseDuration(intent.validity, `spec: ${intent.path} validity`);
+    checkValidityWindow(leafWindowProfile(expiryMs), now, `spec: ${intent.path} validity`);
     const existing = state.certificates.get(intent.path) ?? {};
     const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
     const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
