@@ -136,3 +136,25 @@ describe('gen with short validities (the renewal window is a third of the lifeti
     assert.ok((await planFromSpec(short, { out }, at(T0 + 100_000))).certificates.every((c) => c.action === 'reissue'));
   });
 });
+
+describe('up (gen --local) never rewrites a directory generated for the hosts', () => {
+  test('regression: gen then a --local run over the same directory is WOULD_OVERWRITE, every file as it was', async (t) => {
+    const out = path.join(await makeTempDir(t, 'cluster-plan-local-'), 'pki');
+    await generateCluster(spec, { out, clock: at(T0) });
+    const env = readFileSync(path.join(out, 'nodes/member1/etcd.env'), 'utf8');
+    const ctl = readFileSync(path.join(out, 'clients/backup/etcdctl.env'), 'utf8');
+    await assert.rejects(
+      generateCluster(spec, { out, local: true, clock: at(T0) }),
+      (e: unknown) => e instanceof Error && 'code' in e && e.code === 'WOULD_OVERWRITE' && /generated for the hosts .*etcd-tls up SPEC --out .*pki-local$/.test(e.message),
+    );
+    assert.equal(readFileSync(path.join(out, 'nodes/member1/etcd.env'), 'utf8'), env);
+    assert.equal(readFileSync(path.join(out, 'clients/backup/etcdctl.env'), 'utf8'), ctl);
+    assert.match(env, /\/etc\/etcd\//);
+  });
+
+  test('a directory made by --local runs again in place', async (t) => {
+    const out = path.join(await makeTempDir(t, 'cluster-plan-local2-'), 'pki');
+    await generateCluster(spec, { out, local: true, clock: at(T0) });
+    assert.deepEqual(changes(await planFromSpec(spec, { out, local: true }, at(T0))), {});
+  });
+});
