@@ -64,6 +64,7 @@ export function signCsr(csrPem: string, source: string, opts: SignOptions): Cfss
     subject,
     publicKey: view.publicKeySpki,
     sans,
+    source,
     ...(view.ca ? { ca: view.ca } : {}),
   };
   const clock = frozenClock(opts.clock ?? systemClock);
