@@ -110,7 +110,7 @@ function compileWhitelist(pattern: string, where: string): NamePattern {
   try {
     re = RE2JS.compile(pattern);
   } catch (e) {
-    throw fail('BAD_CONFIG', `${where}: not a valid RE2 regular expression, the syntax cfssl uses (${(e as Error).message})`);
+    throw fail('BAD_CONFIG', `${where}: not a valid regular expression in RE2 syntax, which cfssl uses (${(e as Error).message})`);
   }
   return { source: pattern, test: (name) => re.matcher(name).find() };
 }
