@@ -430,6 +430,7 @@ export function readFileBytes(file: string, what = 'file'): Buffer {
   }
   try {
     const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw fail('FILE_UNREADABLE', `${file}: ${what} is a directory, not a file`);
     if (!st.isFile()) throw fail('FILE_UNREADABLE', `${file}: ${what} is ${describeType(st)}, not a regular file`);
     if (st.size > MAX_INPUT_BYTES) throw tooLarge(file, what);
     // Read up to one byte past the limit: a file that grows while it is read is caught too.
