@@ -11,7 +11,7 @@ import { signatureAlgorithmName } from '../pki/inspect.js';
 import type { KeyAlgorithm } from '../pki/keys.js';
 import { finding } from './check-codes.js';
 import type { LoadedCert } from './check-certs.js';
-import { describeOrigin, envName, parseGoBool, REMOVED_FLAGS, type EtcdConfig, type EtcdSetting } from './etcd-config.js';
+import { describeOrigin, envName, parseGoBool, REMOVED_FLAGS, type EtcdConfig, type EtcdSetting } from '../etcd/config.js';
 import type { Finding } from './findings.js';
 
 export interface EtcdUrl {

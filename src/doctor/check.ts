@@ -31,7 +31,7 @@ import {
 } from './check-certs.js';
 import { finding } from './check-codes.js';
 import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, parseInitialCluster, settingSubject } from './check-config.js';
-import { mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from './etcd-config.js';
+import { mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from '../etcd/config.js';
 import { dedupeFindings, type Finding } from './findings.js';
 
 export type { CertRole } from './check-certs.js';
