@@ -15,7 +15,7 @@ import { parseCsrPem } from '../../src/cfssl/sign.js';
 import { certificateInfo, csrInfo } from '../../src/cfssl/certinfo.js';
 import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
 import { isEtcdTlsError } from '../../src/errors.js';
-import { readCertificateFile } from '../../src/doctor/check-certs.js';
+import { readCertificateFile } from '../../src/doctor/check/certs.js';
 import { REPO_ROOT } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

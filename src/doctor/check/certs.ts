@@ -6,15 +6,15 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { isEtcdTlsError } from '../errors.js';
-import { readCertificateCore, nodeCertificate, type CertificateCore } from '../pki/certificate.js';
-import { parsePemBlocks } from '../pki/der.js';
-import { inspectCertificate, type CertificateView } from '../pki/inspect.js';
-import { keyMatchesPublicKey, parsePrivateKeyPem } from '../pki/keys.js';
-import { normalizeIp } from '../pki/san.js';
-import { readFileBytes } from '../store/files.js';
-import { finding, type CheckCode } from './check-codes.js';
-import type { Finding } from './findings.js';
+import { isEtcdTlsError } from '../../errors.js';
+import { readCertificateCore, nodeCertificate, type CertificateCore } from '../../pki/certificate.js';
+import { parsePemBlocks } from '../../pki/der.js';
+import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
+import { keyMatchesPublicKey, parsePrivateKeyPem } from '../../pki/keys.js';
+import { normalizeIp } from '../../pki/san.js';
+import { readFileBytes } from '../../store/files.js';
+import { finding, type CheckCode } from './codes.js';
+import type { Finding } from '../findings.js';
 
 export type CertRole = 'server' | 'peer' | 'client';
 
