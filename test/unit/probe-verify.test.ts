@@ -8,7 +8,7 @@ import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
 import { toPem } from '../../src/pki/der.js';
 import { parseUsages } from '../../src/pki/extensions.js';
-import { certificatesFromPem, checkHost, describeCertificate, verifyChain } from '../../src/doctor/tls-verify.js';
+import { certificatesFromPem, checkHost, describeCertificate, verifyChain } from '../../src/doctor/probe/verify.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const at = (iso: string): Clock => ({ now: () => new Date(iso) });

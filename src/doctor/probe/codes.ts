@@ -2,7 +2,7 @@
  * Every code `etcd-tls probe` can report, with a one-line title and the catalogue entries (`explain`)
  * that describe the failure. Codes are stable: add new ones, never reuse old ones.
  */
-import type { Finding, Severity } from './findings.js';
+import type { Finding, Severity } from '../findings.js';
 
 export interface ProbeCodeInfo {
   title: string;

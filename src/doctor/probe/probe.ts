@@ -8,12 +8,12 @@
  * the steps that depend on it are reported as skipped with the reason.
  */
 import { createSecureContext } from 'node:tls';
-import { fail } from '../errors.js';
-import { checkHealth, EtcdRequestError, memberList, type ClientTls, type Member } from '../etcd/gateway.js';
-import { dedupeFindings, type Finding } from './findings.js';
-import { probeFinding } from './probe-codes.js';
-import { caName, clientSubject, connectFinding, gatewayFinding, handshakeFinding, memberFindings, serverProblemFinding, type ProbeContext } from './probe-findings.js';
-import { tlsHandshake, type HandshakeFailure, type HandshakeOutcome } from './tls-handshake.js';
+import { fail } from '../../errors.js';
+import { checkHealth, EtcdRequestError, memberList, type ClientTls, type Member } from '../../etcd/gateway.js';
+import { dedupeFindings, type Finding } from '../findings.js';
+import { probeFinding } from './codes.js';
+import { caName, clientSubject, connectFinding, gatewayFinding, handshakeFinding, memberFindings, serverProblemFinding, type ProbeContext } from './findings.js';
+import { tlsHandshake, type HandshakeFailure, type HandshakeOutcome } from './handshake.js';
 import {
   allowsUsage,
   certificatesFromPem,
@@ -21,7 +21,7 @@ import {
   describeCertificate,
   verifyChain,
   type ChainEntry,
-} from './tls-verify.js';
+} from './verify.js';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
 

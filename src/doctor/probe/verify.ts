@@ -9,8 +9,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { EXT } from '../pki/extensions.js';
-import { inspectCertificate, type CertificateView } from '../pki/inspect.js';
+import { EXT } from '../../pki/extensions.js';
+import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
 
 /** What a person needs to know about one certificate of a chain. */
 export interface ChainEntry {

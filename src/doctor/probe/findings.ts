@@ -3,11 +3,11 @@
  * (a rejected client certificate is explained by checking it against the CA that signed the server),
  * and turned into a finding with a concrete fix. Pure: observations in, findings out.
  */
-import type { Finding } from './findings.js';
+import type { Finding } from '../findings.js';
 import type { MemberReport, ParsedEndpoint, ProbeCredentials } from './probe.js';
-import { probeFinding } from './probe-codes.js';
-import type { HandshakeFailure } from './tls-handshake.js';
-import { certificatesFromPem, describeCertificate, verifyChain, type ChainProblem } from './tls-verify.js';
+import { probeFinding } from './codes.js';
+import type { HandshakeFailure } from './handshake.js';
+import { certificatesFromPem, describeCertificate, verifyChain, type ChainProblem } from './verify.js';
 
 /** What the wording depends on: the endpoint, the files given, the timeout and the time. */
 export interface ProbeContext {
