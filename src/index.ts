@@ -25,5 +25,5 @@ export { checkHealth, memberList, memberUpdate, putKey, getKey, type Member, typ
 export { type Finding, type Severity, hasErrors, renderFindingsText, renderFindingsJson, summaryLine } from './doctor/findings.js';
 export { runCheck, type CheckRequest, type CheckReport } from './doctor/check/check.js';
 export { probeEndpoints, probeEndpoint, type ProbeOptions, type ProbeReport, type EndpointReport } from './doctor/probe/probe.js';
-export { CATALOGUE, explainLine, explainText, findEntry, type CatalogueEntry, type Explanation } from './doctor/catalogue.js';
+export { CATALOGUE, explainLine, explainText, findEntry, type CatalogueEntry, type Explanation } from './doctor/explain/catalogue.js';
 export { migrateCluster, previewMigration, type MigrateOptions, type MigrationReport } from './doctor/migrate.js';
