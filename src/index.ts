@@ -26,4 +26,4 @@ export { type Finding, type Severity, hasErrors, renderFindingsText, renderFindi
 export { runCheck, type CheckRequest, type CheckReport } from './doctor/check/check.js';
 export { probeEndpoints, probeEndpoint, type ProbeOptions, type ProbeReport, type EndpointReport } from './doctor/probe/probe.js';
 export { CATALOGUE, explainLine, explainText, findEntry, type CatalogueEntry, type Explanation } from './doctor/explain/catalogue.js';
-export { migrateCluster, previewMigration, type MigrateOptions, type MigrationReport } from './doctor/migrate.js';
+export { migrateCluster, previewMigration, type MigrateOptions, type MigrationReport } from './ops/migrate/migrate.js';

@@ -7,14 +7,14 @@
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fail } from '../errors.js';
-import type { ClusterLayout, MemberLayout } from '../cluster/layout.js';
-import { memberClientTls } from '../cluster/local.js';
-import { checkHealth, etcdRequest, memberList, type ClientTls, type Member } from '../etcd/gateway.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
-import { inspectCertificate } from '../pki/inspect.js';
-import { normalizeIp } from '../pki/san.js';
-import { advertisedClientUrl, advertisedPeerUrl, plaintextClientUrl, type MemberStage, type Stages } from './migrate-plan.js';
+import { fail } from '../../errors.js';
+import type { ClusterLayout, MemberLayout } from '../../cluster/layout.js';
+import { memberClientTls } from '../../cluster/local.js';
+import { checkHealth, etcdRequest, memberList, type ClientTls, type Member } from '../../etcd/gateway.js';
+import { certificateDerFromPem } from '../../pki/certificate.js';
+import { inspectCertificate } from '../../pki/inspect.js';
+import { normalizeIp } from '../../pki/san.js';
+import { advertisedClientUrl, advertisedPeerUrl, plaintextClientUrl, type MemberStage, type Stages } from './plan.js';
 
 export interface Check {
   name: string;
