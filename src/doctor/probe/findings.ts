@@ -4,7 +4,7 @@
  * and turned into a finding with a concrete fix. Pure: observations in, findings out.
  */
 import type { Finding } from '../findings.js';
-import type { MemberReport, ParsedEndpoint, ProbeCredentials } from './probe.js';
+import type { MemberReport, ParsedEndpoint, ProbeCredentials } from './report.js';
 import { probeFinding } from './codes.js';
 import type { HandshakeFailure } from './handshake.js';
 import { certificatesFromPem, describeCertificate, verifyChain, type ChainProblem } from './verify.js';

@@ -20,80 +20,12 @@ import {
   checkHost,
   describeCertificate,
   verifyChain,
-  type ChainEntry,
 } from './verify.js';
+import type { EndpointReport, MemberReport, ParsedEndpoint, ProbeCredentials, ProbeOptions, ProbeReport, StepReport, TlsReport } from './report.js';
+
+export type { EndpointReport, MemberReport, ParsedEndpoint, ProbeCredentials, ProbeOptions, ProbeReport, StepReport, StepStatus, TlsReport } from './report.js';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
-
-/** PEM texts to probe with, and the file names that messages show. */
-export interface ProbeCredentials {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  caSource?: string;
-  certSource?: string;
-}
-
-export interface ProbeOptions {
-  credentials?: ProbeCredentials;
-  timeoutMs?: number;
-  /** The time certificates are checked against; injected so tests are exact. */
-  now?: () => Date;
-}
-
-export type StepStatus = 'ok' | 'failed' | 'skipped';
-
-export interface StepReport {
-  status: StepStatus;
-  /** One line: what was seen, or why the step failed or was skipped. */
-  detail: string;
-}
-
-export interface TlsReport {
-  protocol?: string;
-  cipher?: string;
-  handshake: StepReport;
-  /** Leaf first, as the server presented it (plus the CA from the CA file that completed it). */
-  chain: ChainEntry[];
-  verification: StepReport;
-  clientCertificate: StepReport;
-}
-
-/** A member as `etcdctl member list` shows it: the ID in hex; `id` is the decimal the gateway uses. */
-export interface MemberReport {
-  id: string;
-  idHex: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-  isLearner: boolean;
-}
-
-export interface EndpointReport {
-  /** `https://127.0.0.61:2379` */
-  endpoint: string;
-  reachable: boolean;
-  /** Absent for http:// endpoints and when the TCP connection failed. */
-  tls?: TlsReport;
-  health: StepReport & { healthy?: boolean };
-  members: StepReport & { list?: MemberReport[] };
-  findings: Finding[];
-}
-
-export interface ProbeReport {
-  endpoints: EndpointReport[];
-  /** Every endpoint's findings, repeats (the same member seen from several endpoints) removed. */
-  findings: Finding[];
-}
-
-export interface ParsedEndpoint {
-  /** `https://host:port`, the form used in every message. */
-  origin: string;
-  scheme: 'http' | 'https';
-  /** As in the URL; IPv6 in brackets. */
-  host: string;
-  port: number;
-}
 
 /**
  * `https://127.0.0.61:2379`, `http://[::1]:2379`, or `127.0.0.61:2379` (https assumed, as for an
