@@ -25,5 +25,6 @@ export { checkHealth, memberList, memberUpdate, putKey, getKey, type Member, typ
 export { type Finding, type Severity, hasErrors, renderFindingsText, renderFindingsJson, summaryLine } from './doctor/findings.js';
 export { runCheck, type CheckRequest, type CheckReport } from './doctor/check/check.js';
 export { probeEndpoints, probeEndpoint, type ProbeOptions, type ProbeReport, type EndpointReport } from './doctor/probe/probe.js';
-export { CATALOGUE, explainLine, explainText, findEntry, type CatalogueEntry, type Explanation } from './doctor/explain/catalogue.js';
+export { CATALOGUE, findEntry, type CatalogueEntry } from './doctor/explain/catalogue.js';
+export { explainLine, explainText, type Explanation } from './doctor/explain/explain.js';
 export { migrateCluster, previewMigration, type MigrateOptions, type MigrationReport } from './ops/migrate/migrate.js';
