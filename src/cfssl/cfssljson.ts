@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fail } from '../errors.js';
-import { readCertificateCore, certificateDerFromPem } from '../pki/certificate.js';
+import { readCertificateCore } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
 import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, type FileToWrite } from '../store/files.js';
 import { jsonType } from './fields.js';
 import type { JsonDocument, JsonObject, JsonValue } from './json.js';
@@ -99,7 +100,7 @@ function isCaCertificateFile(certPath: string): boolean {
   if (!existsSync(certPath)) return false;
   try {
     const pem = readFileSync(certPath, 'utf8');
-    return readCertificateCore(certificateDerFromPem(pem, certPath), certPath).isCA;
+    return readCertificateCore(parseCertificatePem(pem, certPath), certPath).isCA;
   } catch {
     return false;
   }

@@ -5,7 +5,8 @@
  */
 import { fail } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
-import { DerError, parsePemBlocks, toPem } from '../pki/der.js';
+import { DerError } from '../pki/der.js';
+import { parsePemBlocks, toPem } from '../pki/pem.js';
 import { issueCertificate, systemClock, systemRandom, type CertificateRequest, type Clock, type RandomSource } from '../pki/issue.js';
 import { inspectCsr, type CsrView } from '../pki/inspect.js';
 import { buildName, type NameSpec } from '../pki/name.js';

@@ -1,5 +1,6 @@
 /** The pure PKI core: bytes and typed objects in, bytes and typed objects out. No files, no argv. */
 export * from './der.js';
+export * from './pem.js';
 export * from './keys.js';
 export * from './name.js';
 export * from './san.js';

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { isEtcdTlsError } from '../../errors.js';
 import { readCertificateCore, nodeCertificate, type CertificateCore } from '../../pki/certificate.js';
-import { parsePemBlocks } from '../../pki/der.js';
+import { parsePemBlocks } from '../../pki/pem.js';
 import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
 import { keyMatchesPublicKey, parsePrivateKeyPem } from '../../pki/keys.js';
 import { normalizeIp } from '../../pki/san.js';

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { verify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
-import { parsePemBlocks } from '../../pki/der.js';
+import { parsePemBlocks } from '../../pki/pem.js';
 import { signatureAlgorithmName } from '../../pki/inspect.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
 import { finding } from './codes.js';

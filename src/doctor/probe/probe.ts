@@ -14,13 +14,8 @@ import { dedupeFindings, type Finding } from '../findings.js';
 import { probeFinding } from './codes.js';
 import { caName, clientSubject, connectFinding, gatewayFinding, handshakeFinding, memberFindings, serverProblemFinding, type ProbeContext } from './findings.js';
 import { tlsHandshake, type HandshakeFailure, type HandshakeOutcome } from './handshake.js';
-import {
-  allowsUsage,
-  certificatesFromPem,
-  checkHost,
-  describeCertificate,
-  verifyChain,
-} from './verify.js';
+import { allowsUsage, checkHost, describeCertificate, verifyChain } from './verify.js';
+import { parsePemCertificates } from '../../pki/pem.js';
 import type { EndpointReport, MemberReport, ParsedEndpoint, ProbeCredentials, ProbeOptions, ProbeReport, StepReport, TlsReport } from './report.js';
 
 export type { EndpointReport, MemberReport, ParsedEndpoint, ProbeCredentials, ProbeOptions, ProbeReport, StepReport, StepStatus, TlsReport } from './report.js';
@@ -53,7 +48,7 @@ export function parseEndpoint(text: string): ParsedEndpoint {
  * together: a key that is not the certificate's, or PEM that does not parse.
  */
 export function checkCredentials(c: ProbeCredentials): void {
-  if (c.ca !== undefined && certificatesFromPem(c.ca).length === 0)
+  if (c.ca !== undefined && parsePemCertificates(c.ca, c.caSource ?? 'CA file').length === 0)
     throw fail('BAD_PEM', `${c.caSource ?? 'CA file'}: holds no PEM "CERTIFICATE" block`);
   if (Boolean(c.cert) !== Boolean(c.key))
     throw fail('MISSING_FLAG', c.cert ? 'probe: --key is required with --cert' : 'probe: --cert is required with --key');
@@ -101,7 +96,7 @@ function clientTls(c: ProbeCredentials): ClientTls {
 async function probeHttps(ctx: Context): Promise<EndpointReport> {
   const { ep, creds } = ctx;
   const hs = await tlsHandshake(ep.host, ep.port, { ...clientTls(creds), timeoutMs: ctx.timeoutMs });
-  const caCerts = creds.ca ? certificatesFromPem(creds.ca) : [];
+  const caCerts = creds.ca ? parsePemCertificates(creds.ca, creds.caSource ?? 'CA file') : [];
   const base = { endpoint: ep.origin, findings: ctx.findings };
 
   if (!hs.secure) {

@@ -194,12 +194,3 @@ export function checkHost(leafDer: Buffer, host: string): ChainProblem | undefin
   }
   return { id: 'san-mismatch', message: `x509: certificate is valid for ${valid.join(', ')}, not ${bare}`, certificate: subject };
 }
-
-/** Every CERTIFICATE block of a PEM text, as DER (a CA file may hold several). */
-export function certificatesFromPem(pem: string): Buffer[] {
-  const out: Buffer[] = [];
-  for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)) {
-    out.push(Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64'));
-  }
-  return out;
-}
