@@ -27,7 +27,7 @@ const KTHW = 'https://github.com/kelseyhightower/kubernetes-the-hard-way/issues/
 
 // Order matters: an entry that refines another comes before it, and catch-alls come last, so the first
 // explanation of a line is the most specific one.
-export const CATALOGUE: readonly CatalogueEntry[] = [
+export const CATALOGUE = [
   {
     id: 'server-cert-missing-clientauth',
     title: "A certificate presented to etcd lacks clientAuth (usually etcd's own server certificate, used by its gRPC gateway)",
@@ -493,9 +493,12 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
       'connection` lines at the same moment, or run `etcd-tls probe`.',
     seeAlso: [],
   },
-];
+] as const satisfies readonly CatalogueEntry[];
 
-const BY_ID = new Map(CATALOGUE.map((e, i) => [e.id, { entry: e, rank: i }] as const));
+/** The id of a catalogue entry: what findings name in `seeAlso` and `etcd-tls explain` accepts. */
+export type CatalogueId = (typeof CATALOGUE)[number]['id'];
+
+const BY_ID = new Map<string, { entry: CatalogueEntry; rank: number }>(CATALOGUE.map((e, i) => [e.id, { entry: e, rank: i }]));
 
 /** The entry with this id, for callers (probe) that observe a failure directly. */
 export function findEntry(id: string): CatalogueEntry | undefined {
