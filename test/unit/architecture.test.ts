@@ -131,6 +131,16 @@ describe('architecture: the layers of docs/architecture.md', () => {
     assert.deepEqual(layerViolations(modules), []);
   });
 
+  test('the public API is listed name by name: no `export *`, no DER internals', async () => {
+    const index = readFileSync(path.join(SRC, 'index.ts'), 'utf8');
+    assert.doesNotMatch(index, /export \*/);
+    const api = await import('../../src/index.js');
+    for (const internal of ['tlv', 'raw', 'children', 'readElement', 'sequence', 'el', 'encode'])
+      assert.equal(internal in api, false, `${internal} is exported by src/index.ts`);
+    for (const name of ['issueCertificate', 'parsePemCertificates', 'inspectCertificate', 'runCheck', 'probeEndpoints', 'explainLine', 'migrateCluster'])
+      assert.equal(typeof (api as Record<string, unknown>)[name], 'function', `${name} is missing from src/index.ts`);
+  });
+
   test('the checker sees what it must refuse', () => {
     // A cycle, an upward arrow, a sideways arrow and an import of cli/ from below: each is caught.
     const bad: Module[] = [
