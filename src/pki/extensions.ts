@@ -3,21 +3,7 @@
  * ExtendedKeyUsage OIDs.
  */
 import * as nodeCrypto from 'node:crypto';
-import {
-  bitString,
-  boolean,
-  explicit,
-  ia5String,
-  implicitConstructed,
-  implicitPrimitive,
-  octetString,
-  oid,
-  sequence,
-  smallInteger,
-  TAG,
-  utf8String,
-} from './der.js';
-import { el, encode, type Part } from './der-writer.js';
+import { bitString, boolean, el, encode, explicit, ia5String, implicitConstructed, implicitPrimitive, octetString, oid, type Part, sequence, smallInteger, TAG, utf8String } from './der.js';
 import { ipBytes, type SubjectAltNames } from './san.js';
 
 export const EXT = {

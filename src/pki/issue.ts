@@ -4,8 +4,7 @@
  */
 import { randomBytes, randomFillSync, sign, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { children, content, decodeOid, DerError, explicit, readElement, sequence, smallInteger, TAG, time, unsignedInteger } from './der.js';
-import { el, encode, type Part } from './der-writer.js';
+import { children, content, decodeOid, DerError, el, encode, explicit, type Part, readElement, sequence, smallInteger, TAG, time, unsignedInteger } from './der.js';
 import { subjectPublicKeyBits, type Issuer } from './certificate.js';
 import {
   authorityInfoAccess,

@@ -4,8 +4,7 @@
  * subject (cfssl keeps only the last one).
  */
 import { fail } from '../errors.js';
-import { isPrintableString, oid, TAG } from './der.js';
-import { el, encode, type Tlv } from './der-writer.js';
+import { el, encode, isPrintableString, oid, TAG, type Tlv } from './der.js';
 
 export type NameAttributeType = 'C' | 'ST' | 'L' | 'street' | 'postalCode' | 'O' | 'OU' | 'CN' | 'serialNumber' | 'E';
 
