@@ -240,7 +240,7 @@ export function issueCertificate(
   if (hasSans(request.sans)) exts.push(encodeExtension(subjectAltName(request.sans, subjectDer.length <= 2)));
   for (const e of profileTrailingExtensions(profile)) exts.push(e);
 
-  // The TBS is written into one buffer (der-writer), and the certificate around it into another.
+  // The TBS is written into one buffer (der.ts el/encode), and the certificate around it into another.
   const serial = newSerial(random);
   const tbs = encode(
     el(TAG.SEQUENCE, [

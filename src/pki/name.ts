@@ -119,7 +119,7 @@ function encodeValue(a: NameAttribute): Tlv {
 }
 
 // One RDN per attribute, so each SET OF holds one element and is in DER order as it stands. Written in
-// one pass (src/pki/der-writer.ts): a leaf's subject is encoded once per certificate.
+// one pass (el/encode in src/pki/der.ts): a leaf's subject is encoded once per certificate.
 export function encodeName(name: Name): Buffer {
   return encode(el(TAG.SEQUENCE, name.map((a) => el(TAG.SET, [el(TAG.SEQUENCE, [oid(NAME_OIDS[a.type]), encodeValue(a)])]))));
 }

@@ -12,7 +12,7 @@ function reference(p: Part): Buffer {
   return tlv(p.tag, Buffer.concat(p.parts.map(reference)));
 }
 
-describe('der-writer', () => {
+describe('DER encoder: one-pass tree', () => {
   test('headers at the length-form boundaries match tlv and read back', () => {
     for (const n of [0, 1, 127, 128, 255, 256, 65535, 65536, 100_000]) {
       const content = Buffer.alloc(n, 0x5a);

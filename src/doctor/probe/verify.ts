@@ -29,7 +29,7 @@ export interface ChainEntry {
   fromCaFile: boolean;
 }
 
-/** A problem with a chain, named by the catalogue entry (src/doctor/catalogue.ts) that explains it. */
+/** A problem with a chain, named by the catalogue entry (doctor/explain/catalogue.ts) that explains it. */
 export interface ChainProblem {
   id: 'unknown-authority' | 'cert-expired' | 'san-mismatch' | 'no-ip-sans' | 'legacy-common-name' | 'eku-incompatible';
   /** One line, in the words a Go client would use where it has words for it. */
