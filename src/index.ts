@@ -83,6 +83,7 @@ export { caProfile, CFSSL_DEFAULT_PROFILE, ETCD_PROFILES, type Profile } from '.
 export { issueCertificate, systemClock, systemRandom, type CertificateRequest, type Clock, type IssuedCertificate, type RandomSource } from './pki/issue.js';
 export { loadIssuer, verifySignedBy, type Issuer } from './pki/certificate.js';
 export { buildCsr, type CsrInput } from './pki/csr.js';
+export { MAX_RENEWAL_WINDOW_MS, needsRenewal, renewalWindowMs } from './pki/renewal.js';
 
 /**
  * PEM: the one reader and writer.
