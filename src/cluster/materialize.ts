@@ -3,7 +3,7 @@
  * changed as ONE atomic batch through the store — a failure leaves the directory as it was.
  */
 import { loadIssuer, type Issuer } from '../pki/certificate.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import {
