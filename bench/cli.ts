@@ -177,7 +177,7 @@ export async function runCliBench(o: CliOptions): Promise<Section[]> {
   const parts: [keyof typeof cmds, string, number][] = [
     ['node', 'node starts, runs nothing', NaN],
     ['version', 'no bundle: bin/etcd-tls → the ESM entry dist/src/cli/main.js; prints the version', base],
-    ['graph', `gencert's bundle (one CommonJS file, ${bundleKb('')} kB, code cache ${bundleKb('.cache')} kB); prints its help`, base],
+    ['graph', `gencert's bundle (one CommonJS file, ${bundleKb('')} kB, code cache ${bundleKb(`.${process.versions.v8}.cache`)} kB); prints its help`, base],
     ['oursEc', '+ the run: read CA, key and configs, P-256 key, CSR, RSA signature, JSON out', s.graph.median],
     ['floor', "floor: gencert's crypto and file reads in one file, nothing else", base],
   ];
