@@ -26,6 +26,10 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   openssl: 'openssl',
   curl: 'curl',
   hyperfine: 'hyperfine',
+  pg_ctl: 'postgresql',
+  initdb: 'postgresql',
+  psql: 'postgresql-client',
+  wrk: 'wrk',
 };
 
 /** The absolute path of `name` on PATH, or null. */
