@@ -64,6 +64,14 @@ export const ERROR_CODES = {
   PROBE_FAILED: 'an endpoint could not be probed',
   MIGRATION_FAILED: 'the migration stopped before completing',
   MIGRATION_REFUSED: 'the cluster does not meet a precondition of the migration; nothing was changed',
+
+  // Issuance ledger (ledger/)
+  BAD_DB_URL: 'the --db value is not a ledger file path, sqlite:PATH or postgres:// URL',
+  LEDGER_UNAVAILABLE: 'the ledger database cannot be reached or opened',
+  LEDGER_READ_ONLY: 'the ledger database refuses writes (a standby, read-only mode or missing grants)',
+  LEDGER_SCHEMA: "the ledger database lacks the certificates table or columns; run 'etcd-tls db migrate'",
+  DUPLICATE_SERIAL: 'a certificate with this serial number and CA is already recorded',
+  NOT_IN_LEDGER: 'no certificate with this serial number is recorded',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
