@@ -1,0 +1,26 @@
+/**
+ * `--db URL` → a Ledger: a file path or `sqlite:PATH` is SQLite (embedded, the default), and
+ * `postgres://` / `postgresql://` is PostgreSQL (loaded only when asked for).
+ */
+import { LedgerError, type Ledger } from './ledger.js';
+
+/**
+ * @example
+ *   const ledger = await openLedger('sqlite:/var/lib/etcd-tls/ledger.db');
+ *   const replicas = await openLedger('postgres://etcd-tls@db.example/ledger');
+ */
+export async function openLedger(url: string): Promise<Ledger> {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    // The PostgreSQL adapter lives on its own branch until merged: a variable specifier keeps tsc and
+    // esbuild from requiring it. Once postgres.ts exists, make this a literal import('./postgres.js')
+    // so the bundled CLI carries it.
+    const specifier = './postgres.js';
+    const mod = (await import(specifier)) as { openPostgresLedger(url: string): Promise<Ledger> };
+    return mod.openPostgresLedger(url);
+  }
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : url;
+  if (path === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path))
+    throw new LedgerError('BAD_URL', `--db ${JSON.stringify(url)}: expected a file path, sqlite:PATH, or postgres://…`);
+  const { openSqliteLedger } = await import('./sqlite.js');
+  return openSqliteLedger(path);
+}

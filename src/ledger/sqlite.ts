@@ -1,0 +1,336 @@
+/**
+ * The SQLite ledger: cfssl's certdb schema in one embedded file (the default beside a CA directory).
+ *
+ * Driver: `node:sqlite` where Node has it without a flag (>= 22.13), else better-sqlite3 12 (an
+ * optional dependency, loaded only then). Why both: better-sqlite3 is a native addon built for the
+ * ABI of the Node that installed it, so one node_modules shared by Node 20 and 24 crashes on the
+ * other one; node:sqlite needs no build but does not exist on Node 20. Both are synchronous and
+ * expose the same prepare/run/all surface, which is all this file uses.
+ *
+ * Durability and throughput: WAL with synchronous=FULL, so a commit is on disk (the WAL is fsynced)
+ * before insert() resolves. Inserts arriving in the same turn of the event loop share one
+ * transaction (group commit): under load one fsync covers many certificates, each call in its own
+ * savepoint so a duplicate serial fails only its own call.
+ */
+import { CERTIFICATE_COLUMNS, SQLITE_SCHEMA } from './schema.js';
+import { LedgerError, type CertificateRecord, type Ledger, type RevokeOutcome } from './ledger.js';
+
+type SqlValue = string | number | null | bigint | Uint8Array;
+type Row = Record<string, SqlValue>;
+interface Statement {
+  run(...params: SqlValue[]): { changes: number | bigint };
+  all(...params: SqlValue[]): unknown[];
+}
+interface Database {
+  exec(sql: string): void;
+  prepare(sql: string): Statement;
+  close(): void;
+}
+
+/** The driver in use, for the startup line: which SQLite etcd-tls opened the ledger with. */
+export let sqliteDriver: 'node:sqlite' | 'better-sqlite3' | undefined;
+
+async function openDatabase(path: string): Promise<Database> {
+  const nodeSqlite = await loadNodeSqlite();
+  if (nodeSqlite) {
+    sqliteDriver = 'node:sqlite';
+    return new nodeSqlite.DatabaseSync(path) as unknown as Database;
+  }
+  let BetterSqlite: new (path: string) => Database;
+  try {
+    const name = 'better-sqlite3'; // optional: absent where it could not be built
+    BetterSqlite = ((await import(name)) as { default: typeof BetterSqlite }).default;
+  } catch (e) {
+    throw new LedgerError(
+      'UNAVAILABLE',
+      `SQLite ledger: this Node (${process.version}) has no node:sqlite and the optional better-sqlite3 package could not be loaded (${(e as Error).message.split('\n')[0]}); run npm install, or use Node >= 22.13`,
+    );
+  }
+  sqliteDriver = 'better-sqlite3';
+  return new BetterSqlite(path);
+}
+
+/** node:sqlite without its one-time ExperimentalWarning on stderr (the server prints its own startup lines). */
+async function loadNodeSqlite(): Promise<{ DatabaseSync: new (path: string) => unknown } | undefined> {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 13)) return undefined;
+  const emit = process.emitWarning;
+  process.emitWarning = ((w: string | Error, ...rest: unknown[]) => {
+    const text = typeof w === 'string' ? w : w.message;
+    if (/SQLite/i.test(text)) return;
+    (emit as (...a: unknown[]) => void).call(process, w, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    const specifier = 'node:sqlite'; // not in @types/node 20
+    return (await import(specifier)) as unknown as { DatabaseSync: new (path: string) => unknown };
+  } catch {
+    return undefined;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+/** SQLite's primary result code from either driver's error. */
+function sqliteCode(e: unknown): { primary: number; text: string } {
+  const err = e as { errcode?: number; code?: string; message?: string };
+  if (typeof err.errcode === 'number') return { primary: err.errcode & 0xff, text: err.message ?? '' };
+  const byName: Record<string, number> = { SQLITE_BUSY: 5, SQLITE_READONLY: 8, SQLITE_IOERR: 10, SQLITE_CORRUPT: 11, SQLITE_FULL: 13, SQLITE_CANTOPEN: 14, SQLITE_CONSTRAINT: 19, SQLITE_NOTADB: 26 };
+  const name = Object.keys(byName).find((n) => err.code === n || err.code?.startsWith(`${n}_`));
+  return { primary: name ? (byName[name] as number) : 1, text: err.message ?? String(e) };
+}
+
+function ledgerError(e: unknown, where: string): LedgerError {
+  if (e instanceof LedgerError) return e;
+  const { primary, text } = sqliteCode(e);
+  if (primary === 8) return new LedgerError('READ_ONLY', `${where}: the database is read-only (${text})`);
+  if (primary === 11 || primary === 26) return new LedgerError('SCHEMA', `${where}: not a usable SQLite database (${text})`);
+  return new LedgerError('UNAVAILABLE', `${where}: ${text}`);
+}
+
+/** Time as Go's SQLite driver writes it (and parses it back): `2006-01-02 15:04:05.999-07:00`, UTC. */
+export function sqliteTime(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace('Z', '+00:00');
+}
+
+function parseTime(v: SqlValue | undefined): Date | null {
+  if (v === null || v === undefined || v === '') return null;
+  const text = String(v).trim().replace(' ', 'T');
+  // Go writes nanoseconds; Date takes milliseconds.
+  const d = new Date(text.replace(/(\.\d{3})\d+/, '$1'));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function text(v: SqlValue | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  return String(v);
+}
+
+function jsonColumn<T>(v: SqlValue | undefined, fallback: T): T {
+  const t = text(v);
+  if (t === '') return fallback;
+  try {
+    return JSON.parse(t) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function toRecord(row: Row): CertificateRecord {
+  const status = text(row.status) === 'revoked' ? 'revoked' : 'good';
+  return {
+    serialNumber: text(row.serial_number),
+    authorityKeyIdentifier: text(row.authority_key_identifier),
+    caLabel: text(row.ca_label),
+    status,
+    reason: Number(row.reason ?? 0),
+    expiry: parseTime(row.expiry) ?? new Date(0),
+    revokedAt: parseTime(row.revoked_at),
+    pem: text(row.pem),
+    issuedAt: parseTime(row.issued_at) ?? new Date(0),
+    notBefore: parseTime(row.not_before) ?? new Date(0),
+    sans: jsonColumn<string[]>(row.sans, []),
+    commonName: text(row.common_name),
+    metadata: jsonColumn<Record<string, unknown> | null>(row.metadata, null),
+  };
+}
+
+function rowValues(r: CertificateRecord): SqlValue[] {
+  return [
+    r.serialNumber,
+    r.authorityKeyIdentifier.toLowerCase(),
+    r.caLabel,
+    r.status,
+    r.reason,
+    sqliteTime(r.expiry),
+    r.revokedAt ? sqliteTime(r.revokedAt) : null,
+    r.pem,
+    sqliteTime(r.issuedAt),
+    sqliteTime(r.notBefore),
+    r.metadata === null ? null : JSON.stringify(r.metadata),
+    JSON.stringify(r.sans),
+    r.commonName,
+  ];
+}
+
+interface PendingInsert {
+  records: readonly CertificateRecord[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const SELECT = `SELECT ${CERTIFICATE_COLUMNS.join(', ')} FROM certificates`;
+
+class SqliteLedger implements Ledger {
+  private pending: PendingInsert[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly insertRow: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly path: string,
+  ) {
+    this.insertRow = db.prepare(`INSERT INTO certificates (${CERTIFICATE_COLUMNS.join(', ')}) VALUES (${CERTIFICATE_COLUMNS.map(() => '?').join(', ')})`);
+  }
+
+  insert(records: readonly CertificateRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(new LedgerError('UNAVAILABLE', `${this.path}: the ledger is closed`));
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ records, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** One transaction (one fsync) for every insert queued since the last flush. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: (unknown | null)[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const p of batch) {
+          this.db.exec('SAVEPOINT one');
+          try {
+            for (const r of p.records) this.insertRow.run(...rowValues(r));
+            this.db.exec('RELEASE one');
+            outcomes.push(null);
+          } catch (e) {
+            this.db.exec('ROLLBACK TO one');
+            this.db.exec('RELEASE one');
+            const { primary } = sqliteCode(e);
+            if (primary !== 19) throw e;
+            const first = p.records[0] as CertificateRecord;
+            outcomes.push(new LedgerError('DUPLICATE_SERIAL', `${this.path}: serial ${first.serialNumber} of CA ${first.authorityKeyIdentifier} is already recorded`));
+          }
+        }
+        this.db.exec('COMMIT');
+      } catch (e) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // The transaction may already be gone (SQLite rolls back on some I/O errors).
+        }
+        throw e;
+      }
+    } catch (e) {
+      const err = ledgerError(e, this.path);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (outcome) p.reject(outcome);
+      else p.resolve();
+    });
+  }
+
+  async revoke(serialNumber: string, authorityKeyIdentifier: string, reason: number, at: Date): Promise<RevokeOutcome> {
+    await this.drain();
+    try {
+      const aki = authorityKeyIdentifier.toLowerCase();
+      const rows = this.db.prepare(`SELECT status FROM certificates WHERE serial_number = ? AND authority_key_identifier = ?`).all(serialNumber, aki) as Row[];
+      if (rows.length === 0) return 'unknown';
+      if (text(rows[0]?.status) === 'revoked') return 'already-revoked';
+      const { changes } = this.db
+        .prepare(`UPDATE certificates SET status = 'revoked', reason = ?, revoked_at = ? WHERE serial_number = ? AND authority_key_identifier = ? AND status != 'revoked'`)
+        .run(reason, sqliteTime(at), serialNumber, aki);
+      return Number(changes) > 0 ? 'revoked' : 'already-revoked';
+    } catch (e) {
+      throw ledgerError(e, this.path);
+    }
+  }
+
+  async get(serialNumber: string, authorityKeyIdentifier?: string): Promise<CertificateRecord[]> {
+    return this.query(
+      authorityKeyIdentifier === undefined
+        ? [`${SELECT} WHERE serial_number = ?`, serialNumber]
+        : [`${SELECT} WHERE serial_number = ? AND authority_key_identifier = ?`, serialNumber, authorityKeyIdentifier.toLowerCase()],
+    );
+  }
+
+  async list(filter: { status?: 'good' | 'revoked'; expiringBefore?: Date; caLabel?: string } = {}): Promise<CertificateRecord[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.status) where.push('status = ?') && params.push(filter.status);
+    if (filter.caLabel !== undefined) where.push('ca_label = ?') && params.push(filter.caLabel);
+    const rows = await this.query([`${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY expiry`, ...params]);
+    // Compared as dates, not strings: rows written by Go carry nanoseconds and maybe another offset.
+    return filter.expiringBefore ? rows.filter((r) => r.expiry < (filter.expiringBefore as Date)) : rows;
+  }
+
+  async revokedUnexpired(authorityKeyIdentifier: string, now: Date): Promise<CertificateRecord[]> {
+    const rows = await this.query([`${SELECT} WHERE status = 'revoked' AND authority_key_identifier = ?`, authorityKeyIdentifier.toLowerCase()]);
+    return rows.filter((r) => r.expiry > now);
+  }
+
+  private async query([sql, ...params]: [string, ...SqlValue[]]): Promise<CertificateRecord[]> {
+    await this.drain();
+    try {
+      return (this.db.prepare(sql).all(...params) as Row[]).map(toRecord);
+    } catch (e) {
+      throw ledgerError(e, this.path);
+    }
+  }
+
+  /** Reads and revocations see every insert that was asked for before them. */
+  private async drain(): Promise<void> {
+    if (this.closed) throw new LedgerError('UNAVAILABLE', `${this.path}: the ledger is closed`);
+    if (this.pending.length > 0) await Promise.allSettled(this.pending.map((p) => new Promise<void>((res) => {
+      const { resolve, reject } = p;
+      p.resolve = () => (resolve(), res());
+      p.reject = (e) => (reject(e), res());
+    })));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pending.length > 0) await this.drain();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+/**
+ * Open (and on first use create) the SQLite ledger at `path`. An existing cfssl certdb is used as it
+ * is; one without migration 002's columns is a SCHEMA error rather than being altered behind its
+ * owner's back.
+ *
+ * @example
+ *   const ledger = await openSqliteLedger('/etc/etcd-tls/ca/ledger.db');
+ */
+export async function openSqliteLedger(path: string): Promise<Ledger> {
+  let db: Database;
+  try {
+    db = await openDatabase(path);
+  } catch (e) {
+    throw ledgerError(e, path);
+  }
+  try {
+    const columns = new Set((db.prepare(`PRAGMA table_info(certificates)`).all() as Row[]).map((r) => text(r.name)));
+    if (columns.size === 0) db.exec(SQLITE_SCHEMA);
+    else {
+      const missing = CERTIFICATE_COLUMNS.filter((c) => !columns.has(c));
+      if (missing.length)
+        throw new LedgerError('SCHEMA', `${path}: table certificates lacks ${missing.join(', ')} (a certdb from before cfssl's migration 002); add them with cfssl's 002_AddMetadataToCertificates.sql`);
+    }
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+    } catch (e) {
+      // A read-only file cannot switch journal mode; it still serves reads, and writes fail READ_ONLY.
+      if (sqliteCode(e).primary !== 8) throw e;
+    }
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA busy_timeout = 5000');
+  } catch (e) {
+    db.close();
+    throw ledgerError(e, path);
+  }
+  return new SqliteLedger(db, path);
+}
