@@ -33,6 +33,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'certinfo', group: 'cfssl-compatible', summary: 'print a certificate or CSR as JSON', load: () => import('./commands/certinfo.js') },
   { name: 'print-defaults', group: 'cfssl-compatible', summary: "print cfssl's default config or CSR JSON", load: () => import('./commands/print-defaults.js') },
   { name: 'json', group: 'cfssl-compatible', summary: 'write cfssl JSON output to files (replaces cfssljson)', load: () => import('./commands/json.js') },
+  { name: 'db', group: 'cluster', summary: "create or complete the issuance ledger's tables (db migrate --db URL)", load: () => import('./commands/db.js') },
+  { name: 'ledger', group: 'cluster', summary: 'list and show the certificates the issuance ledger recorded', load: () => import('./commands/ledger.js') },
 ];
 
 export function readVersion(): string {

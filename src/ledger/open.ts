@@ -11,11 +11,8 @@ import { LedgerError, type Ledger } from './ledger.js';
  */
 export async function openLedger(url: string): Promise<Ledger> {
   if (/^postgres(ql)?:\/\//i.test(url)) {
-    // The PostgreSQL adapter lives on its own branch until merged: a variable specifier keeps tsc and
-    // esbuild from requiring it. Once postgres.ts exists, make this a literal import('./postgres.js')
-    // so the bundled CLI carries it.
-    const specifier = './postgres.js';
-    const mod = (await import(specifier)) as { openPostgresLedger(url: string): Promise<Ledger> };
+    // Loaded only for postgres:// URLs, so SQLite users never load pg.
+    const mod = await import('./postgres.js');
     return mod.openPostgresLedger(url);
   }
   const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : url;
