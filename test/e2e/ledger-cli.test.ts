@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { CertificateRecord } from '../../src/ledger/ledger.js';
@@ -171,4 +172,23 @@ describe('ledger list and show, on SQLite and PostgreSQL alike', () => {
       assert.match(missing.stderr, /^etcd-tls: NOT_IN_LEDGER: ledger show: serial 42 is not recorded/);
     });
   }
+});
+
+describe('ledger --db on SQLite', () => {
+  test("a directory means serve's ledger beside its CA; a missing file is reported, never created", async (t) => {
+    const dir = await makeTempDir(t, 'ledger-dir-');
+    const r = record();
+    const ledger = await openLedger(path.join(dir, 'ledger.db'));
+    await ledger.insert([r]);
+    await ledger.close();
+    const list = await etcdTls(['ledger', 'list', '--db', dir, '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual((JSON.parse(list.stdout) as CertificateRecord[]).map((x) => x.serialNumber), [r.serialNumber]);
+
+    const typo = path.join(dir, 'ledgr.db');
+    const missing = await etcdTls(['ledger', 'list', '--db', typo]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^etcd-tls: FILE_NOT_FOUND: --db .*ledgr\.db: no ledger at /);
+    assert.equal(existsSync(typo), false);
+  });
 });

@@ -1,4 +1,6 @@
 /** `etcd-tls ledger list|show`: what the issuance ledger recorded, for operators (SQLite or PostgreSQL). */
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { fail } from '../../errors.js';
 import { ledgerFailure } from '../../ledger/failure.js';
 import type { CertificateRecord, Ledger } from '../../ledger/ledger.js';
@@ -8,7 +10,7 @@ import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 
 const FLAGS = {
-  db: { type: 'string', value: 'URL', description: 'the ledger: a SQLite file path (or sqlite:PATH), or postgres://USER:PASSWORD@HOST:PORT/DATABASE' },
+  db: { type: 'string', value: 'URL', description: "the ledger: a SQLite file (or sqlite:PATH), a CA directory (its ledger.db, serve's default), or postgres://USER:PASSWORD@HOST:PORT/DATABASE" },
   status: { type: 'string', value: 'good|revoked', description: 'list: only certificates with this status' },
   'expiring-within': { type: 'string', value: 'DURATION', description: 'list: only certificates that expire within DURATION from now (30d, 720h), expired ones included' },
   'ca-label': { type: 'string', value: 'LABEL', description: 'list: only certificates of this CA label' },
@@ -51,7 +53,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   let ledger: Ledger | undefined;
   try {
-    ledger = await openLedger(flags.db);
+    ledger = await openLedger(existingLedger(flags.db));
     if (filter) {
       const records = await ledger.list(filter);
       io.out(flags.json ? `${JSON.stringify(records.map(withoutPem), null, 2)}\n` : renderList(records));
@@ -66,6 +68,20 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     await ledger?.close();
   }
+}
+
+/**
+ * The ledger `--db` names, never a new one: opening a mistyped SQLite path would create an empty
+ * ledger and list nothing. A directory means the ledger serve keeps beside its CA: DIR/ledger.db,
+ * or DIR/ca/ledger.db in gen's layout.
+ */
+function existingLedger(db: string): string {
+  if (/^postgres(ql)?:\/\//i.test(db)) return db;
+  const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : db;
+  const candidates = existsSync(file) && statSync(file).isDirectory() ? [path.join(file, 'ledger.db'), path.join(file, 'ca', 'ledger.db')] : [file];
+  const found = candidates.find((c) => existsSync(c));
+  if (found === undefined) throw fail('FILE_NOT_FOUND', `--db ${db}: no ledger at ${candidates.join(' nor ')}`);
+  return found;
 }
 
 type ListFilter = NonNullable<Parameters<Ledger['list']>[0]>;
