@@ -65,13 +65,20 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: 'the migration stopped before completing',
   MIGRATION_REFUSED: 'the cluster does not meet a precondition of the migration; nothing was changed',
 
-  // Issuance ledger (ledger/)
+  // Signing server, remote signing and the ledger (server/, ledger/)
+  AUTH_REQUIRED: 'the profile requires an authenticated request (authsign), or the request has no token',
+  BAD_TOKEN: 'the authsign token is not the HMAC of the request under the profile key',
+  NOT_FOUND: 'no such certificate, endpoint or record',
+  METHOD_NOT_ALLOWED: 'the HTTP method is not allowed on this endpoint',
+  BODY_TOO_LARGE: 'the request body is larger than the server accepts',
+  ENDPOINT_DISABLED: 'the endpoint is disabled because the server lacks what it needs (a CA, a ledger)',
+  LEDGER_UNAVAILABLE: 'the issuance ledger cannot be reached or written; nothing was issued',
+  LEDGER_READ_ONLY: 'the issuance ledger is read-only; nothing was issued',
+  REMOTE_FAILED: 'the remote signing server could not be reached or answered with an error',
+  // Ledger administration (db migrate, ledger list|show)
   BAD_DB_URL: 'the --db value is not a ledger file path, sqlite:PATH or postgres:// URL',
-  LEDGER_UNAVAILABLE: 'the ledger database cannot be reached or opened',
-  LEDGER_READ_ONLY: 'the ledger database refuses writes (a standby, read-only mode or missing grants)',
   LEDGER_SCHEMA: "the ledger database lacks the certificates table or columns; run 'etcd-tls db migrate'",
   DUPLICATE_SERIAL: 'a certificate with this serial number and CA is already recorded',
-  NOT_IN_LEDGER: 'no certificate with this serial number is recorded',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -20,6 +20,10 @@ export interface ConfigProfile {
   remote?: string;
   /** Where the profile is defined, for messages: `ca-config.json: signing.profiles.server`. */
   where: string;
+  /** Names in `auth_keys` whose HMAC a signing server requires for this profile (auth_key, prev_auth_key). */
+  authKeys?: string[];
+  /** The key a client signs its authsign requests with (`auth_remote.auth_key`, else `auth_key`). */
+  clientAuthKey?: string;
 }
 
 export interface SigningConfig {
@@ -42,6 +46,7 @@ const PROFILE_FIELDS = [
   'expiry',
   'backdate',
   'auth_key',
+  'prev_auth_key',
   'remote',
   'not_before',
   'not_after',
@@ -56,7 +61,6 @@ const PROFILE_UNSUPPORTED = {
   CSRWhitelist: 'CSR fields are always copied as validated',
   ClientProvidesSerialNumbers: 'serial numbers are always random',
   copy_extensions: 'CSR extensions other than SANs and basic constraints are not copied',
-  prev_auth_key: 'there is no signing server',
   lint_error_level: 'there is no pre-issuance linting',
   ignored_lints: 'there is no pre-issuance linting',
   ignored_lint_sources: 'there is no pre-issuance linting',
@@ -120,10 +124,11 @@ function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { a
   const whitelist = r.string('name_whitelist');
   const policies = readPolicies(r);
   const authKey = r.string('auth_key');
+  const prevAuthKey = r.string('prev_auth_key');
   const remote = r.string('remote');
   const authRemote = r.object('auth_remote');
   const authRemoteName = authRemote?.string('remote');
-  authRemote?.string('auth_key');
+  const authRemoteKey = authRemote?.string('auth_key');
   authRemote?.finish(['remote', 'auth_key']);
 
   const caReader = r.object('ca_constraint');
@@ -136,8 +141,8 @@ function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { a
   const remoteName = remote || authRemoteName;
   if (remoteName && !cfg.remotes.has(remoteName))
     throw fail('BAD_CONFIG', `${r.where(remote ? 'remote' : 'auth_remote.remote')}: "${remoteName}" is not in "remotes"`);
-  if (authKey && !cfg.authKeys.has(authKey))
-    throw fail('BAD_CONFIG', `${r.where('auth_key')}: "${authKey}" is not in "auth_keys"`);
+  for (const [field, name] of [['auth_key', authKey], ['prev_auth_key', prevAuthKey], ['auth_remote.auth_key', authRemoteKey]] as const)
+    if (name && !cfg.authKeys.has(name)) throw fail('BAD_CONFIG', `${r.where(field)}: "${name}" is not in "auth_keys"`);
   if (!remoteName && !isDefault && usages.keyUsage.length + usages.extKeyUsage.length === 0)
     throw fail('BAD_CONFIG', `${where}: ${usageStrings.length ? 'none of its usages is a usage cfssl knows' : 'has no "usages"'}; a profile needs at least one (e.g. "signing", "key encipherment", "server auth")`);
   if (!remoteName && isDefault && expiryMs === undefined)
@@ -172,7 +177,16 @@ function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { a
     ...(policies?.length ? { policies } : {}),
     ...(nameWhitelist ? { nameWhitelist } : {}),
   };
-  return { entry: { profile, where, ...(remoteName ? { remote: remoteName } : {}) }, ...(expiryMs !== undefined ? { expiryMs } : {}) };
+  const serverKeys = [authKey, prevAuthKey].filter((k): k is string => Boolean(k));
+  const clientKey = authRemoteKey || authKey;
+  const entry: ConfigProfile = {
+    profile,
+    where,
+    ...(remoteName ? { remote: remoteName } : {}),
+    ...(serverKeys.length ? { authKeys: serverKeys } : {}),
+    ...(clientKey ? { clientAuthKey: clientKey } : {}),
+  };
+  return { entry, ...(expiryMs !== undefined ? { expiryMs } : {}) };
 }
 
 function stringMap(r: ObjectReader | undefined, describe: (key: string, v: JsonValue) => string): Map<string, string> {
@@ -247,6 +261,11 @@ function withDefaults(raw: RawProfile, def: RawProfile): ConfigProfile {
  * the profiles there are (cfssl silently signs with the default profile instead).
  */
 export function selectProfile(config: SigningConfig | undefined, name: string | undefined, builtin: Profile = CFSSL_DEFAULT_PROFILE): Profile {
+  return selectConfigProfile(config, name, builtin).profile;
+}
+
+/** selectProfile with the profile's auth keys (for the signing server): same errors. */
+export function selectConfigProfile(config: SigningConfig | undefined, name: string | undefined, builtin: Profile = CFSSL_DEFAULT_PROFILE): ConfigProfile {
   let chosen: ConfigProfile;
   if (!name) {
     chosen = config ? config.default : { profile: builtin, where: 'the built-in default profile' };
@@ -273,7 +292,7 @@ export function selectProfile(config: SigningConfig | undefined, name: string | 
       `${chosen.where}: has no usages, so it cannot sign; ${names.length ? `pass -profile (${names.join(', ')}) or ` : ''}add "usages" to the default profile`,
     );
   }
-  return chosen.profile;
+  return chosen;
 }
 
 /** Read and parse a config file (`-config`). */

@@ -11,7 +11,7 @@ import { inspectCsr, type CsrView } from '../pki/inspect.js';
 import { buildName, type NameSpec } from '../pki/name.js';
 import type { Profile } from '../pki/profile.js';
 import { parseHosts } from '../pki/san.js';
-import { fitToIssuer, frozenClock } from './gencert.js';
+import { fitToIssuer, frozenClock, issuedLeaf } from './gencert.js';
 import type { Warn } from './fields.js';
 import type { CfsslResult } from './json.js';
 
@@ -69,5 +69,5 @@ export function signCsr(csrPem: string, source: string, opts: SignOptions): Cfss
   const clock = frozenClock(opts.clock ?? systemClock);
   const profile = fitToIssuer(opts.profile, opts.issuer, clock, opts.warn ?? (() => {}));
   const cert = issueCertificate(request, profile, opts.issuer, clock, opts.random ?? systemRandom);
-  return { cert: toPem('CERTIFICATE', cert.der), csr: csrPem };
+  return { cert: toPem('CERTIFICATE', cert.der), csr: csrPem, issued: issuedLeaf(cert, subject, sans) };
 }

@@ -31,15 +31,14 @@ interface Database {
 export let sqliteDriver: 'node:sqlite' | 'better-sqlite3' | undefined;
 
 async function openDatabase(path: string): Promise<Database> {
-  const nodeSqlite = await loadNodeSqlite();
+  const nodeSqlite = loadNodeSqlite();
   if (nodeSqlite) {
     sqliteDriver = 'node:sqlite';
     return new nodeSqlite.DatabaseSync(path) as unknown as Database;
   }
   let BetterSqlite: new (path: string) => Database;
   try {
-    const name = 'better-sqlite3'; // optional: absent where it could not be built
-    BetterSqlite = ((await import(name)) as { default: typeof BetterSqlite }).default;
+    BetterSqlite = await loadPackage<new (path: string) => Database>('better-sqlite3');
   } catch (e) {
     throw new LedgerError(
       'UNAVAILABLE',
@@ -50,8 +49,18 @@ async function openDatabase(path: string): Promise<Database> {
   return new BetterSqlite(path);
 }
 
+/**
+ * An installed CommonJS package from either build of this file: the CLI runs it from a CommonJS
+ * bundle evaluated without a dynamic-import hook (bin/etcd-tls), where only require works; the
+ * library runs it as ESM, where only import() does.
+ */
+async function loadPackage<T>(name: string): Promise<T> {
+  if (typeof require === 'function') return require(name) as T;
+  return ((await import(name)) as { default: T }).default;
+}
+
 /** node:sqlite without its one-time ExperimentalWarning on stderr (the server prints its own startup lines). */
-async function loadNodeSqlite(): Promise<{ DatabaseSync: new (path: string) => unknown } | undefined> {
+function loadNodeSqlite(): { DatabaseSync: new (path: string) => unknown } | undefined {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   if (major < 22 || (major === 22 && minor < 13)) return undefined;
   const emit = process.emitWarning;
@@ -61,8 +70,9 @@ async function loadNodeSqlite(): Promise<{ DatabaseSync: new (path: string) => u
     (emit as (...a: unknown[]) => void).call(process, w, ...rest);
   }) as typeof process.emitWarning;
   try {
-    const specifier = 'node:sqlite'; // not in @types/node 20
-    return (await import(specifier)) as unknown as { DatabaseSync: new (path: string) => unknown };
+    // Synchronous and hook-free (works in the CLI bundle); not in @types/node 20.
+    const getBuiltin = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    return getBuiltin?.('node:sqlite') as { DatabaseSync: new (path: string) => unknown } | undefined;
   } catch {
     return undefined;
   } finally {

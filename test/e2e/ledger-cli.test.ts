@@ -169,7 +169,7 @@ describe('ledger list and show, on SQLite and PostgreSQL alike', () => {
 
       const missing = await etcdTls(['ledger', 'show', '42', '--db', db]);
       assert.equal(missing.code, 1);
-      assert.match(missing.stderr, /^etcd-tls: NOT_IN_LEDGER: ledger show: serial 42 is not recorded/);
+      assert.match(missing.stderr, /^etcd-tls: NOT_FOUND: ledger show: serial 42 is not recorded/);
     });
   }
 });

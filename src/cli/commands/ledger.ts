@@ -60,7 +60,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const records = await ledger.get(serial as string, flags.aki?.toLowerCase().replace(/:/g, ''));
-    if (records.length === 0) throw fail('NOT_IN_LEDGER', `ledger show: serial ${serial}${flags.aki ? ` of CA ${flags.aki}` : ''} is not recorded in this ledger`);
+    if (records.length === 0) throw fail('NOT_FOUND', `ledger show: serial ${serial}${flags.aki ? ` of CA ${flags.aki}` : ''} is not recorded in this ledger`);
     io.out(flags.json ? `${JSON.stringify(records, null, 2)}\n` : records.map(renderRecord).join('\n'));
     return 0;
   } catch (e) {
