@@ -4,10 +4,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { LedgerError, type CertificateRecord, type Ledger } from '../../src/ledger/ledger.js';
+import { openLedger } from '../../src/ledger/open.js';
 import { migratePostgres, openPostgresLedger } from '../../src/ledger/postgres.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const PG_HOST = '127.0.0.165';
 const PG_PORT = 5432;
@@ -16,6 +19,8 @@ const UNREACHABLE_URL = `postgres://postgres:x@127.0.0.166:5439/ledger`;
 
 interface Backend {
   name: string;
+  /** A ledger URL whose database cannot be reached or opened. */
+  unreachableUrl: string;
   /** A fresh, empty ledger; null when the test was skipped. */
   open(t: TestContext): Promise<{ ledger: Ledger; reopen: () => Promise<Ledger> } | null>;
   /** How many distinct commits wrote these records, when the database can tell. */
@@ -33,6 +38,7 @@ async function postgres(t: TestContext): Promise<PostgresServer | null> {
 
 const POSTGRES: Backend = {
   name: 'postgresql',
+  unreachableUrl: UNREACHABLE_URL,
   async open(t) {
     const pg = await postgres(t);
     if (!pg) return null;
@@ -60,7 +66,23 @@ const POSTGRES: Backend = {
   },
 };
 
-const BACKENDS: readonly Backend[] = [POSTGRES];
+const SQLITE: Backend = {
+  name: 'sqlite',
+  unreachableUrl: '/nonexistent-etcd-tls-dir/ledger.db',
+  async open(t) {
+    const file = path.join(await makeTempDir(t, 'ledger-conformance-'), 'ledger.db');
+    const opened: Ledger[] = [];
+    t.after(() => Promise.all(opened.map((l) => l.close())));
+    const reopen = async (): Promise<Ledger> => {
+      const l = await openLedger(file);
+      opened.push(l);
+      return l;
+    };
+    return { ledger: await reopen(), reopen };
+  },
+};
+
+const BACKENDS: readonly Backend[] = [SQLITE, POSTGRES];
 
 const DAY = 86_400_000;
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -217,6 +239,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await o.ledger.list({ status: 'good' })).map((r) => r.serialNumber), [soon, otherLabel, later].map((r) => r.serialNumber));
     });
 
+    test('a database that cannot be reached is UNAVAILABLE, promptly', async () => {
+      await rejectsWith(openLedger(backend.unreachableUrl), 'UNAVAILABLE');
+    });
+
     test('concurrent inserts all land, sharing commits', async (t) => {
       const o = await backend.open(t);
       if (!o) return;
@@ -232,7 +258,7 @@ for (const backend of BACKENDS) {
 }
 
 describe('ledger on postgresql: the database, not the adapter, decides', () => {
-  test('an unreachable server is UNAVAILABLE, promptly and without the password', async () => {
+  test('an unreachable server is named without the password', async () => {
     const err = await rejectsWith(openPostgresLedger(UNREACHABLE_URL, { connectTimeoutMs: 2000 }), 'UNAVAILABLE');
     assert.match(err.message, /127\.0\.0\.166:5439/);
     assert.doesNotMatch(err.message, /postgres:x@/);
