@@ -2,7 +2,9 @@
  * `etcd-tls serve`: cfssl's signing server (`cfssl serve`) with an issuance ledger. Parses flags,
  * loads the CA, config and ledger, starts the HTTP edge (src/server/) and stops it cleanly on SIGTERM.
  */
+import cluster from 'node:cluster';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { fail } from '../../errors.js';
 import { readSigningConfig } from '../../cfssl/config.js';
@@ -25,6 +27,7 @@ const FLAGS = {
   'client-ca': { type: 'string', value: 'FILE', description: 'require client certificates signed by this CA (mutual TLS)' },
   'max-body': { type: 'string', value: 'BYTES', description: `largest request body accepted (default ${DEFAULT_LIMITS.maxBodyBytes})` },
   'body-timeout': { type: 'string', value: 'SECONDS', description: `time a client has to send its request (default ${DEFAULT_LIMITS.bodyTimeoutMs / 1000})` },
+  workers: { type: 'string', value: 'N', description: 'processes serving requests (default: one per CPU); they share the ledger' },
   loglevel: { type: 'string', value: 'N', description: 'accepted for cfssl compatibility; ignored' },
 } satisfies FlagDefs;
 
@@ -81,6 +84,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     bodyTimeoutMs: positiveInt(flags['body-timeout'], 'body-timeout', DEFAULT_LIMITS.bodyTimeoutMs / 1000, 3600) * 1000,
   };
 
+  const workers = positiveInt(flags.workers, 'workers', availableParallelism(), 64);
+  // With workers, the primary checks everything a worker would load (so a bad flag is one error line,
+  // not one per worker), prints the start-up lines, and leaves serving to them.
+  const quiet = !cluster.isPrimary;
+
   const files = dir !== undefined ? caFilesIn(dir) : flags.ca !== undefined ? { ca: flags.ca, key: flags['ca-key'] as string, home: undefined } : undefined;
   const issuer = files ? await readIssuer(files.ca, files.key) : undefined;
   const issuerPem = files ? (await readSourceArg(files.ca, 'CA certificate')).text : undefined;
@@ -101,7 +109,17 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const service = new SigningService({ ...(issuer ? { issuer, issuerPem } : {}), ...(config ? { config } : {}), ...(ledger ? { ledger } : {}) });
   const log = (line: string): void => io.err(`${line}\n`);
   const signing = createSigningServer({ service, limits, log, ...(tls ? { tls } : {}) });
-  for (const [endpoint, why] of signing.disabled) log(`etcd-tls serve: endpoint ${endpoint} disabled: ${why}`);
+  if (!quiet) for (const [endpoint, why] of signing.disabled) log(`etcd-tls serve: endpoint ${endpoint} disabled: ${why}`);
+  const scheme = tls ? 'https' : 'http';
+  const host = address.includes(':') ? `[${address}]` : address;
+  const announce = (): void => {
+    if (dbUrl) log(`etcd-tls serve: ledger ${dbUrl.replace(/\/\/[^@/]*@/, '//***@')}`);
+    log(`etcd-tls serve: listening on ${scheme}://${host}:${port}${tls?.ca ? ' (client certificates required)' : ''}${workers > 1 ? ` (${workers} workers)` : ''}`);
+  };
+  if (workers > 1 && cluster.isPrimary) {
+    await ledger?.close();
+    return runPrimary(workers, announce, io);
+  }
 
   await new Promise<void>((resolve, reject) => {
     signing.server.once('error', (e: NodeJS.ErrnoException) =>
@@ -109,18 +127,62 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     );
     signing.server.listen(port, address, () => resolve());
   });
-  const scheme = tls ? 'https' : 'http';
-  const host = address.includes(':') ? `[${address}]` : address;
-  if (dbUrl) log(`etcd-tls serve: ledger ${dbUrl.replace(/\/\/[^@/]*@/, '//***@')}`);
-  log(`etcd-tls serve: listening on ${scheme}://${host}:${port}${tls?.ca ? ' (client certificates required)' : ''}`);
+  if (cluster.isPrimary) announce();
+  else process.send?.({ serve: 'listening' });
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  log(`etcd-tls serve: ${signal}: no new connections; finishing requests in flight`);
+  if (cluster.isPrimary) log(`etcd-tls serve: ${signal}: no new connections; finishing requests in flight`);
   await signing.shutdown();
   await ledger?.close();
+  if (cluster.isPrimary) log('etcd-tls serve: stopped');
+  return 0;
+}
+
+/**
+ * Several processes, one listening socket (node:cluster): signing is CPU work and one Node process
+ * uses one core. Each worker runs this same command with the same flags, so each opens the ledger:
+ * SQLite serializes their writers with its file lock (commits are short: their fsync is outside the
+ * lock, see ledger/sqlite.ts), PostgreSQL with its own. The primary only starts, watches and stops them.
+ */
+async function runPrimary(count: number, announce: () => void, io: CliIo): Promise<number> {
+  const log = (line: string): void => io.err(`${line}\n`);
+  let listening = 0;
+  let stopping = false;
+  const ready = new Promise<void>((resolve, reject) => {
+    cluster.on('message', (_w, msg: { serve?: string }) => {
+      if (msg?.serve === 'listening' && ++listening === count) resolve();
+    });
+    cluster.on('exit', (w, code, signal) => {
+      // A worker that dies before listening has printed its error line; the server as a whole fails.
+      if (listening < count) reject(Object.assign(new Error('worker failed'), { exitCode: code ?? 1 }));
+      else if (!stopping) {
+        log(`etcd-tls serve: worker ${w.process.pid} exited (${signal ?? `code ${code}`}); starting another`);
+        cluster.fork();
+      }
+    });
+  });
+  const workers = Array.from({ length: count }, () => cluster.fork());
+  try {
+    await ready;
+  } catch (e) {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    return (e as { exitCode?: number }).exitCode || 1;
+  }
+  void workers;
+  announce();
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  stopping = true;
+  log(`etcd-tls serve: ${signal}: no new connections; finishing requests in flight`);
+  const exited = Object.values(cluster.workers ?? {}).map((w) => new Promise<void>((resolve) => (w?.isDead() ? resolve() : w?.once('exit', () => resolve()))));
+  for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  await Promise.all(exited);
   log('etcd-tls serve: stopped');
   return 0;
 }
