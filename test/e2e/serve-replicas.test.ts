@@ -28,12 +28,33 @@ interface Replica {
   stderr(): string;
 }
 
+// Each replica runs in a process group of its own (serve forks workers): SIGKILL to the group is a
+// host crash, and cleanup reaches the workers too.
 const children = new Set<ChildProcess>();
-after(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (c.pid !== undefined) process.kill(-c.pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+after(() => {
+  for (const c of children) killGroup(c, 'SIGKILL');
 });
+/** Resolves once no process of the group is left (its workers die with it, or the test fails). */
+async function groupGone(pgid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`processes of replica group ${pgid} are still running 10 s after SIGKILL`);
+}
 process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of children) killGroup(c, 'SIGKILL');
 });
 
 /** Start `etcd-tls serve` and resolve once it prints that it is listening. */
@@ -41,6 +62,7 @@ async function startReplica(address: string, args: readonly string[]): Promise<R
   const child = spawn(process.execPath, [CLI_PATH, 'serve', ...args, '-address', address, '-port', String(PORT)], {
     env: cleanEnv(),
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   children.add(child);
   let err = '';
@@ -143,7 +165,7 @@ async function prepare(t: TestContext): Promise<Setup | null> {
   assert.equal(bare.code, 0, bare.stderr);
   const caPath = path.join(dir, 'ca.pem');
   const ledger = await openPostgresLedger(url);
-  setup = { pg, url, args: ['-ca', caPath, '-ca-key', path.join(dir, 'ca-key.pem'), '-config', path.join(dir, 'config.json'), '--db', url], ledger };
+  setup = { pg, url, args: ['-ca', caPath, '-ca-key', path.join(dir, 'ca-key.pem'), '-config', path.join(dir, 'config.json'), '--db', url, '--workers', '2'], ledger };
   return setup;
 }
 
@@ -203,7 +225,7 @@ describe('two serve replicas on one PostgreSQL', () => {
     const killMidRequest = async (): Promise<void> => {
       const inFlight = Array.from({ length: CAUGHT_BY_KILL }, () => postJson(b.url, 'newcert', newcertRequest('rsa')));
       await Promise.all(inFlight.map((r) => r.sent));
-      b.child.kill('SIGKILL');
+      killGroup(b.child, 'SIGKILL');
       for (const r of await Promise.allSettled(inFlight.map((x) => x.response))) {
         if (r.status === 'fulfilled' && r.value.success) received.push({ replica: 'b', pem: (r.value.result as { certificate: string }).certificate });
         else caughtFailed++;
@@ -233,6 +255,7 @@ describe('two serve replicas on one PostgreSQL', () => {
     await killing;
     await b.exited;
     assert.equal(b.child.signalCode, 'SIGKILL');
+    await groupGone(b.child.pid as number);
     assert.ok(caughtFailed > 0, `all ${CAUGHT_BY_KILL} requests B held when it was killed were answered: the kill was not mid-request`);
 
     const fromB = received.filter((r) => r.replica === 'b').length;
