@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import * as path from 'node:path';
 import { etcdTls, findBinary, requireBinary, run } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { call, startEtcdTlsServe, type ServerHandle } from '../helpers/serve.js';
+import { call, startCfsslServe, startEtcdTlsServe, type ServerHandle } from '../helpers/serve.js';
 import { startMember } from '../helpers/etcd.js';
 import { openLedger } from '../../src/ledger/open.js';
 
@@ -293,6 +293,72 @@ describe('etcd-tls serve', { skip: !haveAll() && !process.env.CI ? 'cfssl, opens
     assert.match(r.body, /etcd_tls_http_request_duration_seconds_bucket\{endpoint="newcert",le="\+Inf"\} [1-9]/);
   });
 });
+
+describe('etcd-tls as a client: gencert, sign and info -remote against cfssl serve and etcd-tls serve', { skip: !haveAll() && !process.env.CI ? 'cfssl or openssl missing' : false }, () => {
+  let cfssl: ServerHandle | undefined;
+  let ours: ServerHandle | undefined;
+  before(async () => {
+    dir = dir || (await makeTempDir('file', 'serve-remote-'));
+    if (!readFileSyncSafe(path.join(dir, 'ca.pem'))) {
+      await ok('etcd-tls', ['gencert', '-initca', '-'], '{"CN":"remote test CA","key":{"algo":"ecdsa","size":256}}').then((out) => ok('etcd-tls', ['json', '-bare', 'ca'], out));
+    }
+    // cfssl's own config: the same profiles, the auth key in hex (what cfssl 1.2.0 reads).
+    const cfg = structuredClone(SERVER_CONFIG) as typeof SERVER_CONFIG;
+    cfg.auth_keys.k1.key = KEY_HEX;
+    writeFileSync(path.join(dir, 'cfssl-config.json'), JSON.stringify(cfg));
+    writeFileSync(path.join(dir, 'remote-csr.json'), JSON.stringify({ CN: 'remote', hosts: ['127.0.0.164', 'remote'], key: { algo: 'ecdsa', size: 256 } }));
+    cfssl = await startCfsslServe(['-ca', 'ca.pem', '-ca-key', 'ca-key.pem', '-config', 'cfssl-config.json'], { cwd: dir, address: '127.0.0.162', port: 8888 });
+    ours = await startEtcdTlsServe([dir, '-config', path.join(dir, 'config.json'), '-address', '127.0.0.163', '-port', '8890', '--db', path.join(dir, 'remote-ledger.db')], {
+      url: 'http://127.0.0.163:8890',
+      env: { SERVE_TEST_KEY: KEY_HEX },
+    });
+  });
+  after(async () => {
+    await cfssl?.stop();
+    await ours?.stop();
+  });
+
+  for (const [server, remotes] of [
+    ['cfssl serve', ['127.0.0.162', '127.0.0.162:8888', 'http://127.0.0.162:8888']],
+    ['etcd-tls serve', ['127.0.0.163:8890', 'http://127.0.0.163:8890']],
+  ] as const) {
+    test(`gencert -remote and sign -remote against ${server}, in every address form`, async () => {
+      for (const [i, remote] of remotes.entries()) {
+        const out = await ok('etcd-tls', ['gencert', '-remote', remote, '-profile', 'peer', 'remote-csr.json']);
+        await ok('etcd-tls', ['json', '-bare', `remote${i}`], out);
+        assert.match(await ok('openssl', ['verify', '-x509_strict', '-CAfile', 'ca.pem', `remote${i}.pem`]), /OK/);
+        assert.match(await ok('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', `remote${i}.pem`]), /DNS:remote, IP Address:127.0.0.164/);
+        const signed = JSON.parse(await ok('etcd-tls', ['sign', '-remote', remote, '-profile', 'peer', '-hostname', 'other.example', `remote${i}.csr`])) as { cert: string };
+        writeFileSync(path.join(dir, `resigned${i}.pem`), signed.cert);
+        assert.match(await ok('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', `resigned${i}.pem`]), /DNS:other\.example/);
+      }
+    });
+
+    test(`info -remote and authsign through a client config against ${server}`, async () => {
+      const base = remotes[remotes.length - 1] as string;
+      const info = JSON.parse(await ok('etcd-tls', ['info', '-remote', base, '-profile', 'peer'])) as { certificate: string; expiry: string };
+      assert.equal(info.certificate.trim(), readFileSync(path.join(dir, 'ca.pem'), 'utf8').trim());
+      assert.equal(info.expiry, '8760h');
+      const client = (key: string): string =>
+        JSON.stringify({ signing: { default: { expiry: '8760h', usages: USAGES }, profiles: { authpeer: { auth_remote: { remote: 's', auth_key: 'k1' }, usages: USAGES, expiry: '8760h' } } }, auth_keys: { k1: { type: 'standard', key } }, remotes: { s: base } });
+      writeFileSync(path.join(dir, 'etls-client.json'), client(KEY_HEX));
+      writeFileSync(path.join(dir, 'etls-wrong.json'), client('ffffffffffffffffffffffffffffffff'));
+      const out = await ok('etcd-tls', ['gencert', '-config', 'etls-client.json', '-profile', 'authpeer', 'remote-csr.json']);
+      assert.match(out, /BEGIN CERTIFICATE/);
+      const wrong = await etcdTls(['gencert', '-config', 'etls-wrong.json', '-profile', 'authpeer', 'remote-csr.json'], { cwd: dir });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /^etcd-tls: REMOTE_FAILED: .*HTTP 400: 400 .*invalid token/m);
+    });
+  }
+});
+
+function readFileSyncSafe(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 describe('etcd-tls serve shutdown', { skip: !findBinary('cfssl') && !process.env.CI ? 'cfssl missing' : false }, () => {
   test('SIGTERM: new connections are refused, the request in flight is answered, the ledger is closed, exit 0', async (t) => {
