@@ -224,7 +224,7 @@ export function parseSigningConfig(text: string, source: string, warn: Warn): Si
   root.object('ocsp'); // cfssl's OCSP responder settings: not used by signing.
   root.finish(['signing', 'auth_keys', 'remotes', 'ocsp']);
   if (!signing) throw fail('MISSING_FIELD', `${source}: signing: missing; a cfssl config puts "default" and "profiles" under "signing"`);
-  if (remotes.size > 0) warn(`${root.where('remotes')}: remote signing is not supported by etcd-tls; profiles that use a remote cannot sign`);
+  if (remotes.size > 0) warn(`${root.where('remotes')}: profiles that name a remote sign only in -remote mode (gencert, sign, info), not with a local CA`);
 
   const refs = { authKeys: new Set(authKeys.keys()), remotes: new Set(remotes.keys()) };
   const defaultReader = signing.object('default');
@@ -283,7 +283,7 @@ export function selectConfigProfile(config: SigningConfig | undefined, name: str
     chosen = found;
   }
   if (chosen.remote)
-    throw fail('BAD_CONFIG', `${chosen.where}: uses remote signer "${chosen.remote}"; remote signing is not supported by etcd-tls`);
+    throw fail('BAD_CONFIG', `${chosen.where}: uses remote signer "${chosen.remote}"; it signs only in -remote mode (no -ca), not with a local CA`);
   const u = chosen.profile.usages;
   if (u.keyUsage.length + u.extKeyUsage.length === 0) {
     const names = [...(config?.profiles.keys() ?? [])].sort();

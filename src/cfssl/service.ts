@@ -8,8 +8,7 @@
  * is recorded in the ledger before it is returned; if the ledger refuses, the certificate is dropped
  * and the caller gets the error.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail, EtcdTlsError } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
 import { certificateDerFromPem, readCertificateCore } from '../pki/certificate.js';
@@ -21,6 +20,7 @@ import type { Profile } from '../pki/profile.js';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import type { CertificateRecord, Ledger } from '../ledger/ledger.js';
 import { LedgerError } from '../ledger/ledger.js';
+import { authToken, resolveAuthKey } from './auth.js';
 import { certificateInfo } from './certinfo.js';
 import { selectConfigProfile, type ConfigProfile, type SigningConfig } from './config.js';
 import { readCsrRequest, readSubject } from './csr.js';
@@ -72,30 +72,6 @@ export const OPERATIONS = {
   crl: { needs: ['ca', 'ledger'] },
 } as const;
 export type OperationName = keyof typeof OPERATIONS;
-
-/** Hex, `env:VAR` or `file:PATH` (trimmed), hex-decoded: cfssl's auth key forms. */
-export function resolveAuthKey(name: string, spec: { type: string; key: string }, source: string): Buffer {
-  const where = `${source}: auth_keys.${name}`;
-  if (spec.type !== 'standard') throw fail('BAD_CONFIG', `${where}.type: "${spec.type}" is not supported; only "standard" (HMAC-SHA256) is`);
-  let hex = spec.key;
-  if (hex.startsWith('env:')) {
-    const v = process.env[hex.slice(4)];
-    if (v === undefined) throw fail('BAD_CONFIG', `${where}.key: environment variable ${hex.slice(4)} is not set`);
-    hex = v;
-  } else if (hex.startsWith('file:')) {
-    try {
-      hex = readFileSync(hex.slice(5), 'utf8');
-    } catch (e) {
-      throw fail('BAD_CONFIG', `${where}.key: cannot read ${hex.slice(5)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  }
-  hex = hex.trim();
-  if (hex === '' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) throw fail('BAD_CONFIG', `${where}.key: not a hex-encoded key`);
-  return Buffer.from(hex, 'hex');
-}
-
-/** cfssl's token: HMAC-SHA256 of the exact request bytes under the key. */
-export const authToken = (key: Buffer, request: Uint8Array): Buffer => createHmac('sha256', key).update(request).digest();
 
 const CFSSL_USAGE_NAME = new Map<string, string>();
 for (const [name, v] of [...Object.entries(CFSSL_KEY_USAGES), ...Object.entries(CFSSL_EXT_KEY_USAGES)]) if (!CFSSL_USAGE_NAME.has(v)) CFSSL_USAGE_NAME.set(v, name);

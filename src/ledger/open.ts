@@ -1,5 +1,5 @@
 /**
- * `--db URL` → a Ledger: a file path or `sqlite:PATH` is SQLite (embedded, the default), and
+ * `--db URL` → a Ledger: a file path or `sqlite:PATH[?mode=ro]` is SQLite (embedded, the default), and
  * `postgres://` / `postgresql://` is PostgreSQL (loaded only when asked for).
  */
 import { LedgerError, type Ledger } from './ledger.js';
@@ -15,9 +15,12 @@ export async function openLedger(url: string): Promise<Ledger> {
     const mod = await import('./postgres.js');
     return mod.openPostgresLedger(url);
   }
-  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : url;
+  // sqlite:PATH?mode=ro opens the file read-only (a copy to inspect; every write fails READ_ONLY).
+  const readOnly = url.startsWith('sqlite:') && url.endsWith('?mode=ro');
+  const bare = readOnly ? url.slice(0, -'?mode=ro'.length) : url;
+  const path = bare.startsWith('sqlite:') ? bare.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : bare;
   if (path === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path))
     throw new LedgerError('BAD_URL', `--db ${JSON.stringify(url)}: expected a file path, sqlite:PATH, or postgres://…`);
   const { openSqliteLedger } = await import('./sqlite.js');
-  return openSqliteLedger(path);
+  return openSqliteLedger(path, { readOnly });
 }

@@ -40,15 +40,15 @@ interface Database {
 /** The driver in use, for the startup line: which SQLite etcd-tls opened the ledger with. */
 export let sqliteDriver: 'node:sqlite' | 'better-sqlite3' | undefined;
 
-async function openDatabase(path: string): Promise<Database> {
+async function openDatabase(path: string, readOnly: boolean): Promise<Database> {
   const nodeSqlite = loadNodeSqlite();
   if (nodeSqlite) {
     sqliteDriver = 'node:sqlite';
-    return new nodeSqlite.DatabaseSync(path) as unknown as Database;
+    return new nodeSqlite.DatabaseSync(path, { readOnly }) as unknown as Database;
   }
-  let BetterSqlite: new (path: string) => Database;
+  let BetterSqlite: new (path: string, opts: { readonly: boolean; fileMustExist: boolean }) => Database;
   try {
-    BetterSqlite = await loadPackage<new (path: string) => Database>('better-sqlite3');
+    BetterSqlite = await loadPackage<typeof BetterSqlite>('better-sqlite3');
   } catch (e) {
     throw new LedgerError(
       'UNAVAILABLE',
@@ -56,7 +56,7 @@ async function openDatabase(path: string): Promise<Database> {
     );
   }
   sqliteDriver = 'better-sqlite3';
-  return new BetterSqlite(path);
+  return new BetterSqlite(path, { readonly: readOnly, fileMustExist: readOnly });
 }
 
 /**
@@ -70,7 +70,7 @@ async function loadPackage<T>(name: string): Promise<T> {
 }
 
 /** node:sqlite without its one-time ExperimentalWarning on stderr (the server prints its own startup lines). */
-function loadNodeSqlite(): { DatabaseSync: new (path: string) => unknown } | undefined {
+function loadNodeSqlite(): { DatabaseSync: new (path: string, opts: { readOnly: boolean }) => unknown } | undefined {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   if (major < 22 || (major === 22 && minor < 13)) return undefined;
   const emit = process.emitWarning;
@@ -82,7 +82,7 @@ function loadNodeSqlite(): { DatabaseSync: new (path: string) => unknown } | und
   try {
     // Synchronous and hook-free (works in the CLI bundle); not in @types/node 20.
     const getBuiltin = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    return getBuiltin?.('node:sqlite') as { DatabaseSync: new (path: string) => unknown } | undefined;
+    return getBuiltin?.('node:sqlite') as { DatabaseSync: new (path: string, opts: { readOnly: boolean }) => unknown } | undefined;
   } catch {
     return undefined;
   } finally {
@@ -394,15 +394,17 @@ class SqliteLedger implements Ledger {
  * @example
  *   const ledger = await openSqliteLedger('/etc/etcd-tls/ca/ledger.db');
  */
-export async function openSqliteLedger(path: string): Promise<Ledger> {
+export async function openSqliteLedger(path: string, opts: { readOnly?: boolean } = {}): Promise<Ledger> {
+  const readOnly = opts.readOnly ?? false;
   let db: Database;
   try {
-    db = await openDatabase(path);
+    db = await openDatabase(path, readOnly);
   } catch (e) {
     throw ledgerError(e, path);
   }
   try {
     const columns = new Set((db.prepare(`PRAGMA table_info(certificates)`).all() as Row[]).map((r) => text(r.name)));
+    if (columns.size === 0 && readOnly) throw new LedgerError('SCHEMA', `${path}: has no certificates table (opened read-only, so it was not created)`);
     if (columns.size === 0) db.exec(SQLITE_SCHEMA);
     else {
       const missing = CERTIFICATE_COLUMNS.filter((c) => !columns.has(c));
@@ -411,7 +413,7 @@ export async function openSqliteLedger(path: string): Promise<Ledger> {
     }
     let wal = false;
     try {
-      wal = text((db.prepare('PRAGMA journal_mode = WAL').all() as Row[])[0]?.journal_mode).toLowerCase() === 'wal';
+      if (!readOnly) wal = text((db.prepare('PRAGMA journal_mode = WAL').all() as Row[])[0]?.journal_mode).toLowerCase() === 'wal';
     } catch (e) {
       // A read-only file cannot switch journal mode; it still serves reads, and writes fail READ_ONLY.
       if (sqliteCode(e).primary !== 8) throw e;

@@ -27,7 +27,7 @@ const FLAGS = {
   'client-ca': { type: 'string', value: 'FILE', description: 'require client certificates signed by this CA (mutual TLS)' },
   'max-body': { type: 'string', value: 'BYTES', description: `largest request body accepted (default ${DEFAULT_LIMITS.maxBodyBytes})` },
   'body-timeout': { type: 'string', value: 'SECONDS', description: `time a client has to send its request (default ${DEFAULT_LIMITS.bodyTimeoutMs / 1000})` },
-  workers: { type: 'string', value: 'N', description: 'processes serving requests (default: one per CPU); they share the ledger' },
+  workers: { type: 'string', value: 'N', description: 'processes serving requests (default 1; e.g. one per CPU); they share the ledger, /metrics counts per process' },
   loglevel: { type: 'string', value: 'N', description: 'accepted for cfssl compatibility; ignored' },
 } satisfies FlagDefs;
 
@@ -84,7 +84,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     bodyTimeoutMs: positiveInt(flags['body-timeout'], 'body-timeout', DEFAULT_LIMITS.bodyTimeoutMs / 1000, 3600) * 1000,
   };
 
-  const workers = positiveInt(flags.workers, 'workers', availableParallelism(), 64);
+  const workers = positiveInt(flags.workers, 'workers', 1, Math.max(64, availableParallelism()));
   // With workers, the primary checks everything a worker would load (so a bad flag is one error line,
   // not one per worker), prints the start-up lines, and leaves serving to them.
   const quiet = !cluster.isPrimary;
@@ -138,6 +138,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   await signing.shutdown();
   await ledger?.close();
   if (cluster.isPrimary) log('etcd-tls serve: stopped');
+  // A worker's IPC channel would keep it alive: let go of it so the process can end.
+  cluster.worker?.disconnect();
   return 0;
 }
 
