@@ -169,7 +169,7 @@ async function prepare(t: TestContext): Promise<Setup | null> {
   return setup;
 }
 
-describe('two serve replicas on one PostgreSQL', () => {
+describe('two serve replicas on one PostgreSQL', { timeout: 300_000 }, () => {
   test('a revocation made through one replica is in the CRL the other serves', async (t) => {
     const s = await prepare(t);
     if (!s) return;
