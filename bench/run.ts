@@ -10,9 +10,10 @@ import { parseArgs } from 'node:util';
 import { runCliBench } from './cli.js';
 import { runGenBench, type GenCase } from './gen.js';
 import { runIssueBench } from './issue.js';
+import { runServeBench } from './serve.js';
 import { children, haveCommand, loadAverage, machineLine, progress, renderSection, type Section } from './table.js';
 
-const BENCHES = ['cli', 'issue', 'gen', 'migrate'] as const;
+const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'serve'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--only ${BENCHES.join(',')}] [--out FILE]
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
       runGenBench({ dir, ...(shm ? { tmpfsDir: shm } : {}), cases: genCases(o.quick), rsaSyncKeys: o.quick ? 16 : 48 }),
     );
     await run('migrate', ['etcd'], async () => [await migrationSection()]);
+    await run('serve', ['wrk', 'cfssl', 'sqlite3'], (dir) => runServeBench({ dir, quick: o.quick }));
   } finally {
     cleanUp();
   }

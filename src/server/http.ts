@@ -193,10 +193,21 @@ export function createSigningServer(opts: SigningServerOptions): SigningServer {
       }
     } finally {
       metrics.observe(endpointLabel, status, Number(process.hrtime.bigint() - started) / 1e9);
-      inFlight--;
-      if (inFlight === 0 && idleWaiters.length) {
-        for (const w of idleWaiters) w();
-        idleWaiters = [];
+      // In flight until the response is handed to the socket: shutdown closes sockets after that.
+      const done = (): void => {
+        inFlight--;
+        if (inFlight === 0 && idleWaiters.length) {
+          for (const w of idleWaiters) w();
+          idleWaiters = [];
+        }
+      };
+      if (res.writableFinished || res.destroyed) done();
+      else {
+        let once = false;
+        const finish = (): void => {
+          if (!once) (once = true), done();
+        };
+        res.once('finish', finish).once('close', finish);
       }
     }
   };
@@ -223,6 +234,8 @@ export function createSigningServer(opts: SigningServerOptions): SigningServer {
     if (inFlight > 0) {
       await Promise.race([new Promise<void>((resolve) => idleWaiters.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
     }
+    // Responses just finished: give their bytes a turn to leave before the sockets are closed.
+    await new Promise((resolve) => setImmediate(resolve));
     server.closeIdleConnections();
     server.closeAllConnections();
     await closed;

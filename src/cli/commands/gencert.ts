@@ -64,12 +64,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (flags.initca) {
     if (flags.config !== undefined || flags.profile !== undefined || flags.hostname !== undefined)
       io.warn('gencert: -config, -profile and -hostname do not apply to -initca (as in cfssl); set "ca":{"expiry":...} in the CSR JSON');
-    const existingKey =
-      flags['ca-key'] === undefined ? undefined : await readSourceArg(flags['ca-key'], 'CA private key').then((k) => parsePrivateKeyPem(k.text, k.source));
+    const keyArg = flags['ca-key'] === undefined ? undefined : await readSourceArg(flags['ca-key'], 'CA private key');
+    const existingKey = keyArg === undefined ? undefined : parsePrivateKeyPem(keyArg.text, keyArg.source);
     const input = await readTextArg(positionals[0] as string, 'CSR JSON');
     const req = parseCsrJson(input.text, input.source, { initca: true, warn: io.warn });
     if (flags.cn !== undefined) req.subject.CN = flags.cn;
-    io.out(renderResult(initCa(req, { warn: io.warn, keyFormat, ...(existingKey ? { existingKey } : {}) })));
+    io.out(renderResult(initCa(req, { warn: io.warn, keyFormat, ...(existingKey && keyArg ? { existingKey, existingKeySource: keyArg.source } : {}) })));
     return 0;
   }
 
