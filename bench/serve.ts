@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { findPostgresBin, startPostgresServer, type PostgresServer } from '../test/helpers/postgres-server.js';
 import { children, machineLine, ms, perSecond, progress, ratio, renderSection, runCommand, type Cell, type Section } from './table.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -134,30 +135,49 @@ export async function runServeBench(o: ServeBenchOptions): Promise<Section[]> {
     }),
   ];
 
+  // PostgreSQL (Debian's, started here on 127.0.0.165 and stopped at the end): the replicas' ledger,
+  // one etcd-tls serve on it at 127.0.0.166. Skipped, and said so, where PostgreSQL is not installed.
+  const pgName = 'etcd-tls serve, PostgreSQL ledger';
+  let pgServer: PostgresServer | undefined;
+  if (findPostgresBin()) {
+    pgServer = await startPostgresServer({ host: '127.0.0.165', port: 5432 });
+    const url = await pgServer.createDatabase('bench');
+    await runCommand(process.execPath, [CLI, 'db', 'migrate', '--db', url]);
+    const db = pgServer;
+    servers.splice(1, 0, () => ({
+      ...start(pgName, process.execPath, [CLI, 'serve', dir, '-config', 'config.json', '--db', url, '-address', '127.0.0.166', '-port', '8888', '--workers', String(workers)], 'http://127.0.0.166:8888', dir),
+      recorded: async () => Number((await db.query('SELECT count(*)::int AS n FROM certificates', 'bench'))[0]?.n),
+    }));
+  } else progress('serve: PostgreSQL is not installed (/usr/lib/postgresql/*/bin): no PostgreSQL rows');
+
   const results = new Map<string, WrkResult>();
   const recorded = new Map<string, { rows: number; answered: number }>();
   const cells = (['sign', 'newcert'] as const).flatMap((endpoint) => [1, 16, 64].map((c) => ({ endpoint, c })));
-  for (const make of servers) {
-    const s = make();
-    try {
-      await waitAnswering(s.url, s.child, 30_000);
-      let answered = 0;
-      for (const { endpoint, c } of cells) {
-        const url = `${s.url}/api/v1/cfssl/${endpoint}`;
-        progress(`serve: ${s.name}: ${endpoint} c=${c}`);
-        await wrk(url, path.join(dir, `${endpoint}.lua`), c, 1); // warm-up
-        const r = await wrk(url, path.join(dir, `${endpoint}.lua`), c, seconds);
-        results.set(`${s.name}|${endpoint}|${c}`, r);
+  try {
+    for (const make of servers) {
+      const s = make();
+      try {
+        await waitAnswering(s.url, s.child, 30_000);
+        let answered = 0;
+        for (const { endpoint, c } of cells) {
+          const url = `${s.url}/api/v1/cfssl/${endpoint}`;
+          progress(`serve: ${s.name}: ${endpoint} c=${c}`);
+          await wrk(url, path.join(dir, `${endpoint}.lua`), c, 1); // warm-up
+          const r = await wrk(url, path.join(dir, `${endpoint}.lua`), c, seconds);
+          results.set(`${s.name}|${endpoint}|${c}`, r);
+        }
+        await stop(s);
+        if (s.recorded) {
+          const rows = await s.recorded();
+          answered = [...results].filter(([k]) => k.startsWith(`${s.name}|`)).reduce((a, [, r]) => a + r.requests - r.errors, 0);
+          recorded.set(s.name, { rows, answered });
+        }
+      } finally {
+        await stop(s);
       }
-      await stop(s);
-      if (s.recorded) {
-        const rows = await s.recorded();
-        answered = [...results].filter(([k]) => k.startsWith(`${s.name}|`)).reduce((a, [, r]) => a + r.requests - r.errors, 0);
-        recorded.set(s.name, { rows, answered });
-      }
-    } finally {
-      await stop(s);
     }
+  } finally {
+    await pgServer?.stop();
   }
 
   const ours = 'etcd-tls serve, SQLite ledger';
@@ -165,7 +185,7 @@ export async function runServeBench(o: ServeBenchOptions): Promise<Section[]> {
   for (const { endpoint, c } of cells) {
     const noDb = results.get(`cfssl serve, no database|${endpoint}|${c}`);
     const withDb = results.get(`cfssl serve, SQLite certdb|${endpoint}|${c}`);
-    for (const name of [ours, 'cfssl serve, no database', 'cfssl serve, SQLite certdb']) {
+    for (const name of [ours, pgName, 'cfssl serve, no database', 'cfssl serve, SQLite certdb']) {
       const r = results.get(`${name}|${endpoint}|${c}`);
       if (!r) continue;
       rows.push([
@@ -176,8 +196,8 @@ export async function runServeBench(o: ServeBenchOptions): Promise<Section[]> {
         ms(r.p50),
         ms(r.p99),
         r.errors,
-        name === ours ? ratio(r.rps, noDb?.rps ?? NaN) : '',
-        name === ours ? ratio(r.rps, withDb?.rps ?? NaN) : '',
+        name === ours || name === pgName ? ratio(r.rps, noDb?.rps ?? NaN) : '',
+        name === ours || name === pgName ? ratio(r.rps, withDb?.rps ?? NaN) : '',
       ]);
     }
   }
@@ -194,6 +214,7 @@ export async function runServeBench(o: ServeBenchOptions): Promise<Section[]> {
       intro: [
         `wrk, ${seconds} s per cell after a 1 s warm-up, keep-alive connections; ECDSA P-256 CA; sign = an ECDSA P-256 CSR, newcert = a new P-256 key per request.`,
         `etcd-tls serve runs ${workers} worker process(es) (--workers) over one SQLite ledger; each response is sent after its certificate's row is committed and the WAL fdatasync'ed.`,
+        `The PostgreSQL rows: the same server with --db postgres:// on a local PostgreSQL (Debian's, default settings: fsync and synchronous_commit on), ${workers} worker(s) with up to 10 connections each; concurrent inserts share a transaction.`,
         'cfssl serve 1.2.0 with no database, and with its SQLite certdb (-db-config, table created beforehand as cfssl never creates it).',
       ],
       head: ['endpoint', 'conc.', 'server', 'req/s', 'p50', 'p99', 'errors', 'vs cfssl (no DB)', 'vs cfssl (SQLite)'],

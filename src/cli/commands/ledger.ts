@@ -77,11 +77,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
  */
 function existingLedger(db: string): string {
   if (/^postgres(ql)?:\/\//i.test(db)) return db;
-  const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : db;
+  const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '').replace(/\?.*$/, '') : db;
   const candidates = existsSync(file) && statSync(file).isDirectory() ? [path.join(file, 'ledger.db'), path.join(file, 'ca', 'ledger.db')] : [file];
   const found = candidates.find((c) => existsSync(c));
   if (found === undefined) throw fail('FILE_NOT_FOUND', `--db ${db}: no ledger at ${candidates.join(' nor ')}`);
-  return found;
+  // Reading never needs to write: read-only, so a listing cannot create or change anything.
+  return `sqlite:${found}?mode=ro`;
 }
 
 type ListFilter = NonNullable<Parameters<Ledger['list']>[0]>;
