@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   WRITE_FAILED: 'an output file could not be written; nothing was changed',
   WOULD_OVERWRITE: 'refusing to replace an existing file (a CA key, or a different CA) without -force',
   DIRECTORY_LOCKED: 'another etcd-tls run is writing into the same directory',
+  UNSAFE_PATH: 'a path etcd-tls would write through is a symbolic link, or a directory would land outside the output directory',
+  INPUT_TOO_LARGE: 'an input file or stdin is larger than etcd-tls reads (4 MiB)',
 
   // JSON / schema
   BAD_JSON: 'the input is not valid JSON',
@@ -85,6 +87,8 @@ export const ERROR_CODES = {
   BAD_DB_URL: 'the --db value is not a ledger file path, sqlite:PATH or postgres:// URL',
   LEDGER_SCHEMA: "the ledger database lacks the certificates table or columns; run 'etcd-tls db migrate'",
   DUPLICATE_SERIAL: 'a certificate with this serial number and CA is already recorded',
+  CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
+  TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

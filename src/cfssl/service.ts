@@ -11,10 +11,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail, EtcdTlsError } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
-import { certificateDerFromPem, readCertificateCore } from '../pki/certificate.js';
+import { readCertificateCore } from '../pki/certificate.js';
 import { CRL_REASONS, issueCrl, type RevokedEntry } from '../pki/crl.js';
 import { CFSSL_EXT_KEY_USAGES, CFSSL_KEY_USAGES } from '../pki/extensions.js';
-import { parsePemBlocks, toPem } from '../pki/der.js';
+import { parseCertificatePem, parsePemBlocks, toPem } from '../pki/pem.js';
 import { parsePrivateKeyPem } from '../pki/keys.js';
 import type { Profile } from '../pki/profile.js';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
@@ -306,14 +306,14 @@ export class SigningService {
     const serial = r.string('serial');
     const aki = r.string('authority_key_id');
     r.finish(['certificate', 'domain', 'serial', 'authority_key_id']);
-    if (pem) return { result: certificateInfo(certificateDerFromPem(pem, 'certinfo request: certificate'), 'certinfo request: certificate'), messages: [] };
+    if (pem) return { result: certificateInfo(parseCertificatePem(pem, 'certinfo request: certificate'), 'certinfo request: certificate'), messages: [] };
     if (domain) throw fail('BAD_FIELD', 'certinfo request: domain: not supported by the server (it would connect to any host a caller names); use `etcd-tls certinfo -domain` locally');
     if (serial && aki) {
       if (!this.ledger) throw fail('ENDPOINT_DISABLED', 'certinfo by serial needs a ledger (--db)');
       const rows = await this.ledger.get(serial, aki).catch((e: unknown) => Promise.reject(ledgerFailure(e)));
       const row = rows[0];
       if (!row) throw fail('NOT_FOUND', `certinfo request: no certificate with serial ${serial} and authority_key_id ${aki} in the ledger`);
-      return { result: certificateInfo(certificateDerFromPem(row.pem, 'ledger'), 'ledger'), messages: [] };
+      return { result: certificateInfo(parseCertificatePem(row.pem, 'ledger'), 'ledger'), messages: [] };
     }
     throw fail('MISSING_FIELD', 'certinfo request: give "certificate" (PEM), or "serial" and "authority_key_id"');
   }
@@ -373,7 +373,7 @@ export class SigningService {
     if (!keyPem) throw fail('MISSING_FIELD', 'gencrl request: issuingKey: missing (the CA private key, PEM)');
     const seconds = expire === undefined || expire === '' ? 7 * 86_400 : Number(expire);
     if (!Number.isInteger(seconds) || seconds <= 0) throw fail('BAD_FIELD', `gencrl request: expireTime: "${expire}" is not a positive number of seconds`);
-    const certDer = certificateDerFromPem(certPem, 'gencrl request: certificate');
+    const certDer = parseCertificatePem(certPem, 'gencrl request: certificate');
     readCertificateCore(certDer, 'gencrl request: certificate');
     const key = parsePrivateKeyPem(keyPem, 'gencrl request: issuingKey');
     const now = this.clock.now();

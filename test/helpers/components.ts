@@ -30,6 +30,9 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   initdb: 'postgresql',
   psql: 'postgresql-client',
   wrk: 'wrk',
+  zsh: 'zsh',
+  fish: 'fish',
+  man: 'man-db',
 };
 
 /** The absolute path of `name` on PATH, or null. */
