@@ -72,6 +72,21 @@ export const ERROR_CODES = {
   TOO_LONG: 'a subject field, SAN or other value is longer than its documented limit',
   BAD_ENCODING: 'a text input is not valid UTF-8',
   NOTHING_RECOGNISED: 'explain found no known etcd TLS failure in its input',
+
+  // Signing server, remote signing and the ledger (server/, ledger/)
+  AUTH_REQUIRED: 'the profile requires an authenticated request (authsign), or the request has no token',
+  BAD_TOKEN: 'the authsign token is not the HMAC of the request under the profile key',
+  NOT_FOUND: 'no such certificate, endpoint or record',
+  METHOD_NOT_ALLOWED: 'the HTTP method is not allowed on this endpoint',
+  BODY_TOO_LARGE: 'the request body is larger than the server accepts',
+  ENDPOINT_DISABLED: 'the endpoint is disabled because the server lacks what it needs (a CA, a ledger)',
+  LEDGER_UNAVAILABLE: 'the issuance ledger cannot be reached or written; nothing was issued',
+  LEDGER_READ_ONLY: 'the issuance ledger is read-only; nothing was issued',
+  REMOTE_FAILED: 'the remote signing server could not be reached or answered with an error',
+  // Ledger administration (db migrate, ledger list|show)
+  BAD_DB_URL: 'the --db value is not a ledger file path, sqlite:PATH or postgres:// URL',
+  LEDGER_SCHEMA: "the ledger database lacks the certificates table or columns; run 'etcd-tls db migrate'",
+  DUPLICATE_SERIAL: 'a certificate with this serial number and CA is already recorded',
   CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
   TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
 } as const;

@@ -10,6 +10,7 @@ import { buildCsr } from '../pki/csr.js';
 import { toPem } from '../pki/pem.js';
 import { hasSans } from '../pki/extensions.js';
 import {
+  commonNamesOf,
   issueCertificate,
   systemClock,
   systemRandom,
@@ -17,6 +18,7 @@ import {
   checkValidityWindow,
   type CertificateRequest,
   type Clock,
+  type IssuedCertificate,
   type RandomSource,
 } from '../pki/issue.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer, type PrivateKeyFormat } from '../pki/keys.js';
@@ -26,7 +28,7 @@ import { emptySans, parseHosts, type SubjectAltNames } from '../pki/san.js';
 import { validatePublicKey } from '../pki/validate.js';
 import type { CsrRequest } from './csr.js';
 import type { Warn } from './fields.js';
-import type { CfsslResult } from './json.js';
+import type { CfsslResult, IssuedLeaf } from './json.js';
 
 export interface FlowOptions {
   warn: Warn;
@@ -83,6 +85,12 @@ export function frozenClock(clock: Clock): Clock {
 
 function newKey(req: CsrRequest, existing: KeyObject | undefined): KeyObject {
   return existing ?? generateKeyPair(req.key).privateKey;
+}
+
+/** The ledger's view of a certificate just issued from `subject` and `sans`. */
+export function issuedLeaf(cert: IssuedCertificate, subject: Name | Buffer, sans: SubjectAltNames): IssuedLeaf {
+  const cn = Buffer.isBuffer(subject) ? commonNamesOf(subject).at(-1) : subject.filter((a) => a.type === 'CN').at(-1)?.value;
+  return { ...cert, sans: [...sans.dns, ...sans.ips, ...sans.emails, ...sans.uris], commonName: cn ?? '' };
 }
 
 function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject | undefined, format: PrivateKeyFormat): CfsslResult {
@@ -150,7 +158,7 @@ export function genCert(req: CsrRequest, opts: GenCertOptions): CfsslResult {
   const privateKey = generateKeyPair(req.key).privateKey;
   const csr = buildCsr({ subject, sans, source: req.source }, privateKey);
   const cert = issueCertificate({ subject, publicKey: spkiDer(privateKey), sans, source: req.source }, profile, opts.issuer, clock, opts.random ?? systemRandom);
-  return pemOutputs(cert.der, csr, privateKey, opts.keyFormat ?? 'traditional');
+  return { ...pemOutputs(cert.der, csr, privateKey, opts.keyFormat ?? 'traditional'), issued: issuedLeaf(cert, subject, sans) };
 }
 
 /** A new key and its CSR (`genkey`). */

@@ -35,7 +35,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'selfsign', group: 'cfssl-compatible', summary: 'generate a self-signed certificate', load: () => import('./commands/selfsign.js') },
   { name: 'certinfo', group: 'cfssl-compatible', summary: 'print a certificate or CSR as JSON', load: () => import('./commands/certinfo.js') },
   { name: 'print-defaults', group: 'cfssl-compatible', summary: "print cfssl's default config or CSR JSON", load: () => import('./commands/print-defaults.js') },
+  { name: 'info', group: 'cfssl-compatible', summary: "ask a signing server for its CA and a profile's usages", load: () => import('./commands/info.js') },
+  { name: 'serve', group: 'cfssl-compatible', summary: "cfssl's signing API server, every certificate recorded in a ledger", load: () => import('./commands/serve.js') },
   { name: 'json', group: 'cfssl-compatible', summary: 'write cfssl JSON output to files (replaces cfssljson)', load: () => import('./commands/json.js') },
+  { name: 'db', group: 'cluster', summary: "create or complete the issuance ledger's tables (db migrate --db URL)", load: () => import('./commands/db.js') },
+  { name: 'ledger', group: 'cluster', summary: 'list and show the certificates the issuance ledger recorded', load: () => import('./commands/ledger.js') },
 ];
 
 export function readVersion(): string {

@@ -47,7 +47,8 @@ function* nameAttributes(name: Buffer): Generator<[string, string]> {
   }
 }
 
-function sansOf(value: Buffer): SubjectAltNames {
+/** The GeneralNames of a subjectAltName extension value. */
+export function sansOf(value: Buffer): SubjectAltNames {
   const sans = emptySans();
   for (const gn of children(value, readElement(value, 0))) {
     const text = (): string => content(value, gn).toString('latin1');

@@ -13,7 +13,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { fail } from '../errors.js';
-import { bitString, children, decodeOid, explicit, nullValue, octetString, oid, readElement, sequence, smallInteger, TAG, unsignedInteger, type Element } from './der.js';
+import { bitString, children, content, decodeOid, explicit, nullValue, octetString, oid, readElement, sequence, smallInteger, TAG, unsignedInteger, type Element } from './der.js';
 import { parsePemBlocks, toPem } from './pem.js';
 
 export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'ed25519';
@@ -278,6 +278,29 @@ export function spkiFromJwk(jwk: JsonWebKey, typeForErrors?: string): Buffer {
     return sequence(sequence(oid('1.2.840.113549.1.1.1'), nullValue()), bitString(rsaPublicKey));
   }
   throw fail('BAD_KEY', `unsupported key type ${typeForErrors ?? jwk.kty ?? 'unknown'}`);
+}
+
+/**
+ * A public KeyObject from SubjectPublicKeyInfo DER. An uncompressed EC point goes in as a JWK: OpenSSL
+ * 3's DER decoder costs ~2x the JWK import (measured ~450 vs ~200 µs for P-256), and a signing server
+ * pays it for every CSR it verifies. Anything else takes the DER path.
+ */
+export function publicKeyFromSpki(spki: Buffer): KeyObject {
+  try {
+    const [alg, bits] = children(spki, readElement(spki, 0));
+    const [algOid, params] = alg ? children(spki, alg) : [];
+    if (algOid && params?.tag === TAG.OID && bits?.tag === TAG.BIT_STRING && decodeOid(content(spki, algOid)) === EC_PUBLIC_KEY_OID) {
+      const curve = EC[ecSizeOfOid(decodeOid(content(spki, params))) ?? 0];
+      const point = content(spki, bits).subarray(1);
+      if (curve && point.length === 1 + 2 * curve.bytes && point[0] === 0x04) {
+        const coord = (from: number): string => point.subarray(from, from + curve.bytes).toString('base64url');
+        return createPublicKey({ key: { kty: 'EC', crv: curve.jose, x: coord(1), y: coord(1 + curve.bytes) }, format: 'jwk' });
+      }
+    }
+  } catch {
+    // Not the shape the fast path reads: the DER decoder below gives the real error.
+  }
+  return createPublicKey({ key: spki, format: 'der', type: 'spki' });
 }
 
 /** Parse a PEM private key (PKCS#1, SEC1 or PKCS#8, unencrypted). `source` names the file for errors. */
