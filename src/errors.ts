@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   WRITE_FAILED: 'an output file could not be written; nothing was changed',
   WOULD_OVERWRITE: 'refusing to replace an existing file (a CA key, or a different CA) without -force',
   DIRECTORY_LOCKED: 'another etcd-tls run is writing into the same directory',
+  UNSAFE_PATH: 'a path etcd-tls would write through is a symbolic link, or a directory would land outside the output directory',
+  INPUT_TOO_LARGE: 'an input file or stdin is larger than etcd-tls reads (4 MiB)',
 
   // JSON / schema
   BAD_JSON: 'the input is not valid JSON',
@@ -70,6 +72,8 @@ export const ERROR_CODES = {
   TOO_LONG: 'a subject field, SAN or other value is longer than its documented limit',
   BAD_ENCODING: 'a text input is not valid UTF-8',
   NOTHING_RECOGNISED: 'explain found no known etcd TLS failure in its input',
+  CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
+  TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
 
   // Signing server, remote signing and the ledger (server/, ledger/)
   AUTH_REQUIRED: 'the profile requires an authenticated request (authsign), or the request has no token',

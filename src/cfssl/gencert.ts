@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
 import { buildCsr } from '../pki/csr.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { hasSans } from '../pki/extensions.js';
 import {
   commonNamesOf,
@@ -15,6 +15,7 @@ import {
   systemClock,
   systemRandom,
   validityWindow,
+  checkValidityWindow,
   type CertificateRequest,
   type Clock,
   type IssuedCertificate,
@@ -49,12 +50,9 @@ export function requestSans(req: CsrRequest, hostname: string | undefined, warn:
   return parseHosts(req.hosts, `${req.source}: hosts`, 'warn', warn);
 }
 
-/** A certificate whose validity ends before it is issued is a configuration mistake, not a certificate. */
+/** A certificate whose validity ends before it is issued, or after 9999, is a configuration mistake, not a certificate. */
 function checkNotBornExpired(profile: Profile, clock: Clock, where: string): void {
-  const now = clock.now();
-  const { notAfter } = validityWindow(profile, now);
-  if (notAfter <= now)
-    throw fail('BAD_VALIDITY', `${where}: the certificate would expire at ${notAfter.toISOString()}, before it is issued (expiry shorter than the backdate, or not_after in the past)`);
+  checkValidityWindow(profile, clock.now(), where);
 }
 
 /**

@@ -11,10 +11,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail, EtcdTlsError } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
-import { certificateDerFromPem, readCertificateCore } from '../pki/certificate.js';
+import { readCertificateCore } from '../pki/certificate.js';
 import { CRL_REASONS, issueCrl, type RevokedEntry } from '../pki/crl.js';
 import { CFSSL_EXT_KEY_USAGES, CFSSL_KEY_USAGES } from '../pki/extensions.js';
-import { parsePemBlocks, toPem } from '../pki/der.js';
+import { parseCertificatePem as certificateDerFromPem, parsePemBlocks, toPem } from '../pki/pem.js';
 import { parsePrivateKeyPem } from '../pki/keys.js';
 import type { Profile } from '../pki/profile.js';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';

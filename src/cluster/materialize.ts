@@ -3,7 +3,7 @@
  * changed as ONE atomic batch through the store — a failure leaves the directory as it was.
  */
 import { loadIssuer, type Issuer } from '../pki/certificate.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import {
@@ -17,7 +17,7 @@ import {
 import { buildName } from '../pki/name.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts } from '../pki/san.js';
-import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
+import { ensureMode, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
 import type { ClusterPlan, PlannedCertificate } from './plan.js';
 
 export interface MaterializeOptions {
@@ -102,7 +102,9 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
   // Planned for a directory that did not exist: if another run created it since, this run's plan is stale.
-  writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : {});
+  writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : { root: layout.dir });
+  // A kept key (and the CA key) someone made readable to all is private again.
+  if (!plan.newDirectory) for (const key of [layout.ca.key, ...plan.certificates.filter((c) => c.action === 'keep').map((c) => c.keyPath)]) ensureMode(key, PRIVATE_FILE_MODE);
 
   return {
     caCreated: plan.ca.action === 'create',

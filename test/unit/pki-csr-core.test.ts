@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildCsr, readCsrCore } from '../../src/pki/csr.js';
-import { parsePemBlocks } from '../../src/pki/der.js';
+import { parsePemBlocks } from '../../src/pki/pem.js';
 import { inspectCsr } from '../../src/pki/inspect.js';
 import { generateKeyPair, type KeySpec } from '../../src/pki/keys.js';
 import { REPO_ROOT } from '../helpers/components.js';

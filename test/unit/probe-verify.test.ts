@@ -6,9 +6,10 @@ import { caProfile, ETCD_PROFILES, type Profile } from '../../src/pki/profile.js
 import { issueCertificate, type Clock } from '../../src/pki/issue.js';
 import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { parseUsages } from '../../src/pki/extensions.js';
-import { certificatesFromPem, checkHost, describeCertificate, verifyChain } from '../../src/doctor/tls-verify.js';
+import { checkHost, describeCertificate, verifyChain } from '../../src/doctor/probe/verify.js';
+import { parsePemCertificates } from '../../src/pki/pem.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const at = (iso: string): Clock => ({ now: () => new Date(iso) });
@@ -59,7 +60,7 @@ describe('verifyChain', () => {
     const short: Profile = { ...ETCD_PROFILES.server, expiryMs: 3_600_000 };
     const expired = verifyChain([leaf(ca.issuer, 'old', {}, short, at('2026-05-01T00:00:00Z'))], [ca.der], 'serverAuth', NOW);
     assert.deepEqual(expired.problems.map((p) => [p.id, p.message]), [
-      ['cert-expired', 'x509: certificate has expired or is not yet valid: current time 2026-06-01T12:00:00Z is after 2026-05-01T00:55:00Z'],
+      ['cert-expired', 'x509: certificate has expired or is not yet valid: current time 2026-06-01T12:00:00Z is after 2026-05-01T01:00:00Z'],
     ]);
     const early = verifyChain([leaf(ca.issuer, 'early', {}, short, at('2026-07-01T00:00:00Z'))], [ca.der], 'serverAuth', NOW);
     assert.match(early.problems[0]?.message ?? '', /current time 2026-06-01T12:00:00Z is before 2026-06-30T23:55:00Z/);
@@ -116,9 +117,9 @@ test('describeCertificate lists SANs as openssl does and marks certificates from
   assert.equal(describeCertificate(ca.der, true).isCA, true);
 });
 
-test('certificatesFromPem reads every block of a bundle and ignores keys', () => {
+test('parsePemCertificates reads every block of a bundle and ignores keys', () => {
   const bundle = `${toPem('CERTIFICATE', ca.der)}${toPem('EC PRIVATE KEY', Buffer.from([1, 2]))}${toPem('CERTIFICATE', other.der)}`;
-  const certs = certificatesFromPem(bundle);
+  const certs = parsePemCertificates(bundle, 'bundle.pem');
   assert.equal(certs.length, 2);
   assert.ok(certs[0]?.equals(ca.der) && certs[1]?.equals(other.der));
 });

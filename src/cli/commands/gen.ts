@@ -42,7 +42,7 @@ export function summarize(result: MaterializeResult, dir: string): string {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parseFlags('gen', args, CLUSTER_FLAGS);
-  const spec = readSpecFile(specArgument('gen', positionals));
+  const spec = readSpecFile(specArgument('gen', positionals), io.warn);
   const out = flags.out ?? 'etcd-tls-pki';
   let done = 0;
   const { plan, result } = await withoutTornWrites(io, () =>
