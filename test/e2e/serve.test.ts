@@ -370,12 +370,14 @@ describe('etcd-tls serve shutdown', { skip: !findBinary('cfssl') && !process.env
     t.after(() => s.stop('SIGKILL'));
     const body = JSON.stringify({ request: JSON.parse(csrJson) });
     // Headers and half the body now, the rest after SIGTERM.
+    let wait: NodeJS.Timeout | undefined;
+    t.after(() => clearInterval(wait));
     const answer = new Promise<string>((resolve, reject) => {
       const socket = connect(8889, '127.0.0.163', () => {
         socket.write(`POST /api/v1/cfssl/newcert HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`, () => {
           process.kill(s.pid, 'SIGTERM');
           // The server says it stopped accepting before the rest of the body arrives.
-          const wait = setInterval(() => {
+          wait = setInterval(() => {
             if (/no new connections/.test(s.logs())) {
               clearInterval(wait);
               socket.write(body.slice(10));
