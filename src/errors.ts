@@ -64,6 +64,13 @@ export const ERROR_CODES = {
   PROBE_FAILED: 'an endpoint could not be probed',
   MIGRATION_FAILED: 'the migration stopped before completing',
   MIGRATION_REFUSED: 'the cluster does not meet a precondition of the migration; nothing was changed',
+
+  // Day 2 (lifecycle/)
+  UNKNOWN_NAME: 'a member or client name is not in the directory',
+  CA_PASSPHRASE_MISSING: 'the CA key is encrypted and no passphrase was given (--ca-passphrase-file, ETCD_TLS_CA_PASSPHRASE or a terminal)',
+  CA_PASSPHRASE_WRONG: 'the passphrase does not decrypt the CA key',
+  BAD_REVOCATION_RECORD: 'the revocation record (revoked.json) cannot be read; nothing was written',
+  BAD_CRL: 'a CRL file cannot be parsed or is not signed by the CA',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
