@@ -34,6 +34,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'print-defaults', group: 'cfssl-compatible', summary: "print cfssl's default config or CSR JSON", load: () => import('./commands/print-defaults.js') },
   { name: 'json', group: 'cfssl-compatible', summary: 'write cfssl JSON output to files (replaces cfssljson)', load: () => import('./commands/json.js') },
   { name: 'status', group: 'day2', summary: 'expiry of every certificate, key, CA and CRL in DIR: table, --json, --prometheus; exit 0/3/4', load: () => import('./commands/status.js') },
+  { name: 'renew', group: 'day2', summary: 'reissue certificates in place (same key, or --rekey); says what restarts what', load: () => import('./commands/renew.js') },
   { name: 'revoke', group: 'day2', summary: 'revoke member/client certificates: record it and re-sign the CRL etcd enforces', load: () => import('./commands/revoke.js') },
   { name: 'crl', group: 'day2', summary: "re-sign DIR's CRL with a fresh nextUpdate (for cron)", load: () => import('./commands/crl.js') },
 ];

@@ -2,7 +2,8 @@
  * Materializing a plan: generate keys, issue certificates, render files, and write everything that
  * changed as ONE atomic batch through the store — a failure leaves the directory as it was.
  */
-import { issuerFromKey, type Issuer } from '../pki/certificate.js';
+import { certificateDerFromPem, issuerFromKey, type Issuer } from '../pki/certificate.js';
+import { renewCertificate } from '../pki/renew.js';
 import { loadCaIssuer, type PassphraseSource } from '../lifecycle/ca-key.js';
 import { crlValidityMs, readRevocationRecord, signCrl } from '../lifecycle/crl.js';
 import { crlCopyPaths } from './plan.js';
@@ -63,7 +64,10 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   const { layout } = plan;
   const writes: FileToWrite[] = [];
 
-  const toIssue = plan.certificates.filter((c) => c.action !== 'keep');
+  // Renewals keep their key (no key to generate, and no moment where etcd could read a new
+  // certificate beside the old key); everything else reissued gets a new key.
+  const toRenew = plan.certificates.filter((c) => c.action !== 'keep' && c.renewFrom !== undefined);
+  const toIssue = plan.certificates.filter((c) => c.action !== 'keep' && c.renewFrom === undefined);
   // Every leaf key starts at once on libuv's thread pool, before the CA's own key, so an RSA cluster
   // keeps every core busy from the start (awaited below; the catch only keeps an early CA error from
   // leaving this promise's rejection unhandled).
@@ -94,7 +98,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   } else {
     caPem = readTextFile(layout.ca.cert, 'CA certificate');
     // Only when something needs signing: an unchanged DIR with an encrypted CA key asks for nothing.
-    const mustSign = toIssue.length > 0 || plan.crl.action === 'sign';
+    const mustSign = toIssue.length + toRenew.length > 0 || plan.crl.action === 'sign';
     if (mustSign) issuer = await loadCaIssuer(caPem, layout.ca.cert, readTextFile(layout.ca.key, 'CA key'), layout.ca.key, options.passphrase);
   }
 
@@ -122,6 +126,12 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
     crlSigned = plan.crl.reason ?? 'signed';
   }
 
+  for (const cert of toRenew) {
+    const renewed = renewCertificate(certificateDerFromPem(cert.renewFrom as string, cert.certPath), signer(), { clock, random, source: cert.certPath });
+    writes.push({ path: cert.certPath, data: toPem('CERTIFICATE', renewed.der), mode: PUBLIC_FILE_MODE });
+    options.onIssued?.(cert);
+  }
+
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
   // Planned for a directory that did not exist: if another run created it since, this run's plan is stale.
@@ -129,7 +139,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
 
   return {
     caCreated: plan.ca.action === 'create',
-    issued: toIssue,
+    issued: [...toIssue, ...toRenew],
     kept: plan.certificates.filter((c) => c.action === 'keep'),
     written: writes.map((w) => w.path),
     unchanged: plan.files.filter((f) => f.action === 'keep').map((f) => f.path),

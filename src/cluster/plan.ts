@@ -16,11 +16,11 @@ import { buildName, formatName } from '../pki/name.js';
 import { normalizeIp } from '../pki/san.js';
 import { PUBLIC_FILE_MODE } from '../store/files.js';
 import { crlSigningReason } from '../lifecycle/crl.js';
+import { renewalDue, renewalWindowMs } from '../lifecycle/renewal-window.js';
 import type { CertificateIntent, ClusterLayout } from './layout.js';
 import { renderConfigFiles } from './render.js';
 
-/** Reissue certificates this close to expiry, so a routine `gen` run also renews. */
-export const RENEW_BEFORE_MS = 30 * 86_400_000;
+export { RENEW_BEFORE_MS } from '../lifecycle/renewal-window.js';
 
 export interface PemPair {
   certPem?: string;
@@ -78,6 +78,11 @@ export interface PlannedCertificate {
   keyPath: string;
   /** Parsed profile inputs, so materialize need not parse them again. */
   expiryMs: number;
+  /**
+   * Set when the only reason to reissue is the renewal window: materialize renews it from this
+   * certificate with its own key (pki/renew.ts, as `etcd-tls renew` does), writing the certificate only.
+   */
+  renewFrom?: string;
 }
 
 export interface PlannedFile {
@@ -167,8 +172,8 @@ export function staleReasons(
   if (!sameSet(view.extKeyUsage, usages.extKeyUsage) || !sameSet(view.keyUsage, usages.keyUsage)) reasons.push('usages changed');
   if (!keySpecEquals(view.publicKey, intent.key)) reasons.push(`key type changed (${describeKeySpec(view.publicKey)} → ${describeKeySpec(intent.key)})`);
   if (view.notAfter.getTime() - view.notBefore.getTime() !== expiryMs) reasons.push('validity changed');
-  if (view.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS)
-    reasons.push(view.notAfter <= now ? 'expired' : 'expires within 30 days');
+  if (renewalDue(view.notBefore, view.notAfter, now))
+    reasons.push(view.notAfter <= now ? 'expired' : `expires within ${Math.round(renewalWindowMs(view.notBefore, view.notAfter) / 86_400_000)} days`);
   return reasons;
 }
 
@@ -201,7 +206,8 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
     const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
     const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
     const base = path.join(layout.dir, intent.path);
-    return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs };
+    const renewalOnly = reasons.length > 0 && reasons.every((r) => r === 'expired' || r.startsWith('expires within'));
+    return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs, ...(renewalOnly && existing.certPem ? { renewFrom: existing.certPem } : {}) };
   });
 
   // ca.pem copies are only known when the CA exists; a new CA's copies are added at materialize time.
