@@ -6,9 +6,11 @@
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { issuerFromKey, type Issuer } from '../pki/certificate.js';
-import { decryptPrivateKeyPem, isEncryptedKeyPem, parsePrivateKeyPem } from '../pki/keys.js';
+import { decryptPrivateKeyPem, encodePrivateKeyPem, encryptPrivateKeyPem, isEncryptedKeyPem, parsePrivateKeyPem } from '../pki/keys.js';
 import { existsSync } from 'node:fs';
-import { readFileBytes, readTextFile } from '../store/files.js';
+import * as path from 'node:path';
+import { PRIVATE_FILE_MODE, readFileBytes, readTextFile, writeFileAtomic } from '../store/files.js';
+import { withDirectoryLock } from '../store/lock.js';
 
 export const PASSPHRASE_ENV = 'ETCD_TLS_CA_PASSPHRASE';
 
@@ -66,4 +68,31 @@ export async function loadCaIssuer(certPem: string, certSource: string, keyPem: 
 export async function readCaIssuerFiles(certPath: string, keyPath: string, source: PassphraseSource = {}): Promise<Issuer> {
   if (!existsSync(keyPath)) throw fail('CA_KEY_MISSING', `${keyPath}: the CA key does not exist; signing needs it (restore it, or run this where the CA key is kept)`);
   return loadCaIssuer(readTextFile(certPath, 'CA certificate'), certPath, readTextFile(keyPath, 'CA key'), keyPath, source);
+}
+
+export interface ConvertResult {
+  file: string;
+  /** False when the key already was in the asked-for form: nothing was written. */
+  changed: boolean;
+}
+
+/**
+ * `etcd-tls ca encrypt|decrypt`: rewrite DIR's CA key in place, atomically (temp file, flush,
+ * rename, 0600). The key must still match ca.pem; a wrong passphrase writes nothing.
+ */
+export async function convertCaKey(dirArg: string, to: 'encrypted' | 'plain', source: PassphraseSource): Promise<ConvertResult> {
+  const dir = path.resolve(dirArg);
+  const certPath = path.join(dir, 'ca.pem');
+  const keyPath = path.join(dir, 'ca-key.pem');
+  return withDirectoryLock(dir, `etcd-tls ca ${to === 'encrypted' ? 'encrypt' : 'decrypt'}`, async () => {
+    if (!existsSync(keyPath)) throw fail('CA_KEY_MISSING', `${keyPath}: the CA key does not exist`);
+    const keyPem = readTextFile(keyPath, 'CA key');
+    const encrypted = isEncryptedKeyPem(keyPem);
+    if ((to === 'encrypted') === encrypted) return { file: keyPath, changed: false };
+    // Decrypts (when encrypted) and checks the key against ca.pem before anything is written.
+    const issuer = await loadCaIssuer(readTextFile(certPath, 'CA certificate'), certPath, keyPem, keyPath, source);
+    const data = to === 'encrypted' ? encryptPrivateKeyPem(issuer.privateKey, await newPassphrase(source, keyPath)) : encodePrivateKeyPem(issuer.privateKey);
+    writeFileAtomic({ path: keyPath, data, mode: PRIVATE_FILE_MODE });
+    return { file: keyPath, changed: true };
+  });
 }
