@@ -19,6 +19,8 @@ export const CA_PASSPHRASE_FLAGS = {
 export function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
+    // Echo off before the prompt shows: typed-ahead input after the prompt must never be echoed.
+    stdin.setRawMode(true);
     process.stderr.write(question);
     let answer = '';
     const done = (err?: Error): void => {
@@ -38,7 +40,6 @@ export function promptHidden(question: string): Promise<string> {
         else if (ch >= ' ') answer += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });
