@@ -33,6 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'certinfo', group: 'cfssl-compatible', summary: 'print a certificate or CSR as JSON', load: () => import('./commands/certinfo.js') },
   { name: 'print-defaults', group: 'cfssl-compatible', summary: "print cfssl's default config or CSR JSON", load: () => import('./commands/print-defaults.js') },
   { name: 'json', group: 'cfssl-compatible', summary: 'write cfssl JSON output to files (replaces cfssljson)', load: () => import('./commands/json.js') },
+  { name: 'gencrl', group: 'cfssl-compatible', summary: 'generate a CRL from a list of serials (base64 DER, as cfssl)', load: () => import('./commands/gencrl.js') },
   { name: 'status', group: 'day2', summary: 'expiry of every certificate, key, CA and CRL in DIR: table, --json, --prometheus; exit 0/3/4', load: () => import('./commands/status.js') },
   { name: 'renew', group: 'day2', summary: 'reissue certificates in place (same key, or --rekey); says what restarts what', load: () => import('./commands/renew.js') },
   { name: 'revoke', group: 'day2', summary: 'revoke member/client certificates: record it and re-sign the CRL etcd enforces', load: () => import('./commands/revoke.js') },
