@@ -65,6 +65,12 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: 'the migration stopped before completing',
   MIGRATION_REFUSED: 'the cluster does not meet a precondition of the migration; nothing was changed',
 
+  // Hostile or oversized input (src/pki/validate.ts)
+  CONTROL_CHARACTER: 'a name, SAN, URL, path or flag value contains a control character (C0, DEL or C1)',
+  TOO_LONG: 'a subject field, SAN or other value is longer than its documented limit',
+  BAD_ENCODING: 'a text input is not valid UTF-8',
+  NOTHING_RECOGNISED: 'explain found no known etcd TLS failure in its input',
+
   // Day 2 (lifecycle/)
   UNKNOWN_NAME: 'a member or client name is not in the directory',
   CA_PASSPHRASE_MISSING: 'the CA key is encrypted and no passphrase was given (--ca-passphrase-file, ETCD_TLS_CA_PASSPHRASE or a terminal)',
@@ -98,3 +104,16 @@ export function isEtcdTlsError(e: unknown): e is EtcdTlsError {
 
 /** Warnings are collected, not thrown: the edges print them as `etcd-tls: warning: ...`. */
 export type Warnings = string[];
+
+/**
+ * `s` with every control character (C0, DEL, C1) written as an escape (`\n`, `\x1b`, `\u009b`), so
+ * no message can move the cursor, recolour a terminal or forge a second line. The CLI's one error
+ * printer and its warning sink pass every message through it.
+ */
+export function escapeControl(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    const code = c.charCodeAt(0);
+    return named[c] ?? (code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+}

@@ -60,7 +60,7 @@ function sansOf(value: Buffer): SubjectAltNames {
 }
 
 /** The key type and size from a SubjectPublicKeyInfo. */
-function keySpecOfSpki(spki: Buffer): KeySpec {
+export function keySpecOfSpki(spki: Buffer): KeySpec {
   const [algorithm, key] = children(spki, readElement(spki, 0));
   const [algOid, params] = algorithm ? children(spki, algorithm) : [];
   if (!algOid || !key) throw new DerError('malformed SubjectPublicKeyInfo');

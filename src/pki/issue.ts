@@ -27,6 +27,7 @@ import { keyMatchesPublicKey, signatureAlgorithmFor } from './keys.js';
 import { encodeName, NAME_OIDS, type Name } from './name.js';
 import type { Profile } from './profile.js';
 import type { SubjectAltNames } from './san.js';
+import { validateRequest } from './validate.js';
 
 export interface Clock {
   now(): Date;
@@ -62,6 +63,8 @@ export interface CertificateRequest {
   sans: SubjectAltNames;
   /** Present when the request asks for a CA certificate. */
   ca?: { pathLen?: number };
+  /** Names the request's origin in errors: a file, `spec: nodes/m1/server`. */
+  source?: string;
 }
 
 export interface IssuedCertificate {
@@ -204,6 +207,8 @@ export function issueCertificate(
   const self = 'selfSigned' in issuer;
   const subjectDer = Buffer.isBuffer(request.subject) ? request.subject : encodeName(request.subject);
   if (profile.usages.keyUsage.length + profile.usages.extKeyUsage.length === 0) throw fail('NO_USAGES', `profile ${profile.name}: allows no key usage`);
+  // Every issuing path passes here: a subject or SAN from a CSR is as untrusted as one from JSON.
+  validateRequest(request, request.source ?? 'request');
   checkWhitelist(profile, request.subject, request.sans);
   if (self && !keyMatchesPublicKey(issuer.privateKey, request.publicKey))
     throw fail('KEY_MISMATCH', 'the private key given for self-signing does not belong to the request public key');
