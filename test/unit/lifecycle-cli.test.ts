@@ -260,3 +260,32 @@ describe('encrypted CA key', () => {
     assert.doesNotMatch(r.stdout, /pty secret/, 'the passphrase was echoed');
   });
 });
+
+describe('gen renews through the renew path', () => {
+  test('a certificate inside its renewal window is renewed by gen with its own key; renew --rekey gives a new key', async (t) => {
+    const dir = await makeTempDir(t, 'gen-renew-');
+    writeFileSync(path.join(dir, 'spec.yaml'), SPEC);
+    const cli = (...args: string[]): Promise<RunResult> => etcdTls(args, { cwd: dir });
+    assert.equal((await cli('gen', 'spec.yaml', '--out', 'pki')).code, 0);
+    const cert = path.join(dir, 'pki', 'nodes', 'm1', 'server.pem');
+    const key = path.join(dir, 'pki', 'nodes', 'm1', 'server-key.pem');
+    const before = { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+    // m1's 720h validity is inside the 30-day window from the start: every gen renews it.
+    const again = await cli('gen', 'spec.yaml', '--out', 'pki');
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /reissued pki\/nodes\/m1\/server\.pem \(expires within 30 days\)/);
+    assert.doesNotMatch(again.stdout, /nodes\/m2\//);
+    assert.notEqual(readFileSync(cert, 'utf8'), before.cert);
+    assert.equal(readFileSync(key, 'utf8'), before.key, 'gen renewed with the same key');
+    const { X509Certificate } = await import('node:crypto');
+    const [a, b] = [before.cert, readFileSync(cert, 'utf8')].map((p) => new X509Certificate(p));
+    assert.equal(b?.subject, a?.subject);
+    assert.equal(b?.subjectAltName, a?.subjectAltName);
+    assert.deepEqual(b?.keyUsage, a?.keyUsage);
+    assert.ok(b?.publicKey.equals(a!.publicKey));
+    const rekey = await cli('renew', 'pki', '--member', 'm1', '--rekey');
+    assert.equal(rekey.code, 0, rekey.stderr);
+    assert.notEqual(readFileSync(key, 'utf8'), before.key);
+    assert.ok(new X509Certificate(readFileSync(cert, 'utf8')).checkPrivateKey((await import('node:crypto')).createPrivateKey(readFileSync(key, 'utf8'))));
+  });
+});
