@@ -70,6 +70,8 @@ export const ERROR_CODES = {
   TOO_LONG: 'a subject field, SAN or other value is longer than its documented limit',
   BAD_ENCODING: 'a text input is not valid UTF-8',
   NOTHING_RECOGNISED: 'explain found no known etcd TLS failure in its input',
+  CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
+  TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
 
   // Day 2 (lifecycle/)
   UNKNOWN_NAME: 'a member or client name is not in the directory',

@@ -14,6 +14,7 @@ import {
   systemClock,
   systemRandom,
   validityWindow,
+  checkValidityWindow,
   type CertificateRequest,
   type Clock,
   type RandomSource,
@@ -47,12 +48,9 @@ export function requestSans(req: CsrRequest, hostname: string | undefined, warn:
   return parseHosts(req.hosts, `${req.source}: hosts`, 'warn', warn);
 }
 
-/** A certificate whose validity ends before it is issued is a configuration mistake, not a certificate. */
+/** A certificate whose validity ends before it is issued, or after 9999, is a configuration mistake, not a certificate. */
 function checkNotBornExpired(profile: Profile, clock: Clock, where: string): void {
-  const now = clock.now();
-  const { notAfter } = validityWindow(profile, now);
-  if (notAfter <= now)
-    throw fail('BAD_VALIDITY', `${where}: the certificate would expire at ${notAfter.toISOString()}, before it is issued (expiry shorter than the backdate, or not_after in the past)`);
+  checkValidityWindow(profile, clock.now(), where);
 }
 
 /**

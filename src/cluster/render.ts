@@ -202,8 +202,9 @@ export function renderInstallScript(layout: ClusterLayout, member: MemberLayout)
     '',
     'systemctl daemon-reload',
     `echo ${sq(`installed etcd member ${member.name} of cluster ${layout.cluster}.`)}`,
-    'echo "start it (and the other members soon after: the first start waits for a quorum):"',
-    'echo "  systemctl enable --now etcd"',
+    // Type=notify: etcd is "started" only once a quorum formed, so a blocking start on the first host hangs.
+    'echo "once every member is installed, start them all (a blocking start waits for a quorum):"',
+    'echo "  systemctl enable etcd && systemctl start --no-block etcd"',
     '',
   ].join('\n');
 }

@@ -204,6 +204,23 @@ function rejectWhatToJsCannotMap(doc: Document, badYaml: (offset: number | undef
 }
 
 /** Validate an already-parsed spec value (what `parseSpec` does after YAML). */
+/**
+ * The most members a spec may list. etcd's guidance is 3, 5 or 7 (every write waits for a majority);
+ * each member's etcd.env, etcd.yaml and etcd.service list the whole cluster, so 1,000 members are
+ * already ~3,000 files of ~50 KB. 10,000 ran V8 out of heap; clients are not limited (10,000 are fine).
+ */
+export const MAX_MEMBERS = 1000;
+
+/** etcd's guidance on cluster size, as warnings: more than 7 members, or an even count. */
+export function memberCountWarnings(spec: Pick<ClusterSpec, 'members'>): string[] {
+  const n = spec.members.length;
+  const out: string[] = [];
+  if (n > 7) out.push(`members: ${n} members; etcd recommends at most 7 (every write waits for a majority, so more members make writes slower and add no useful fault tolerance)`);
+  if (n % 2 === 0)
+    out.push(`members: ${n} members, an even count: it tolerates ${n / 2 - 1} failure${n / 2 - 1 === 1 ? '' : 's'}, no more than ${n - 1} members would (etcd recommends 3, 5 or 7)`);
+  return out;
+}
+
 export function validateSpec(data: unknown, sourceName: string): ClusterSpec {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw fail('BAD_SPEC', `${sourceName}: must be a mapping with cluster, ca, members and clients (got ${kindOf(data)})`);
@@ -216,6 +233,11 @@ export function validateSpec(data: unknown, sourceName: string): ClusterSpec {
     const issue = (issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]) as $ZodIssue;
     throw fail('BAD_SPEC', `${sourceName}: ${describeIssue(issue, data)}`);
   }
+  if (result.data.members.length > MAX_MEMBERS)
+    throw fail(
+      'TOO_MANY_MEMBERS',
+      `${sourceName}: members: ${result.data.members.length} members; etcd-tls generates at most ${MAX_MEMBERS} (every member's config lists every member, so the output grows with the square; etcd itself recommends 3, 5 or 7)`,
+    );
   const spec = normalize(result.data);
   checkSpec(spec, result.data, (code, path, problem) => fail(code, `${sourceName}: ${formatPath(path)}: ${problem}`));
   return spec;

@@ -27,7 +27,7 @@ import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, ty
 import { withDirectoryLock } from '../store/lock.js';
 import { readCaIssuerFiles, type PassphraseSource } from './ca-key.js';
 import { allLeaves, scanPkiDir, selectBundles, type LeafFiles } from './pki-dir.js';
-import { renewalDue } from './renewal-window.js';
+import { needsRenewal } from '../pki/renewal.js';
 
 export interface RenewSelection {
   members?: readonly string[];
@@ -110,7 +110,7 @@ export async function renew(dirArg: string, selection: RenewSelection, options: 
       const facts = readCertificateFacts(der, leaf.cert);
       const isDue =
         unconditional ||
-        (selection.withinMs !== undefined ? facts.notAfter.getTime() - now.getTime() <= selection.withinMs : renewalDue(facts.notBefore, facts.notAfter, now));
+        (selection.withinMs !== undefined ? facts.notAfter.getTime() - now.getTime() <= selection.withinMs : needsRenewal(facts, now));
       if (!isDue) {
         skipped.push({ name: leaf.name, notAfter: iso(facts.notAfter) });
         continue;

@@ -59,7 +59,7 @@ function sansOf(value: Buffer): SubjectAltNames {
   return sans;
 }
 
-/** The key type and size from a SubjectPublicKeyInfo. */
+/** The key type and size from a SubjectPublicKeyInfo (DER only: no OpenSSL key object). */
 export function keySpecOfSpki(spki: Buffer): KeySpec {
   const [algorithm, key] = children(spki, readElement(spki, 0));
   const [algOid, params] = algorithm ? children(spki, algorithm) : [];

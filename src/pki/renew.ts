@@ -8,7 +8,7 @@ import { fail } from '../errors.js';
 import type { Issuer } from './certificate.js';
 import { readCertificateFacts } from './certificate-facts.js';
 import { EKU_OIDS, type ExtKeyUsageName } from './extensions.js';
-import { issueCertificate, systemClock, systemRandom, type Clock, type IssuedCertificate, type RandomSource } from './issue.js';
+import { issueCertificate, systemClock, systemRandom, validityWindow, type Clock, type IssuedCertificate, type RandomSource } from './issue.js';
 import { DEFAULT_BACKDATE_MS, type Profile } from './profile.js';
 
 export interface RenewOptions {
@@ -37,22 +37,29 @@ export function renewCertificate(certificateDer: Buffer, issuer: Issuer, options
   if (unknownEku) throw fail('BAD_FIELD', `${source}: has the extended key usage ${unknownEku}, which etcd-tls cannot carry over; issue it anew`);
   const lifetimeMs = facts.notAfter.getTime() - facts.notBefore.getTime();
   const key = `${facts.keyUsage.join(',')}|${facts.extKeyUsage.join(',')}|${lifetimeMs}`;
-  let profile = profiles.get(key);
-  if (!profile) {
-    profile = {
+  let base = profiles.get(key);
+  if (!base) {
+    base = {
       name: 'renewal',
       usages: { keyUsage: [...facts.keyUsage], extKeyUsage: facts.extKeyUsage as ExtKeyUsageName[], unknown: [] },
-      // cfssl's window: notBefore is now minus the backdate, notAfter notBefore plus the lifetime.
       expiryMs: lifetimeMs,
       backdateMs: DEFAULT_BACKDATE_MS,
     };
-    profiles.set(key, profile);
+    profiles.set(key, base);
   }
+  // Exactly the old lifetime: long-lived windows (cfssl's: notBefore = now rounded to the minute minus the
+  // backdate, notAfter = notBefore + lifetime) come out the same; short-lived ones (whose window is not
+  // notBefore + expiry, see validityWindow) keep their length and a backdate of at most a tenth of it.
+  const clock = options.clock ?? systemClock;
+  const window = validityWindow(base, clock.now());
+  const backdate = Math.min(DEFAULT_BACKDATE_MS, Math.floor(lifetimeMs / 10_000) * 1000);
+  const notBefore = lifetimeMs >= 86_400_000 ? window.notBefore : new Date(Math.floor(clock.now().getTime() / 1000) * 1000 - backdate);
+  const profile: Profile = lifetimeMs >= 86_400_000 ? base : { ...base, notBefore, notAfter: new Date(notBefore.getTime() + lifetimeMs) };
   return issueCertificate(
     { subject: facts.subjectDer, publicKey: options.publicKey ?? facts.spki, sans: facts.sans },
     profile,
     issuer,
-    options.clock ?? systemClock,
+    clock,
     options.random ?? systemRandom,
   );
 }
