@@ -27,3 +27,10 @@ export { runCheck, type CheckRequest, type CheckReport } from './doctor/check.js
 export { probeEndpoints, probeEndpoint, type ProbeOptions, type ProbeReport, type EndpointReport } from './doctor/probe.js';
 export { CATALOGUE, explainLine, explainText, findEntry, type CatalogueEntry, type Explanation } from './doctor/catalogue.js';
 export { migrateCluster, previewMigration, type MigrateOptions, type MigrationReport } from './doctor/migrate.js';
+export { issueCrl, parseCrl, crlSignedBy, CRL_REASONS, type CrlReason, type CrlView, type CrlInput, type RevokedEntry } from './pki/crl.js';
+export { renewCertificate } from './pki/renew.js';
+export { collectStatus, type StatusReport, type StatusEntry, type StatusOptions } from './lifecycle/status.js';
+export { renew, type RenewSelection, type RenewResult, type RenewedItem } from './lifecycle/renew.js';
+export { revoke, type RevokeTargets, type RevokeResult } from './lifecycle/revoke.js';
+export { resignCrl, readRevocationRecord, type RevocationRecord } from './lifecycle/crl.js';
+export { readCaPrivateKey, loadCaIssuer, convertCaKey, PASSPHRASE_ENV, type PassphraseSource } from './lifecycle/ca-key.js';
