@@ -4,7 +4,8 @@
  * lifecycle/ca-key.ts.)
  */
 import { fail } from '../errors.js';
-import type { PassphraseSource } from '../lifecycle/ca-key.js';
+import { PASSPHRASE_ENV, type PassphraseSource } from '../lifecycle/ca-key.js';
+import { readFileBytes } from '../store/files.js';
 import type { FlagDefs } from './args.js';
 
 export const CA_PASSPHRASE_FLAGS = {
@@ -45,20 +46,23 @@ export function promptHidden(question: string): Promise<string> {
   });
 }
 
-/** The passphrase sources for a command's flags: the prompt only when stdin is a terminal. */
-export function passphraseSource(flags: { 'ca-passphrase-file'?: string }): PassphraseSource {
-  const interactive = Boolean(process.stdin.isTTY);
-  return {
-    ...(flags['ca-passphrase-file'] !== undefined ? { file: flags['ca-passphrase-file'] } : {}),
-    ...(interactive
-      ? {
-          prompt: async (question: string, confirm: boolean): Promise<string> => {
-            const first = await promptHidden(question);
-            if (confirm && first !== (await promptHidden('again: ')))
-              throw fail('CA_PASSPHRASE_MISSING', 'the two passphrases differ; nothing was written');
-            return first;
-          },
-        }
-      : {}),
+/**
+ * The passphrase source of a command: the first line of --ca-passphrase-file, else
+ * $ETCD_TLS_CA_PASSPHRASE, else a no-echo prompt when stdin is a terminal (asked twice for a new key).
+ */
+export function passphraseSource(flags: { 'ca-passphrase-file'?: string }, env: Readonly<Record<string, string | undefined>> = process.env): PassphraseSource {
+  return async (question, confirm) => {
+    const file = flags['ca-passphrase-file'];
+    if (file !== undefined) {
+      const line = readFileBytes(file, 'CA passphrase file').toString('utf8').split(/\r?\n/)[0] ?? '';
+      if (line === '') throw fail('CA_PASSPHRASE_MISSING', `${file}: the passphrase file's first line is empty`);
+      return line;
+    }
+    const fromEnv = env[PASSPHRASE_ENV];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    if (!process.stdin.isTTY) return undefined;
+    const first = await promptHidden(question);
+    if (confirm && first !== (await promptHidden('again: '))) throw fail('CA_PASSPHRASE_MISSING', 'the two passphrases differ; nothing was written');
+    return first;
   };
 }

@@ -9,7 +9,7 @@ import { layoutCluster, type ClusterLayout } from './layout.js';
 import { materializePlan, type MaterializeResult } from './materialize.js';
 import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
 import { memberCountWarnings, parseSpec, type ClusterSpec } from './spec.js';
-import type { PassphraseSource } from '../lifecycle/ca-key.js';
+import type { PassphraseSource } from '../pki/certificate.js';
 
 export interface ClusterTarget {
   /** Output directory. */

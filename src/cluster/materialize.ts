@@ -2,12 +2,12 @@
  * Materializing a plan: generate keys, issue certificates, render files, and write everything that
  * changed as ONE atomic batch through the store — a failure leaves the directory as it was.
  */
-import { certificateDerFromPem, issuerFromKey, type Issuer } from '../pki/certificate.js';
+import { issuerFromKey, loadCaIssuer, type Issuer, type PassphraseSource } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
 import { renewCertificate } from '../pki/renew.js';
-import { loadCaIssuer, type PassphraseSource } from '../lifecycle/ca-key.js';
-import { crlValidityMs, readRevocationRecord, signCrl } from '../lifecycle/crl.js';
+import { crlValidityMs, readRevocationRecord, signCrl } from './crl.js';
 import { crlCopyPaths } from './plan.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import {
@@ -22,7 +22,7 @@ import {
 import { buildName } from '../pki/name.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts } from '../pki/san.js';
-import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
+import { ensureMode, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
 import type { ClusterPlan, PlannedCertificate } from './plan.js';
 
 export interface MaterializeOptions {
@@ -127,7 +127,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   }
 
   for (const cert of toRenew) {
-    const renewed = renewCertificate(certificateDerFromPem(cert.renewFrom as string, cert.certPath), signer(), { clock, random, source: cert.certPath });
+    const renewed = renewCertificate(parseCertificatePem(cert.renewFrom as string, cert.certPath), signer(), { clock, random, source: cert.certPath });
     writes.push({ path: cert.certPath, data: toPem('CERTIFICATE', renewed.der), mode: PUBLIC_FILE_MODE });
     options.onIssued?.(cert);
   }
@@ -135,7 +135,9 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
   // Planned for a directory that did not exist: if another run created it since, this run's plan is stale.
-  writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : {});
+  writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : { root: layout.dir });
+  // A kept key (and the CA key) someone made readable to all is private again.
+  if (!plan.newDirectory) for (const key of [layout.ca.key, ...plan.certificates.filter((c) => c.action === 'keep').map((c) => c.keyPath)]) ensureMode(key, PRIVATE_FILE_MODE);
 
   return {
     caCreated: plan.ca.action === 'create',

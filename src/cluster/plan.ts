@@ -4,10 +4,11 @@
  * directory is the only I/O here (readClusterState); planCluster itself is pure, so `plan` can print
  * exactly what `gen` will do.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
-import { certificateDerFromPem, readCertificateCore, type CertificateCore } from '../pki/certificate.js';
+import { readCertificateCore, type CertificateCore } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
 import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
@@ -17,8 +18,8 @@ import { checkValidityWindow, expectedLifetimeMs } from '../pki/issue.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { needsRenewal } from '../pki/renewal.js';
 import { normalizeIp } from '../pki/san.js';
-import { PUBLIC_FILE_MODE } from '../store/files.js';
-import { crlSigningReason } from '../lifecycle/crl.js';
+import { PUBLIC_FILE_MODE, readFileIfExists } from '../store/files.js';
+import { crlSigningReason } from './crl.js';
 import type { CertificateIntent, ClusterLayout } from './layout.js';
 import { renderConfigFiles } from './render.js';
 
@@ -39,7 +40,7 @@ export interface ClusterState {
   crl?: Buffer;
 }
 
-const readIfExists = (file: string): Buffer | undefined => (existsSync(file) ? readFileSync(file) : undefined);
+const readIfExists = (file: string): Buffer | undefined => readFileIfExists(file, 'existing output file');
 const readTextIfExists = (file: string): string | undefined => readIfExists(file)?.toString('utf8');
 
 /** Read everything the layout could write that already exists. */
@@ -149,7 +150,7 @@ export function staleReasons(
   if (!existing.keyPem) return ['key file missing'];
   let view: CertificateFacts;
   try {
-    view = readCertificateFacts(certificateDerFromPem(existing.certPem, intent.path), intent.path);
+    view = readCertificateFacts(parseCertificatePem(existing.certPem, intent.path), intent.path);
   } catch {
     return ['existing certificate cannot be parsed'];
   }
@@ -215,7 +216,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
   if (state.ca.certPem) {
     if (!state.ca.keyPem)
       throw fail('CA_KEY_MISSING', `${rel(layout.ca.cert)}: exists but ${rel(layout.ca.key)} does not; restore the key or choose another --out`);
-    caCore = readCertificateCore(certificateDerFromPem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
+    caCore = readCertificateCore(parseCertificatePem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
     const existingSubject = readCertificateFacts(caCore.der, layout.ca.cert).subject.text;
     if (existingSubject !== caSubject)
       throw fail(

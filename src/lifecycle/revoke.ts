@@ -4,14 +4,14 @@
  * to do next. Revoking what is already revoked changes nothing and says so.
  */
 import { fail } from '../errors.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
 import { readCertificateFacts } from '../pki/certificate-facts.js';
 import { isCrlReason, type CrlReason } from '../pki/crl.js';
 import { systemClock, type Clock } from '../pki/issue.js';
 import { readTextFile, writeFilesAtomic } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
 import { readCaIssuerFiles, type PassphraseSource } from './ca-key.js';
-import { crlValidityMs, normalizeSerial, readRevocationRecord, relativeTo, signCrl, type RevokedRecordEntry } from './crl.js';
+import { crlValidityMs, normalizeSerial, readRevocationRecord, relativeTo, signCrl, type RevokedRecordEntry } from '../cluster/crl.js';
 import { allLeaves, crlCopies, scanPkiDir, selectBundles, type LeafFiles, type PkiDir } from './pki-dir.js';
 import { existsSync } from 'node:fs';
 
@@ -56,7 +56,7 @@ interface Wanted {
 
 function leafWanted(pki: PkiDir, leaf: LeafFiles): Wanted {
   if (!existsSync(leaf.cert)) throw fail('FILE_NOT_FOUND', `${leaf.cert}: the certificate of ${leaf.name} does not exist; revoke it by --serial`);
-  const facts = readCertificateFacts(certificateDerFromPem(readTextFile(leaf.cert, 'certificate'), leaf.cert), leaf.cert);
+  const facts = readCertificateFacts(parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert), leaf.cert);
   return {
     serial: normalizeSerial(facts.serialHex) as string,
     name: leaf.name,

@@ -9,13 +9,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isEtcdTlsError } from '../errors.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
 import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
 import { crlSignedBy, parseCrl, type CrlView } from '../pki/crl.js';
 import { describeKeySpec, isEncryptedKeyPem, privateKeyPemMatches } from '../pki/keys.js';
-import { parseEtcdEnvFile } from '../doctor/etcd-config.js';
+import { parseEtcdEnvFile } from '../etcd/config.js';
 import { readTextFile } from '../store/files.js';
-import { readRevocationRecord } from './crl.js';
+import { readRevocationRecord } from '../cluster/crl.js';
 import { scanPkiDir, type PkiDir } from './pki-dir.js';
 
 export type Level = 'ok' | 'warn' | 'critical';
@@ -82,7 +82,7 @@ function missingEntry(name: string, role: StatusRole, file: string): StatusEntry
 
 function readFacts(file: string): { facts?: CertificateFacts; problem?: string } {
   try {
-    return { facts: readCertificateFacts(certificateDerFromPem(fs.readFileSync(file, 'utf8'), file), file) };
+    return { facts: readCertificateFacts(parseCertificatePem(fs.readFileSync(file, 'utf8'), file), file) };
   } catch (e) {
     if (isEtcdTlsError(e)) return { problem: e.message.replace(`${file}: `, '') };
     throw e;

@@ -5,8 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { CHECK_CODES, type CheckCode } from '../../src/doctor/check-codes.js';
-import { findEntry } from '../../src/doctor/catalogue.js';
+import { CHECK_CODES, type CheckCode } from '../../src/doctor/check/codes.js';
+import { findEntry } from '../../src/doctor/explain/catalogue.js';
 import type { Finding, Severity } from '../../src/doctor/findings.js';
 import { ecKey, makeCert, makeCrl, NOW, rsaKey } from '../fixtures/check/build.js';
 import { baseYaml, MEMBER_IP, runScenario, type Scenario } from '../fixtures/check/scenario.js';
@@ -61,6 +61,15 @@ const CASES: Case[] = [
       { name: 'world-readable key', severity: 'error', mutate: (s) => (s.modes['peer-key.pem'] = 0o644) },
     ],
     clean: { name: 'mode 0400', mutate: (s) => (s.modes['server-key.pem'] = 0o400) },
+  },
+  {
+    code: 'interrupted-write',
+    trigger: [
+      // PID 2^22+1 is above Linux's pid_max: no such run is alive.
+      { name: 'a dead run\'s temp key file', severity: 'warning', mutate: (s) => (s.files['.etcd-tls-tmp.4194305.0a1b.server-key.pem'] = 'partial key') },
+      { name: 'a dead run\'s batch journal', severity: 'error', mutate: (s) => (s.files['.etcd-tls-journal.4194305.0a1b'] = '.etcd-tls-tmp.4194305.0a1b.server.pem\tserver.pem\n') },
+    ],
+    clean: { name: 'a file of a similar name that is not ours', mutate: (s) => (s.files['.etcd-tls-tmpfile'] = 'x') },
   },
   {
     code: 'key-mismatch',

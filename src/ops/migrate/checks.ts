@@ -4,17 +4,17 @@
  * listener answering with the right scheme, every member healthy, every member's view of the member
  * list the same and as expected).
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../../store/files.js';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fail } from '../errors.js';
-import type { ClusterLayout, MemberLayout } from '../cluster/layout.js';
-import { memberClientTls } from '../cluster/local.js';
-import { checkHealth, etcdRequest, memberList, type ClientTls, type Member } from '../etcd/gateway.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
-import { inspectCertificate } from '../pki/inspect.js';
-import { normalizeIp } from '../pki/san.js';
-import { advertisedClientUrl, advertisedPeerUrl, plaintextClientUrl, type MemberStage, type Stages } from './migrate-plan.js';
+import { fail } from '../../errors.js';
+import type { ClusterLayout, MemberLayout } from '../../cluster/layout.js';
+import { memberClientTls } from '../../cluster/local.js';
+import { checkHealth, etcdRequest, memberList, type ClientTls, type Member } from '../../etcd/gateway.js';
+import { parseCertificatePem } from '../../pki/pem.js';
+import { inspectCertificate } from '../../pki/inspect.js';
+import { normalizeIp } from '../../pki/san.js';
+import { advertisedClientUrl, advertisedPeerUrl, plaintextClientUrl, type MemberStage, type Stages } from './plan.js';
 
 export interface Check {
   name: string;
@@ -34,9 +34,9 @@ export function clientEndpoint(m: MemberLayout, s: MemberStage): Endpoint {
 }
 
 const peerTls = (m: MemberLayout): ClientTls => ({
-  ca: readFileSync(m.files.ca, 'utf8'),
-  cert: readFileSync(m.files.peerCert, 'utf8'),
-  key: readFileSync(m.files.peerKey, 'utf8'),
+  ca: readTextFile(m.files.ca, 'CA certificate'),
+  cert: readTextFile(m.files.peerCert, 'peer certificate'),
+  key: readTextFile(m.files.peerKey, 'peer key'),
 });
 
 /**
@@ -53,7 +53,7 @@ export function peerSourceAddresses(m: MemberLayout): string[] {
 /** Every member's peer certificate carries its source addresses (reads DIR/nodes/<m>/peer.pem). */
 export function peerSourceCheck(layout: ClusterLayout): Check {
   for (const m of layout.members) {
-    const cert = inspectCertificate(certificateDerFromPem(readFileSync(m.files.peerCert, 'utf8'), m.files.peerCert), m.files.peerCert);
+    const cert = inspectCertificate(parseCertificatePem(readTextFile(m.files.peerCert, 'peer certificate'), m.files.peerCert), m.files.peerCert);
     const sans = new Set(cert.sans.ips.map(normalizeIp));
     const missing = peerSourceAddresses(m).filter((ip) => !sans.has(ip));
     if (missing.length > 0)

@@ -9,9 +9,10 @@
  */
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { fail } from '../errors.js';
-import type { KeyAlgorithm } from '../pki/keys.js';
-import { readFileBytes, readTextFile } from '../store/files.js';
+import { fail } from '../../errors.js';
+import type { KeyAlgorithm } from '../../pki/keys.js';
+import { readFileBytes, readTextFile } from '../../store/files.js';
+import { findLeftovers } from '../../store/leftovers.js';
 import {
   checkCaBundle,
   checkCertificateBasics,
@@ -29,13 +30,13 @@ import {
   type LoadedCertFile,
   type LoadedKeyFile,
   type PeerSanContext,
-} from './check-certs.js';
-import { finding } from './check-codes.js';
-import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, parseInitialCluster, settingSubject } from './check-config.js';
-import { describeOrigin, mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from './etcd-config.js';
-import { dedupeFindings, type Finding } from './findings.js';
+} from './certs.js';
+import { finding } from './codes.js';
+import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, parseInitialCluster, settingSubject } from './config.js';
+import { describeOrigin, mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from '../../etcd/config.js';
+import { dedupeFindings, type Finding } from '../findings.js';
 
-export type { CertRole } from './check-certs.js';
+export type { CertRole } from './certs.js';
 
 export interface CertificateTarget {
   cert: string;
@@ -297,7 +298,7 @@ class CheckSession {
 
   /** A spec says which members and clients exist and where each member is reached. */
   async addSpec(specFile: string, dir: string): Promise<void> {
-    const [{ parseSpec }, { layoutCluster }] = await Promise.all([import('../cluster/spec.js'), import('../cluster/layout.js')]);
+    const [{ parseSpec }, { layoutCluster }] = await Promise.all([import('../../cluster/spec.js'), import('../../cluster/layout.js')]);
     const layout = layoutCluster(parseSpec(readTextFile(specFile, 'cluster spec'), specFile), { dir });
     const hostOf = (url: string): string => {
       const u = parseEtcdUrl(url);
@@ -404,6 +405,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     throw fail('USAGE', 'check: nothing to check: give a DIR, --cert, --ca, --etcd-env, --etcd-yaml or --flags');
   if (request.spec && !request.dir) throw fail('USAGE', 'check: --spec needs the DIR the spec was generated into');
   if (request.ca) session.primaryCa = session.addBundle(request.ca);
+  let leftovers: Finding[] = [];
   if (request.dir) {
     const dir = path.resolve(request.dir);
     if (!existsSync(dir)) throw fail('FILE_NOT_FOUND', `${request.dir}: directory does not exist`);
@@ -415,6 +417,11 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     }
     if (request.spec) await session.addSpec(request.spec, dir);
     for (const unit of unitDirs(dir)) session.scanUnit(unit, unit === dir);
+    leftovers = findLeftovers(dir).map((l) =>
+      l.kind === 'journal'
+        ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')
+        : finding('interrupted-write', 'warning', l.path, 'a temp file (it may hold a private key) of an etcd-tls run that is gone', 'run the etcd-tls command that was interrupted again: it removes it (or remove it by hand)'),
+    );
   }
   for (const t of request.certificates ?? []) {
     const role = t.role ?? roleFromFileName(t.cert);
@@ -430,6 +437,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const first = request.etcdEnv?.[0] ?? request.etcdYaml;
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
-  return session.finish();
+  const report = session.finish();
+  return leftovers.length ? { ...report, findings: [...leftovers, ...report.findings] } : report;
 }
 
