@@ -9,10 +9,8 @@
  * openssl's `crl -verify` strict checks), and a reasonCode per entry when one is given.
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList } from '@peculiar/asn1-x509';
-import { fail, isEtcdTlsError } from '../errors.js';
-import { children, content, DerError, explicit, oid, readElement, sequence, smallInteger, TAG, time, tlv, unsignedInteger, decodeOid, raw } from './der.js';
+import { fail } from '../errors.js';
+import { children, content, decodeOid, decodeTime, DerError, explicit, oid, raw, readElement, sequence, smallInteger, TAG, time, tlv, unsignedInteger, type Element } from './der.js';
 import { readCertificateCore } from './certificate.js';
 import { signatureAlgorithmFor } from './keys.js';
 import { keyIdentifier } from './extensions.js';
@@ -141,45 +139,80 @@ export function parseCrl(input: Uint8Array | string, source = 'CRL'): CrlView {
     der = Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64');
   } else der = Buffer.from(input as Uint8Array);
   try {
-    const top = readElement(der, 0);
-    if (top.tag !== TAG.SEQUENCE || top.end !== der.length) throw new DerError('not one DER SEQUENCE');
-    const [tbsEl, algEl, sigEl] = children(der, top);
-    if (!tbsEl || !algEl || sigEl?.tag !== TAG.BIT_STRING) throw new DerError('CertificateList is missing fields');
-    const tbsFields = children(der, tbsEl);
-    const issuerEl = tbsFields[tbsFields[0]?.tag === TAG.INTEGER ? 2 : 1];
-    const algOid = children(der, algEl)[0];
-    if (issuerEl?.tag !== TAG.SEQUENCE || algOid?.tag !== TAG.OID) throw new DerError('TBSCertList is missing its issuer');
-    const list = AsnConvert.parse(der, CertificateList);
-    const t = list.tbsCertList;
-    const view: CrlView = {
-      der,
-      issuerDer: raw(der, issuerEl),
-      thisUpdate: t.thisUpdate.getTime(),
-      ...(t.nextUpdate ? { nextUpdate: t.nextUpdate.getTime() } : {}),
-      revoked: (t.revokedCertificates ?? []).map((r) => {
-        const reasonExt = r.crlEntryExtensions?.find((e) => e.extnID === OID.reasonCode);
-        const code = reasonExt ? Buffer.from(reasonExt.extnValue.buffer).at(-1) : undefined;
-        const reason = code === undefined ? undefined : REASON_BY_CODE.get(code);
-        return { serialHex: hexOf(new Uint8Array(r.userCertificate)), revokedAt: r.revocationDate.getTime(), ...(reason ? { reason } : {}) };
-      }),
-      tbs: raw(der, tbsEl),
-      signatureAlgorithmOid: decodeOid(content(der, algOid)),
-      signature: content(der, sigEl).subarray(1),
-    };
-    for (const e of t.crlExtensions ?? []) {
-      const v = Buffer.from(e.extnValue.buffer);
-      if (e.extnID === OID.cRLNumber) view.crlNumber = BigInt(`0x${content(v, readElement(v, 0)).toString('hex') || '0'}`);
-      if (e.extnID === OID.authorityKeyIdentifier) {
-        const kid = children(v, readElement(v, 0)).find((c) => c.tag === 0x80);
-        if (kid) view.authorityKeyId = content(v, kid).toString('hex');
-      }
-    }
-    return view;
+    return walkCrl(der);
   } catch (e) {
-    // @peculiar's schema parser throws plain Errors on malformed input: all of it is bad input here.
-    if (isEtcdTlsError(e)) throw e;
-    throw fail('BAD_DER', `${source}: not a valid CRL (${(e as Error).message})`);
+    if (e instanceof DerError || e instanceof RangeError) throw fail('BAD_DER', `${source}: not a valid CRL (${e.message})`);
+    throw e;
   }
+}
+
+/** Extensions (a SEQUENCE OF Extension) as id → value bytes. */
+function extensionsOf(buf: Buffer, list: Element): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const ext of children(buf, list)) {
+    const parts = children(buf, ext);
+    const id = parts[0];
+    const value = parts[parts.length - 1];
+    if (parts.length < 2 || id?.tag !== TAG.OID || value?.tag !== TAG.OCTET_STRING) throw new DerError('malformed extension');
+    out.set(decodeOid(content(buf, id)), content(buf, value));
+  }
+  return out;
+}
+
+const isTime = (e: Element | undefined): e is Element => e?.tag === TAG.UTC_TIME || e?.tag === TAG.GENERALIZED_TIME;
+
+// The DER walker rather than @peculiar's schemas: gen reads the CRL on every run, and loading the
+// schema library costs more than the rest of an unchanged gen (see der.ts).
+function walkCrl(der: Buffer): CrlView {
+  const top = readElement(der, 0);
+  if (top.tag !== TAG.SEQUENCE || top.end !== der.length) throw new DerError('not one DER SEQUENCE');
+  const [tbsEl, algEl, sigEl] = children(der, top);
+  if (tbsEl?.tag !== TAG.SEQUENCE || algEl?.tag !== TAG.SEQUENCE || sigEl?.tag !== TAG.BIT_STRING) throw new DerError('CertificateList is missing fields');
+  const algOid = children(der, algEl)[0];
+  if (algOid?.tag !== TAG.OID) throw new DerError('bad signature algorithm');
+  const fields = children(der, tbsEl);
+  let i = fields[0]?.tag === TAG.INTEGER ? 1 : 0;
+  const sigInner = fields[i++];
+  const issuerEl = fields[i++];
+  const thisEl = fields[i++];
+  if (sigInner?.tag !== TAG.SEQUENCE || issuerEl?.tag !== TAG.SEQUENCE || !isTime(thisEl)) throw new DerError('TBSCertList is missing fields');
+  const view: CrlView = {
+    der,
+    issuerDer: raw(der, issuerEl),
+    thisUpdate: decodeTime(der, thisEl),
+    revoked: [],
+    tbs: raw(der, tbsEl),
+    signatureAlgorithmOid: decodeOid(content(der, algOid)),
+    signature: content(der, sigEl).subarray(1),
+  };
+  let next = fields[i];
+  if (isTime(next)) {
+    view.nextUpdate = decodeTime(der, next);
+    next = fields[++i];
+  }
+  if (next?.tag === TAG.SEQUENCE) {
+    for (const entry of children(der, next)) {
+      const [serial, date, exts] = children(der, entry);
+      if (serial?.tag !== TAG.INTEGER || !isTime(date)) throw new DerError('malformed revoked entry');
+      const code = exts?.tag === TAG.SEQUENCE ? extensionsOf(der, exts).get(OID.reasonCode) : undefined;
+      const reason = code && code.length === 3 && code[0] === 0x0a ? REASON_BY_CODE.get(code[2] as number) : undefined;
+      view.revoked.push({ serialHex: hexOf(content(der, serial)), revokedAt: decodeTime(der, date), ...(reason ? { reason } : {}) });
+    }
+    next = fields[++i];
+  }
+  if (next?.tag === 0xa0) {
+    const list = children(der, next)[0];
+    if (list?.tag !== TAG.SEQUENCE) throw new DerError('malformed crlExtensions');
+    const exts = extensionsOf(der, list);
+    const number = exts.get(OID.cRLNumber);
+    if (number) view.crlNumber = BigInt(`0x${content(number, readElement(number, 0)).toString('hex') || '0'}`);
+    const aki = exts.get(OID.authorityKeyIdentifier);
+    if (aki) {
+      const kid = children(aki, readElement(aki, 0)).find((c) => c.tag === 0x80);
+      if (kid) view.authorityKeyId = content(aki, kid).toString('hex');
+    }
+  }
+  return view;
 }
 
 /** Whether the CRL was signed by the CA certificate's key and names it as issuer. */
