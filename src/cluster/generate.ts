@@ -7,6 +7,7 @@ import { withDirectoryLock } from '../store/lock.js';
 import { systemClock, type Clock, type RandomSource } from '../pki/issue.js';
 import { layoutCluster, type ClusterLayout } from './layout.js';
 import { materializePlan, type MaterializeResult } from './materialize.js';
+import { readMembership } from './membership.js';
 import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
 import { parseSpec, type ClusterSpec } from './spec.js';
 
@@ -23,7 +24,7 @@ export function readSpecFile(file: string): ClusterSpec {
 }
 
 export async function planFromSpec(spec: ClusterSpec, target: ClusterTarget, clock: Clock = systemClock): Promise<ClusterPlan> {
-  const layout: ClusterLayout = layoutCluster(spec, { dir: target.out, local: target.local ?? false });
+  const layout: ClusterLayout = layoutCluster(spec, { dir: target.out, local: target.local ?? false, existing: readMembership(target.out) });
   return planCluster(layout, readClusterState(layout), clock.now());
 }
 
