@@ -64,6 +64,15 @@ export const ERROR_CODES = {
   PROBE_FAILED: 'an endpoint could not be probed',
   MIGRATION_FAILED: 'the migration stopped before completing',
   MIGRATION_REFUSED: 'the cluster does not meet a precondition of the migration; nothing was changed',
+
+  // Live operations (ops/): member add/remove, rotate-ca
+  OPERATION_REFUSED: 'a live operation does not meet a precondition; nothing was changed',
+  QUORUM_AT_RISK: 'the operation would leave the cluster without quorum (or one failure away from it); nothing was changed',
+  ADDRESS_COLLISION: "a new member's address or port is taken by another member or process; nothing was changed",
+  OPERATION_IN_PROGRESS: 'another live operation (migration, rotation, member change) is recorded unfinished in the directory',
+  MEMBER_UNHEALTHY: 'a member is unhealthy before a step; the step was not started (run again once it is healthy)',
+  MEMBER_NOT_BACK: 'a member did not come back healthy after a step; the state is saved (run again to resume)',
+  REVOCATION_UNAVAILABLE: "revoking a removed member's certificates is not available in this build",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
