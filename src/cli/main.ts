@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'explain', group: 'doctor', summary: 'explain an etcd TLS error line: cause and fix', load: () => import('./commands/explain.js') },
   { name: 'migrate', group: 'doctor', summary: 'migrate a running cluster from http to https, member by member', load: () => import('./commands/migrate.js') },
   { name: 'member', group: 'cluster', summary: 'add or remove a member of a running cluster from the spec, one at a time', load: () => import('./commands/member.js') },
+  { name: 'rotate-ca', group: 'cluster', summary: 'replace the CA of a running cluster in four phases, without a failed write', load: () => import('./commands/rotate-ca.js') },
   { name: 'gencert', group: 'cfssl-compatible', summary: 'generate a key and a certificate signed by a CA (or a new CA with -initca)', load: () => import('./commands/gencert.js') },
   { name: 'sign', group: 'cfssl-compatible', summary: 'sign an existing CSR', load: () => import('./commands/sign.js') },
   { name: 'genkey', group: 'cfssl-compatible', summary: 'generate a key and CSR (and a CA with -initca)', load: () => import('./commands/genkey.js') },

@@ -263,6 +263,8 @@ export interface RunOptions {
   /** The command that resumes, for messages. */
   resume: string;
   stopAfter?: number;
+  /** Stop once every step of this phase (and the ones before) is done. */
+  stopAfterPhase?: number;
   /** Confirmations given on this command line (--confirm NAME). */
   confirmed?: readonly string[];
   stepTimeoutMs: number;
@@ -299,7 +301,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
   for (let index = 0; index < total; index++) {
     const step = o.steps[index] as OpStep;
     if (done.has(step.id)) continue;
-    if ((o.stopAfter !== undefined && ran >= o.stopAfter) || o.shouldStop?.()) return { state, executed, complete: false, stopped: true };
+    if ((o.stopAfter !== undefined && ran >= o.stopAfter) || (o.stopAfterPhase !== undefined && step.phase > o.stopAfterPhase) || o.shouldStop?.()) return { state, executed, complete: false, stopped: true };
     if (step.confirmation && !(o.confirmed ?? []).includes(step.confirmation)) return { state, executed, complete: false, stopped: true, awaiting: step };
 
     // A step that was under way when the last run ended may have left its member down: not a reason to stop.
