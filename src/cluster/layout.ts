@@ -158,6 +158,10 @@ export const INSTALL_PATHS = {
   kubeApiserverDir: '/etc/kubernetes/pki/etcd-tls',
 } as const;
 
+/** The CA a rotation introduces, beside DIR/ca.pem until the rotation ends (`etcd-tls rotate-ca`). */
+export const NEXT_CA_CERT = 'ca-next.pem';
+export const NEXT_CA_KEY = 'ca-next-key.pem';
+
 export const peerHostname = (cluster: string): string => `peer.${cluster}.etcd.internal`;
 
 /** `https://host:port`, with IPv6 hosts in brackets. */

@@ -8,16 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
 import { readSpecFile } from '../cluster/generate.js';
-import { layoutCluster, type ClusterLayout, type MemberLayout } from '../cluster/layout.js';
+import { layoutCluster, NEXT_CA_CERT, type ClusterLayout, type MemberLayout } from '../cluster/layout.js';
 import { runningPid } from '../cluster/local.js';
 import { readMembership } from '../cluster/membership.js';
 import type { ClusterSpec } from '../cluster/spec.js';
 import { memberList, type ClientTls, type Member } from '../etcd/gateway.js';
 import type { GateMember } from './runner.js';
 
-/** The CA that a rotation introduces, beside DIR/ca.pem until the rotation ends. */
-export const NEXT_CA_CERT = 'ca-next.pem';
-export const NEXT_CA_KEY = 'ca-next-key.pem';
+export { NEXT_CA_CERT, NEXT_CA_KEY } from '../cluster/layout.js';
 
 export interface OpsCluster {
   specFile: string;
