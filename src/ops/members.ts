@@ -291,6 +291,9 @@ export async function planMemberRemove(o: MemberOpOptions, revokeMember?: Revoke
   const notes: string[] = [];
   if (memberOf(c, o.name)) notes.push(`${o.name} is still in ${o.spec}: remove it there too, or the next gen issues it new certificates and a joining configuration`);
 
+  // Removing without revoking would leave the member's certificates able to rejoin: refuse up front.
+  if (!revokeMember && !previous?.done.some((d) => d.id === `revoke:${o.name}`))
+    throw fail('REVOCATION_UNAVAILABLE', `${o.name}: this build cannot revoke certificates yet, so removing it would leave its server and peer certificates valid to rejoin; nothing was changed`);
   if (!inCluster && !previous && !existsSync(target.dir))
     throw fail('OPERATION_REFUSED', `${o.name}: neither in the cluster's member list (${voters.join(', ')}) nor in ${rel(path.join(c.layout.dir, 'nodes'))}`);
   if (inCluster && !previous) {
