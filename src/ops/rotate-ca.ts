@@ -384,7 +384,9 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
     },
   ];
 
-  const state = previous ?? newOpState('rotate-ca', layout.cluster, 'ca');
+  // The plan's outline goes into the state, so `check` and `status` can say where a rotation stands without the spec.
+  const outline = JSON.stringify({ phases: ROTATION_PHASES, steps: steps.map((s) => ({ id: s.id, phase: s.phase, title: s.title })) });
+  const state = previous ? { ...previous, data: { ...previous.data, plan: outline } } : newOpState('rotate-ca', layout.cluster, 'ca', { plan: outline });
   return {
     plan: {
       cluster: layout.cluster,

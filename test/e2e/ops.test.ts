@@ -204,6 +204,13 @@ describe('live operations on a running mTLS cluster under writes and reads', () 
     assert.equal(p3.code, 0, p3.stderr);
     assert.match(p3.stdout, /^Stopped at step clients: /m);
     assert.match(p3.stdout, /--clients-updated/);
+    // check understands the half-rotated directory: mixed issuers are no error, and it says where things stand.
+    const check = await cli(['check', out, '--spec', 'c3.yaml', '--json']);
+    assert.equal(check.code, 0, check.stdout);
+    const findings = (JSON.parse(check.stdout) as { findings: { code: string; severity: string; message: string }[] }).findings;
+    assert.deepEqual(findings.filter((f) => f.severity === 'error'), []);
+    const rotation = findings.find((f) => f.code === 'ca-rotation-in-progress');
+    assert.match(rotation?.message ?? '', /^a CA rotation is in phase 3 \(.*\): 6 of 14 steps done; next: clients \(give every client its new files.*leaves: 6 issued by the old CA, 2 by the new one$/);
   });
 
   test('a member down before a step stops the rotation naming it; SIGKILL mid-phase 4, then a re-run finishes', async (t) => {

@@ -85,7 +85,7 @@ function renderReport(r: RotationReport, resume: string): string {
   const o = r.outcome;
   if (o.awaiting)
     return `Stopped at step ${o.awaiting.id}: ${o.awaiting.title}\n${o.awaiting.runbook.map((l) => `  ${l}`).join('\n')}\nRun \`${resume} --clients-updated\` once the clients run with their new files.\n`;
-  if (o.stopped) return `Stopped after ${o.executed.length} step(s) of this run, in phase ${r.plan.phase} (recorded in ${rel(r.plan.stateFile)}). Run \`${resume}\` to continue.\n`;
+  if (o.stopped) return `Stopped after ${o.executed.length} step(s) of this run; next: phase ${r.plan.phase}, ${ROTATION_PHASES[r.plan.phase] ?? ''} (recorded in ${rel(r.plan.stateFile)}). Run \`${resume}\` to continue.\n`;
   return `Done: every member and client certificate is issued by the new CA (${rel(path.join(r.plan.dir, 'ca.pem'))}); members trust only it; the old CA is in ${rel(path.join(r.plan.dir, 'archive'))}/ca-${o.state.data.archive ?? '?'}/.\n`;
 }
 

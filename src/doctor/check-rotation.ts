@@ -1,0 +1,138 @@
+/**
+ * A directory in the middle of `etcd-tls rotate-ca`: two CAs (DIR/ca.pem and DIR/ca-next.pem),
+ * old+new bundles, leaves of both issuers. That is expected, so `check` must not call it broken; it
+ * says which phase the rotation is in and what comes next, and still reports what would break (a
+ * leaf of the new CA beside a bundle that does not trust it).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { NEXT_CA_CERT } from '../cluster/layout.js';
+import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
+import { parsePemBlocks } from '../pki/der.js';
+import { finding } from './check-codes.js';
+import type { Finding } from './findings.js';
+
+export interface RotationStatus {
+  /** DIR/rotation.json, or DIR/ca-next.pem when no state was recorded. */
+  file: string;
+  /** 1-4: the phase of the next step; 5: every step done. */
+  phase: number;
+  phaseTitle: string;
+  done: number;
+  total: number;
+  next?: { id: string; title: string };
+  complete: boolean;
+}
+
+interface Outline {
+  phases: Record<string, string>;
+  steps: { id: string; phase: number; title: string }[];
+}
+
+/** Where the rotation recorded in DIR stands; undefined when none is recorded or under way. */
+export function rotationStatus(dir: string): RotationStatus | undefined {
+  const stateFile = path.join(dir, 'rotation.json');
+  const next = path.join(dir, NEXT_CA_CERT);
+  if (!existsSync(stateFile)) {
+    if (!existsSync(next)) return undefined;
+    return { file: next, phase: 1, phaseTitle: 'a new CA beside the old one', done: 0, total: 0, complete: false };
+  }
+  let state: { done?: { id: string }[]; completedAt?: string; data?: { plan?: string } };
+  let outline: Outline | undefined;
+  try {
+    state = JSON.parse(readFileSync(stateFile, 'utf8')) as typeof state;
+    outline = state.data?.plan ? (JSON.parse(state.data.plan) as Outline) : undefined;
+  } catch {
+    return { file: stateFile, phase: 0, phaseTitle: 'unknown: the state file does not parse', done: 0, total: 0, complete: false };
+  }
+  if (state.completedAt) return undefined;
+  const done = new Set((state.done ?? []).map((d) => d.id));
+  const steps = outline?.steps ?? [];
+  const pending = steps.find((s) => !done.has(s.id));
+  const phase = pending?.phase ?? 5;
+  return {
+    file: stateFile,
+    phase,
+    phaseTitle: outline?.phases[String(phase)] ?? (phase === 5 ? 'done' : '?'),
+    done: done.size,
+    total: steps.length,
+    ...(pending ? { next: { id: pending.id, title: pending.title } } : {}),
+    complete: false,
+  };
+}
+
+const CHAIN_CODES = new Set(['cert-not-signed-by-ca', 'cert-issuer-mismatch', 'cert-aki-mismatch']);
+
+function facts(file: string): CertificateFacts[] {
+  try {
+    return parsePemBlocks(readFileSync(file, 'utf8'))
+      .filter((b) => b.label === 'CERTIFICATE')
+      .map((b) => readCertificateFacts(Buffer.from(b.der), file));
+  } catch {
+    return [];
+  }
+}
+
+const issuedBy = (leaf: CertificateFacts, ca: CertificateFacts): boolean =>
+  leaf.issuerDer.equals(ca.subjectDer) && (!ca.subjectKeyId || leaf.authorityKeyId === ca.subjectKeyId.toString('hex'));
+
+/**
+ * Adjust `check`'s findings for a DIR in the middle of a rotation: a leaf that the one CA did not
+ * issue because the other did is expected, and so is the old+new bundle's shared subject; everything
+ * else stays. Adds one info finding that names the phase and the next step.
+ */
+export function rotationFindings(dir: string, findings: readonly Finding[], display: (file: string) => string): Finding[] {
+  const status = rotationStatus(dir);
+  if (!status) return [...findings];
+  const oldCa = facts(path.join(dir, 'ca.pem'))[0];
+  const nextCa = facts(path.join(dir, NEXT_CA_CERT))[0];
+  const cas = [oldCa, nextCa].filter((c): c is CertificateFacts => c !== undefined);
+  const primaries = [path.join(dir, 'ca.pem'), path.join(dir, NEXT_CA_CERT)].map(display);
+  const byBoth = (subject: string): boolean => {
+    const file = path.resolve(subject);
+    const leaf = facts(file)[0];
+    return leaf !== undefined && cas.some((ca) => issuedBy(leaf, ca));
+  };
+  const pairBundle = (subject: string): boolean => {
+    const certs = facts(path.resolve(subject));
+    return certs.length === 2 && cas.length === 2 && certs.every((c) => cas.some((ca) => ca.der.equals(c.der)));
+  };
+  const mixed = { old: 0, next: 0 };
+  const kept = findings.filter((f) => {
+    if (CHAIN_CODES.has(f.code) && primaries.some((p) => f.message.includes(` in ${p} `)) && byBoth(f.subject)) return false;
+    if (f.code === 'ca-duplicate-subject' && pairBundle(f.subject)) return false;
+    return true;
+  });
+  for (const sub of ['nodes', 'clients']) {
+    const base = path.join(dir, sub);
+    if (!existsSync(base)) continue;
+    for (const unit of readdirNames(base)) {
+      for (const name of ['server.pem', 'peer.pem', 'client.pem']) {
+        const leaf = facts(path.join(base, unit, name))[0];
+        if (!leaf) continue;
+        if (oldCa && issuedBy(leaf, oldCa)) mixed.old++;
+        else if (nextCa && issuedBy(leaf, nextCa)) mixed.next++;
+      }
+    }
+  }
+  const where = status.total > 0 ? `${status.done} of ${status.total} steps done` : 'no step recorded';
+  const next = status.next ? `; next: ${status.next.id} (${status.next.title})` : '';
+  kept.push(
+    finding(
+      'ca-rotation-in-progress',
+      'info',
+      display(status.file),
+      `a CA rotation is in phase ${status.phase} (${status.phaseTitle}): ${where}${next}; leaves: ${mixed.old} issued by the old CA, ${mixed.next} by the new one`,
+      'run `etcd-tls rotate-ca --spec SPEC --out DIR` to continue it (gen refuses until it is done)',
+    ),
+  );
+  return kept;
+}
+
+function readdirNames(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
