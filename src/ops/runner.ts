@@ -235,7 +235,7 @@ export async function waitFor(probe: () => Promise<string[]>, options: WaitOptio
     if (problems.length === 0) return { ok: true };
     const aborted = options.abort?.();
     if (aborted) return { ok: false, problems, why: aborted };
-    if (Date.now() >= deadline) return { ok: false, problems, why: `not within ${Math.round(options.timeoutMs / 1000)} s` };
+    if (Date.now() >= deadline) return { ok: false, problems, why: `not within ${Number((options.timeoutMs / 1000).toFixed(1))} s` };
     options.onWait?.(problems);
     await sleep(250);
   }
