@@ -92,6 +92,10 @@ describe('live operations on a running mTLS cluster under writes and reads', () 
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /1\. member4: member add --learner https:\/\/127\.0\.0\.144:2380/);
     assert.match(dry.stdout, /3\. member4: promote the learner/);
+    // For a member no `up` runs, the step is the exact command to run on its host.
+    const manual = await cli(['member', 'add', 'member4', '--spec', 'c4.yaml', '--out', out, '--dry-run', '--manual']);
+    assert.equal(manual.code, 0, manual.stderr);
+    assert.match(manual.stdout, /2\. member4: start it .* \(runbook\)\n +start member4's etcd with exactly the variables of .*nodes\/member4\/etcd\.env/);
     assert.equal(runningPid({ name: 'member4', dir: path.join(out, 'nodes/member4') }), undefined);
 
     const add = await cli(['member', 'add', 'member4', '--spec', 'c4.yaml', '--out', out]);
@@ -183,6 +187,8 @@ describe('live operations on a running mTLS cluster under writes and reads', () 
     assert.equal(dry.code, 0, dry.stderr);
     for (const p of [1, 2, 3, 4]) assert.match(dry.stdout, new RegExp(`^Phase ${p}: `, 'm'));
     assert.match(dry.stdout, /kube-apiserver: pki\/clients\/kube-apiserver\/ca\.pem \(old\+new CA\) and pki\/clients\/kube-apiserver\/client\.pem/);
+    const manual = await cli(['rotate-ca', '--spec', 'c3.yaml', '--out', out, '--dry-run', '--manual']);
+    assert.match(manual.stdout, /member2: restart it so it trusts both CAs \(runbook\)\n +copy the old\+new bundle to member2's host:\n +pki\/nodes\/member2\/ca\.pem -> .*nodes\/member2\/ca\.pem on member2's host/);
     assert.equal(existsSync(path.join(out, 'ca-next.pem')), false);
 
     const p1 = await cli(['rotate-ca', '--spec', 'c3.yaml', '--out', out, '--stop-after', '1']);
