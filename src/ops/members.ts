@@ -443,7 +443,7 @@ async function execute(
     ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
     alive: (name, pid) => {
       const m = memberOf(c, name);
-      return m && runningPid(m) !== pid ? `${name}: etcd (pid ${pid}) exited; last lines of ${logFileOf(m)}:\n${logTail(m)}` : undefined;
+      return m && runningPid(m) !== pid ? `${name}: etcd (pid ${pid}) exited; its last log line: ${logTail(m, 1)} (see ${logFileOf(m)})` : undefined;
     },
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
     ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),

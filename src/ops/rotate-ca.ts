@@ -435,7 +435,7 @@ export async function rotateCa(o: RotateOptions, hooks: RotateHooks = {}): Promi
       ...(o.stopAfterPhase !== undefined ? { stopAfterPhase: o.stopAfterPhase } : {}),
       alive: (name, pid) => {
         const m = c.layout.members.find((x) => x.name === name);
-        return m && runningPid(m) !== pid ? `${name}: etcd (pid ${pid}) exited; last lines of ${logFileOf(m)}:\n${logTail(m)}` : undefined;
+        return m && runningPid(m) !== pid ? `${name}: etcd (pid ${pid}) exited; its last log line: ${logTail(m, 1)} (see ${logFileOf(m)})` : undefined;
       },
       ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
       ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),

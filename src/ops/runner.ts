@@ -241,7 +241,10 @@ export async function waitFor(probe: () => Promise<string[]>, options: WaitOptio
   }
 }
 
-const firstOf = (problems: readonly string[]): string => `${problems[0] ?? 'no member answered'}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
+/** Error messages are one line: a log excerpt or a server's answer must not break it. */
+export const oneLine = (text: string): string => text.replace(/[\0-\x1f\x7f]+/g, ' | ').trim();
+
+const firstOf = (problems: readonly string[]): string => oneLine(`${problems[0] ?? 'no member answered'}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
 
 // ------------------------------------------------------------------------------------------------
 // Running a plan
@@ -329,7 +332,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
         pid = (await step.run?.(ctx)) ?? undefined;
       } catch (e) {
         if (isEtcdTlsError(e)) throw e;
-        throw fail('MEMBER_NOT_BACK', `step ${step.id}: ${reason(e)}; the state is saved in ${o.stateFile}: fix the cause, then run \`${o.resume}\``);
+        throw fail('MEMBER_NOT_BACK', `step ${step.id}: ${oneLine(reason(e))}; the state is saved in ${o.stateFile}: fix the cause, then run \`${o.resume}\``);
       }
     } else if (step.runbook.length > 0) o.onEvent?.({ type: 'runbook', step, lines: step.runbook });
 
@@ -347,7 +350,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
       },
     );
     if (!waited.ok) {
-      const what = step.managed ? `after step ${step.id} (${waited.why})` : `waiting for the runbook of step ${step.id} (${waited.why})`;
+      const what = oneLine(step.managed ? `after step ${step.id} (${waited.why})` : `waiting for the runbook of step ${step.id} (${waited.why})`);
       throw fail('MEMBER_NOT_BACK', `${what}: ${firstOf(waited.problems)}; the state is saved in ${o.stateFile}: fix the cause, then run \`${o.resume}\``);
     }
     const record: DoneStep = { id: step.id, at: new Date().toISOString(), ms: Date.now() - t0, ...(pid !== undefined ? { pid } : {}) };
