@@ -119,8 +119,22 @@ describe('live operations on a running mTLS cluster under writes and reads', () 
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }
+    // A new member that does not come up (etcd refuses its key file at start) stops the run with the
+    // state saved; the cluster keeps serving with an unstarted learner, which no quorum counts.
+    const key5 = path.join(out, 'nodes/member5/server-key.pem');
+    const goodKey = readFileSync(key5, 'utf8');
+    writeFileSync(key5, 'not a key\n');
+    const notBack = await cli(['member', 'add', 'member5', '--spec', 'c5.yaml', '--out', out, '--timeout', '20s']);
+    writeFileSync(key5, goodKey);
+    assert.equal(notBack.code, 1);
+    assert.match(notBack.stderr, /^etcd-tls: MEMBER_NOT_BACK: after step start:member5 \(.*\): .*the state is saved in .*membership\.json: fix the cause, then run `etcd-tls member add member5 --spec c5\.yaml --out .*`\n$/);
+    assert.deepEqual(readOpState(path.join(out, 'membership.json'))?.done.map((d) => d.id), ['add-learner:member5']);
+    assert.equal((await list()).filter((m) => m.learner === 'true').length, 1);
+
     const add = await cli(['member', 'add', 'member5', '--spec', 'c5.yaml', '--out', out]);
     assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /^\[2\/3\] member5: start it/m);
+    assert.doesNotMatch(add.stdout, /\[1\/3\]/);
     const l = await list();
     assert.deepEqual(l.map((m) => m.name), names());
     assert.ok(l.every((m) => m.peer.startsWith('https://') && m.learner === 'false'));
@@ -201,7 +215,8 @@ describe('live operations on a running mTLS cluster under writes and reads', () 
 
     const p2 = await cli(['rotate-ca', '--spec', 'c3.yaml', '--out', out, '--stop-after', '2']);
     assert.equal(p2.code, 0, p2.stderr);
-    assert.match(p2.stdout, /\[5\/\d+\] member3: restart it so it trusts both CAs/);
+    assert.match(p2.stdout, /^\[5\/\d+\] member3: restart it so it trusts both CAs/m);
+
     const bundle = readFileSync(path.join(out, 'nodes/member2/ca.pem'), 'utf8');
     assert.equal(bundle.match(/BEGIN CERTIFICATE/g)?.length, 2);
 
