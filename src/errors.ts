@@ -73,6 +73,12 @@ export const ERROR_CODES = {
   MEMBER_UNHEALTHY: 'a member is unhealthy before a step; the step was not started (run again once it is healthy)',
   MEMBER_NOT_BACK: 'a member did not come back healthy after a step; the state is saved (run again to resume)',
   REVOCATION_UNAVAILABLE: "revoking a removed member's certificates is not available in this build",
+  // Day 2 (lifecycle/)
+  UNKNOWN_NAME: 'a member or client name is not in the directory',
+  CA_PASSPHRASE_MISSING: 'the CA key is encrypted and no passphrase was given (--ca-passphrase-file, ETCD_TLS_CA_PASSPHRASE or a terminal)',
+  CA_PASSPHRASE_WRONG: 'the passphrase does not decrypt the CA key',
+  BAD_REVOCATION_RECORD: 'the revocation record (revoked.json) cannot be read; nothing was written',
+  BAD_CRL: 'a CRL file cannot be parsed or is not signed by the CA',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

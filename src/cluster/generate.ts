@@ -13,6 +13,7 @@ import { materializePlan, type MaterializeResult } from './materialize.js';
 import { readMembership } from './membership.js';
 import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
 import { parseSpec, type ClusterSpec } from './spec.js';
+import type { PassphraseSource } from '../lifecycle/ca-key.js';
 
 export interface ClusterTarget {
   /** Output directory. */
@@ -35,6 +36,9 @@ export interface GenerateOptions extends ClusterTarget {
   clock?: Clock;
   random?: RandomSource;
   onIssued?: (cert: PlannedCertificate) => void;
+  passphrase?: PassphraseSource;
+  /** Encrypt a new CA's key with this passphrase. */
+  encryptCaKeyWith?: string;
 }
 
 /**
@@ -52,6 +56,8 @@ export async function generateCluster(spec: ClusterSpec, options: GenerateOption
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.random ? { random: options.random } : {}),
       ...(options.onIssued ? { onIssued: options.onIssued } : {}),
+      ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+      ...(options.encryptCaKeyWith !== undefined ? { encryptCaKeyWith: options.encryptCaKeyWith } : {}),
     });
     return { plan, result };
   });

@@ -15,11 +15,12 @@ import { describeKeySpec, privateKeyPemMatches, type KeySpec } from '../pki/keys
 import { buildName, formatName } from '../pki/name.js';
 import { normalizeIp } from '../pki/san.js';
 import { PUBLIC_FILE_MODE } from '../store/files.js';
+import { crlSigningReason } from '../lifecycle/crl.js';
+import { renewalDue, renewalWindowMs } from '../lifecycle/renewal-window.js';
 import type { CertificateIntent, ClusterLayout } from './layout.js';
 import { renderConfigFiles } from './render.js';
 
-/** Reissue certificates this close to expiry, so a routine `gen` run also renews. */
-export const RENEW_BEFORE_MS = 30 * 86_400_000;
+export { RENEW_BEFORE_MS } from '../lifecycle/renewal-window.js';
 
 export interface PemPair {
   certPem?: string;
@@ -33,6 +34,8 @@ export interface ClusterState {
   ca: PemPair;
   certificates: Map<string, PemPair>;
   files: Map<string, Buffer>;
+  /** DIR/crl.der's bytes, when it exists. */
+  crl?: Buffer;
 }
 
 const readIfExists = (file: string): Buffer | undefined => (existsSync(file) ? readFileSync(file) : undefined);
@@ -53,13 +56,14 @@ export function readClusterState(layout: ClusterLayout): ClusterState {
     certificates.set(intent.path, { ...(certPem ? { certPem } : {}), ...(keyPem ? { keyPem } : {}) });
   }
   const files = new Map<string, Buffer>();
-  for (const f of [...renderConfigFiles(layout).map((r) => r.path), ...caCopyPaths(layout)]) {
+  for (const f of [...renderConfigFiles(layout).map((r) => r.path), ...caCopyPaths(layout), ...crlCopyPaths(layout)]) {
     const data = readIfExists(f);
     if (data) files.set(f, data);
   }
   const caCert = readTextIfExists(layout.ca.cert);
   const caKey = readTextIfExists(layout.ca.key);
-  return { dirExists: true, ca: { ...(caCert ? { certPem: caCert } : {}), ...(caKey ? { keyPem: caKey } : {}) }, certificates, files };
+  const crl = readIfExists(layout.crl.file);
+  return { dirExists: true, ca: { ...(caCert ? { certPem: caCert } : {}), ...(caKey ? { keyPem: caKey } : {}) }, certificates, files, ...(crl ? { crl } : {}) };
 }
 
 export type CertificateAction = 'create' | 'reissue' | 'keep';
@@ -74,11 +78,16 @@ export interface PlannedCertificate {
   keyPath: string;
   /** Parsed profile inputs, so materialize need not parse them again. */
   expiryMs: number;
+  /**
+   * Set when the only reason to reissue is the renewal window: materialize renews it from this
+   * certificate with its own key (pki/renew.ts, as `etcd-tls renew` does), writing the certificate only.
+   */
+  renewFrom?: string;
 }
 
 export interface PlannedFile {
   path: string;
-  data: string;
+  data: string | Buffer;
   mode: number;
   action: FileAction;
 }
@@ -96,7 +105,9 @@ export interface ClusterPlan {
     existing?: CertificateCore;
   };
   certificates: PlannedCertificate[];
-  /** Configuration files and the per-folder copies of ca.pem. */
+  /** Sign DIR/crl.der (and copy it into every bundle), or keep it; `reason` says why it is signed. */
+  crl: { action: 'sign' | 'keep'; reason?: string };
+  /** Configuration files and the per-folder copies of ca.pem (and of crl.der when it is kept). */
   files: PlannedFile[];
 }
 
@@ -106,6 +117,11 @@ function intentsOf(layout: ClusterLayout): CertificateIntent[] {
 
 function caCopyPaths(layout: ClusterLayout): string[] {
   return [...layout.members.map((m) => m.files.ca), ...layout.clients.map((c) => c.files.ca)];
+}
+
+/** Every bundle's copy of DIR/crl.der. */
+export function crlCopyPaths(layout: ClusterLayout): string[] {
+  return [...layout.members.map((m) => m.files.crl), ...layout.clients.map((c) => c.files.crl)];
 }
 
 /** A path as the user would type it, for messages. */
@@ -156,8 +172,8 @@ export function staleReasons(
   if (!sameSet(view.extKeyUsage, usages.extKeyUsage) || !sameSet(view.keyUsage, usages.keyUsage)) reasons.push('usages changed');
   if (!keySpecEquals(view.publicKey, intent.key)) reasons.push(`key type changed (${describeKeySpec(view.publicKey)} → ${describeKeySpec(intent.key)})`);
   if (view.notAfter.getTime() - view.notBefore.getTime() !== expiryMs) reasons.push('validity changed');
-  if (view.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS)
-    reasons.push(view.notAfter <= now ? 'expired' : 'expires within 30 days');
+  if (renewalDue(view.notBefore, view.notAfter, now))
+    reasons.push(view.notAfter <= now ? 'expired' : `expires within ${Math.round(renewalWindowMs(view.notBefore, view.notAfter) / 86_400_000)} days`);
   return reasons;
 }
 
@@ -190,14 +206,18 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
     const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
     const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
     const base = path.join(layout.dir, intent.path);
-    return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs };
+    const renewalOnly = reasons.length > 0 && reasons.every((r) => r === 'expired' || r.startsWith('expires within'));
+    return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs, ...(renewalOnly && existing.certPem ? { renewFrom: existing.certPem } : {}) };
   });
 
   // ca.pem copies are only known when the CA exists; a new CA's copies are added at materialize time.
   const caCopies = state.ca.certPem
     ? caCopyPaths(layout).map((p) => ({ path: p, data: state.ca.certPem as string, mode: PUBLIC_FILE_MODE }))
     : [];
-  const files = [...renderConfigFiles(layout), ...caCopies].map((f): PlannedFile => {
+  const crlReason = caCore ? crlSigningReason(state.crl, caCore.der, now) : 'new CA';
+  // A kept CRL is copied into bundles that lack it or hold another version; a signed one goes everywhere.
+  const crlCopies = !crlReason && state.crl ? crlCopyPaths(layout).map((p) => ({ path: p, data: state.crl as Buffer, mode: PUBLIC_FILE_MODE })) : [];
+  const files = [...renderConfigFiles(layout), ...caCopies, ...crlCopies].map((f): PlannedFile => {
     const existing = state.files.get(f.path);
     const action: FileAction = !existing ? 'create' : existing.equals(Buffer.from(f.data)) ? 'keep' : 'update';
     return { ...f, action };
@@ -214,6 +234,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
       ...(caCore ? { existing: caCore } : {}),
     },
     certificates,
+    crl: crlReason ? { action: 'sign', reason: crlReason } : { action: 'keep' },
     files,
   };
 }
