@@ -19,13 +19,15 @@ import type { CertificateIntent, ClusterLayout, MemberLayout } from '../cluster/
 import { logFileOf, logTail, restartMember, runningPid } from '../cluster/local.js';
 import { etcdEnvironment } from '../cluster/render.js';
 import { checkHealth, type ClientTls } from '../etcd/gateway.js';
-import { certificateDerFromPem, loadIssuer, type Issuer } from '../pki/certificate.js';
+import { certificateDerFromPem, type Issuer } from '../pki/certificate.js';
 import { readCertificateFacts } from '../pki/certificate-facts.js';
 import { toPem } from '../pki/der.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom } from '../pki/issue.js';
-import { encodePrivateKeyPem, generateKeyPairAsync, generateKey, spkiDer, validateKeySpec, type GeneratedKey } from '../pki/keys.js';
+import { encodePrivateKeyPem, encryptPrivateKeyPem, generateKeyPairAsync, generateKey, isEncryptedKeyPem, spkiDer, validateKeySpec, type GeneratedKey } from '../pki/keys.js';
+import { loadCaIssuer, newPassphrase, type PassphraseSource } from '../lifecycle/ca-key.js';
+import { resignCrl } from '../lifecycle/crl.js';
 import { buildName } from '../pki/name.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts } from '../pki/san.js';
@@ -60,6 +62,10 @@ export interface RotateOptions {
   stepTimeoutMs?: number;
   manualWaitMs?: number;
   etcdPath?: string;
+  /** Where the passphrase of an encrypted CA key comes from (both CAs use the same one). */
+  passphrase?: PassphraseSource;
+  /** Encrypt the new CA's key (always done when the old one is encrypted). */
+  encryptCaKey?: boolean;
 }
 
 export const ROTATION_PHASES: Readonly<Record<number, string>> = {
@@ -143,12 +149,15 @@ function runningEnvironment(layout: ClusterLayout, m: MemberLayout): [string, st
 /** A short-lived client certificate from one CA, to ask a member whether it trusts that CA. */
 class TrustProbe {
   private readonly cache = new Map<string, ClientTls>();
-  constructor(private readonly trust: () => string) {}
+  constructor(
+    private readonly trust: () => string,
+    private readonly passphrase: PassphraseSource,
+  ) {}
 
-  identity(caPem: string, caKeyPem: string, source: string): ClientTls {
+  async identity(caPem: string, caKeyPem: string, source: string): Promise<ClientTls> {
     let id = this.cache.get(caPem);
     if (!id) {
-      const issuer = loadIssuer(caPem, source, caKeyPem, source);
+      const issuer = await loadCaIssuer(caPem, source, caKeyPem, source, this.passphrase);
       const key: GeneratedKey = generateKey({ algo: 'ecdsa', size: 256 });
       const cert = issueCertificate(
         { subject: buildName({ CN: 'etcd-tls rotate-ca trust probe', names: [] }, 'probe'), publicKey: key.spki, sans: emptySans() },
@@ -166,7 +175,8 @@ class TrustProbe {
   /** Whether the member at `url` completes a handshake with a client certificate of this CA. */
   async accepts(url: string, caPem: string, caKeyPem: string, source: string): Promise<boolean> {
     try {
-      return (await checkHealth(url, this.identity(caPem, caKeyPem, source), 2000)).healthy;
+      const identity = await this.identity(caPem, caKeyPem, source);
+      return (await checkHealth(url, identity, 2000)).healthy;
     } catch {
       return false;
     }
@@ -204,11 +214,12 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
   if (members.length < 3) throw fail('QUORUM_AT_RISK', `${members.length} voting member(s): quorum is lost while each one restarts; add members first (at least 3)`);
 
   const managed = (m: MemberLayout): boolean => !o.manual && layout.local && c.managed.has(m.name);
-  const probe = new TrustProbe(c.trust);
+  const passphrase = o.passphrase ?? {};
+  const probe = new TrustProbe(c.trust, passphrase);
   const old = (): { pem: string; key: string } => ({ pem: read(files.cert), key: read(files.key) });
   const next = (): { pem: string; key: string } => ({ pem: read(files.nextCert), key: read(files.nextKey) });
   const bundle = (): string => `${old().pem.trimEnd()}\n${next().pem}`;
-  const nextIssuer = (): Issuer => loadIssuer(next().pem, files.nextCert, next().key, files.nextKey);
+  const nextIssuer = (): Promise<Issuer> => loadCaIssuer(next().pem, files.nextCert, next().key, files.nextKey, passphrase);
   const caCopies = (which: 'members' | 'clients', data: () => string): FileToWrite[] =>
     (which === 'members' ? members.map((m) => m.files.ca) : layout.clients.map((x) => x.files.ca)).map((p) => ({ path: p, data: data(), mode: PUBLIC_FILE_MODE }));
   const etcdPath = (): string => etcdBinaryFor([...c.managed.values()], o.etcdPath);
@@ -226,7 +237,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
       runbook: [],
       run: async () => {
         if (existsSync(files.nextCert) && existsSync(files.nextKey)) {
-          loadIssuer(read(files.nextCert), files.nextCert, read(files.nextKey), files.nextKey);
+          await nextIssuer();
           return;
         }
         // Only this step ever wrote these files, and it is not recorded done: a half-written pair is ours to replace.
@@ -239,8 +250,11 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
           systemClock,
           systemRandom,
         );
+        // An encrypted CA key stays encrypted across the rotation, with the same passphrase.
+        const encrypt = o.encryptCaKey || isEncryptedKeyPem(old().key);
+        const keyPem = encrypt ? encryptPrivateKeyPem(key.privateKey, await newPassphrase(passphrase, `the new CA key ${rel(files.nextKey)}`)) : encodePrivateKeyPem(key.privateKey);
         writeFilesAtomic([
-          { path: files.nextKey, data: encodePrivateKeyPem(key.privateKey), mode: PRIVATE_FILE_MODE },
+          { path: files.nextKey, data: keyPem, mode: PRIVATE_FILE_MODE },
           { path: files.nextCert, data: toPem('CERTIFICATE', ca.der), mode: PUBLIC_FILE_MODE },
         ]);
       },
@@ -276,7 +290,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
       detail: ['members trust both CAs now, so old and new client certificates both work'],
       runbook: [],
       run: async () => {
-        const issuer = nextIssuer();
+        const issuer = await nextIssuer();
         writeFilesAtomic(layout.clients.filter((x) => !issuedBy(x.files.cert, next().pem, files.nextCert)).map((x) => reissue(x.files.cert, x.certificate, issuer)));
       },
     },
@@ -310,7 +324,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
         detail: [`etcd-tls rewrites ${rel(m.files.serverCert)} and ${rel(m.files.peerCert)}; then ${m.name} must serve a certificate of the new CA`],
         runbook: [`copy the new certificates to ${m.name}'s host (no restart):`, installedCopy(m, m.files.serverCert, m.installed.serverCert), installedCopy(m, m.files.peerCert, m.installed.peerCert)],
         run: async () => {
-          const issuer = nextIssuer();
+          const issuer = await nextIssuer();
           writeFilesAtomic(
             [
               [m.files.serverCert, m.server],
@@ -380,6 +394,8 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
         }
         rmSync(files.nextCert, { force: true });
         rmSync(files.nextKey, { force: true });
+        // The CRL names revoked serials of both CAs; signed again by the CA that now signs everything.
+        if (existsSync(path.join(layout.dir, 'crl.der'))) await resignCrl(layout.dir, { passphrase });
       },
     },
   ];

@@ -6,6 +6,8 @@ import type { OpEvent } from '../../ops/runner.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
+import type { PassphraseSource } from '../../lifecycle/ca-key.js';
 
 const FLAGS = {
   spec: { type: 'string', value: 'SPEC', description: 'the cluster spec DIR was generated from' },
@@ -18,6 +20,7 @@ const FLAGS = {
   wait: { type: 'string', value: 'DURATION', description: 'how long to wait for an operator to carry out a printed step (default 30m)' },
   'stop-after': { type: 'string', value: 'N', description: 'for tests: stop after N steps, as an interruption would (run again to resume)' },
   json: { type: 'boolean', description: 'print the plan (--dry-run) or the outcome as JSON; printed steps go to stderr' },
+  ...CA_PASSPHRASE_FLAGS,
 } satisfies FlagDefs;
 
 export function help(): string {
@@ -103,9 +106,13 @@ function parseCount(text: string | undefined, flag: string): number | undefined 
   return Number(text);
 }
 
-/** The lifecycle use case when this build has it; undefined makes remove's revoke step fail loudly. */
-async function loadRevoke(): Promise<RevokeMember | undefined> {
-  return undefined;
+/** Revocation of a removed member's server and peer certificates: lifecycle's revoke, reason cessationOfOperation. */
+function revokeWith(passphrase: PassphraseSource): RevokeMember {
+  return async (dir, member) => {
+    const { revoke } = await import('../../lifecycle/revoke.js');
+    const r = await revoke(dir, { members: [member], reason: 'cessationOfOperation' }, { passphrase });
+    return [...r.revoked, ...r.alreadyRevoked].map((x) => x.serial).join(',');
+  };
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -127,7 +134,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     ...(stopAfter !== undefined ? { stopAfter } : {}),
   };
   const resume = `etcd-tls member ${verb} ${name} --spec ${options.spec} --out ${options.out}`;
-  const revoke = verb === 'remove' ? await loadRevoke() : undefined;
+  const revoke = verb === 'remove' ? revokeWith(passphraseSource(flags)) : undefined;
 
   if (flags['dry-run']) {
     const { plan } = verb === 'add' ? await planMemberAdd(options) : await planMemberRemove(options, revoke);

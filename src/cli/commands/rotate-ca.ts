@@ -6,6 +6,7 @@ import type { OpEvent } from '../../ops/runner.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 
 const FLAGS = {
   spec: { type: 'string', value: 'SPEC', description: 'the cluster spec DIR was generated from (also accepted as the only argument)' },
@@ -18,6 +19,8 @@ const FLAGS = {
   wait: { type: 'string', value: 'DURATION', description: 'how long to wait for an operator to carry out a printed step (default 30m)' },
   'stop-after': { type: 'string', value: 'PHASE', description: 'for tests: stop once phase 1-4 is done, as an interruption would (run again to resume)' },
   json: { type: 'boolean', description: 'print the plan (--dry-run) or the outcome as JSON; printed steps go to stderr' },
+  'encrypt-ca-key': { type: 'boolean', description: 'encrypt the new CA key (always done when the old one is encrypted; same passphrase)' },
+  ...CA_PASSPHRASE_FLAGS,
 } satisfies FlagDefs;
 
 export function help(): string {
@@ -102,6 +105,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     ...(flags.client ? { client: flags.client } : {}),
     manual: flags.manual ?? false,
     clientsUpdated: flags['clients-updated'] ?? false,
+    encryptCaKey: flags['encrypt-ca-key'] ?? false,
+    passphrase: passphraseSource(flags),
     ...(stop !== undefined ? { stopAfterPhase: Number(stop) } : {}),
     ...(flags.timeout ? { stepTimeoutMs: parseDuration(flags.timeout, '--timeout') } : {}),
     ...(flags.wait ? { manualWaitMs: parseDuration(flags.wait, '--wait') } : {}),
