@@ -114,7 +114,8 @@ export function releaseDirectoryLocks(): void {
 export async function withDirectoryLock<T>(dir: string, what: string, work: () => Promise<T>): Promise<T> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return work();
   // Held by this very run already (an operation calling another use case, e.g. member remove → revoke).
-  if (held.has(path.join(path.resolve(dir), LOCK_FILE)) || held.has(path.join(dir, LOCK_FILE))) return work();
+  const mine = path.resolve(dir, LOCK_FILE);
+  if ([...held].some((h) => path.resolve(h) === mine)) return work();
   const lockPath = acquire(dir, what);
   held.add(lockPath);
   // Also when the process exits in the middle: process.exit() skips finally.

@@ -58,7 +58,7 @@ describe('live operations on a running mTLS cluster under writes and reads', () 
   };
   const names = (): string[] => MEMBERS.map(([n]) => n);
   const curl = (url: string, creds: { cacert: string; cert?: string; key?: string }): Promise<RunResult> =>
-    run('curl', ['-sS', '--max-time', '5', '--cacert', creds.cacert, ...(creds.cert ? ['--cert', creds.cert, '--key', creds.key as string] : []), url], { env: cleanEnv() });
+    run('curl', ['-sS', '--http1.1', '--max-time', '5', '--cacert', creds.cacert, ...(creds.cert ? ['--cert', creds.cert, '--key', creds.key as string] : []), url], { env: cleanEnv() });
 
   before(async () => {
     dir = await makeTempDir('file', 'ops-');
