@@ -231,6 +231,12 @@ describe('live operations on a running mTLS cluster under writes and reads', () 
     const findings = (JSON.parse(check.stdout) as { findings: { code: string; severity: string; message: string }[] }).findings;
     assert.deepEqual(findings.filter((f) => f.severity === 'error'), []);
     const rotation = findings.find((f) => f.code === 'ca-rotation-in-progress');
+    const status = await cli(['status', out, '--json']);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    const st = JSON.parse(status.stdout) as { status: string; rotation: { phase: number; next: { id: string } } | null };
+    assert.equal(st.status, 'ok');
+    assert.equal(st.rotation?.phase, 3);
+    assert.equal(st.rotation?.next.id, 'clients');
     assert.match(rotation?.message ?? '', /^a CA rotation is in phase 3 \(.*\): 6 of 14 steps done; next: clients \(give every client its new files.*leaves: 6 issued by the old CA, 2 by the new one$/);
   });
 
