@@ -7,12 +7,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCheckBench } from './check.js';
 import { runCliBench } from './cli.js';
 import { runGenBench, type GenCase } from './gen.js';
 import { runIssueBench } from './issue.js';
 import { children, haveCommand, loadAverage, machineLine, progress, renderSection, type Section } from './table.js';
 
-const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'ops'] as const;
+const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'check', 'ops'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--only ${BENCHES.join(',')}] [--out FILE]
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
       runGenBench({ dir, ...(shm ? { tmpfsDir: shm } : {}), cases: genCases(o.quick), rsaSyncKeys: o.quick ? 16 : 48 }),
     );
     await run('migrate', ['etcd'], async () => [await migrationSection()]);
+    await run('check', ['hyperfine', 'openssl'], (dir) => runCheckBench({ dir, members: 300, runs: o.quick ? 3 : 10 }));
     await run('ops', ['etcd'], async () => [await opsSection()]);
   } finally {
     cleanUp();

@@ -79,6 +79,13 @@ export const ERROR_CODES = {
   CA_PASSPHRASE_WRONG: 'the passphrase does not decrypt the CA key',
   BAD_REVOCATION_RECORD: 'the revocation record (revoked.json) cannot be read; nothing was written',
   BAD_CRL: 'a CRL file cannot be parsed or is not signed by the CA',
+  // Hostile or oversized input (src/pki/validate.ts)
+  CONTROL_CHARACTER: 'a name, SAN, URL, path or flag value contains a control character (C0, DEL or C1)',
+  TOO_LONG: 'a subject field, SAN or other value is longer than its documented limit',
+  BAD_ENCODING: 'a text input is not valid UTF-8',
+  NOTHING_RECOGNISED: 'explain found no known etcd TLS failure in its input',
+  CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
+  TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -106,3 +113,16 @@ export function isEtcdTlsError(e: unknown): e is EtcdTlsError {
 
 /** Warnings are collected, not thrown: the edges print them as `etcd-tls: warning: ...`. */
 export type Warnings = string[];
+
+/**
+ * `s` with every control character (C0, DEL, C1) written as an escape (`\n`, `\x1b`, `\u009b`), so
+ * no message can move the cursor, recolour a terminal or forge a second line. The CLI's one error
+ * printer and its warning sink pass every message through it.
+ */
+export function escapeControl(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    const code = c.charCodeAt(0);
+    return named[c] ?? (code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+}

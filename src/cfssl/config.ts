@@ -9,7 +9,9 @@
 import { fail } from '../errors.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages, type PolicyInfo } from '../pki/extensions.js';
-import { CFSSL_DEFAULT_PROFILE, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
+import { CFSSL_DEFAULT_PROFILE, DEFAULT_BACKDATE_MS, type NamePattern, type Profile } from '../pki/profile.js';
+import { checkText, MAX_URI } from '../pki/text.js';
+import { RE2JS } from 're2js';
 import { readTextFile } from '../store/files.js';
 import { jsonType, ObjectReader, type Warn } from './fields.js';
 import { parseJson, type JsonObject, type JsonValue } from './json.js';
@@ -98,6 +100,33 @@ interface RawProfile {
   expiryMs?: number;
 }
 
+/**
+ * name_whitelist with Go's regexp semantics, as cfssl: RE2 (re2js, a pure-JS port) matches in time
+ * linear in the input, where JavaScript's backtracking engine took minutes on "(a+)+$". Unanchored,
+ * as Go's MatchString.
+ */
+function compileWhitelist(pattern: string, where: string): NamePattern {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern);
+  } catch (e) {
+    throw fail('BAD_CONFIG', `${where}: not a valid regular expression in RE2 syntax, which cfssl uses (${(e as Error).message})`);
+  }
+  return { source: pattern, test: (name) => re.matcher(name).find() };
+}
+
+/** A URL written into certificates: printable ASCII and parseable, so it reaches no certificate mangled. */
+function checkProfileUrl(url: string, where: string): void {
+  checkText(url, where, MAX_URI);
+  let ok = /^[\x21-\x7e]+$/.test(url);
+  try {
+    new URL(url);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw fail('BAD_CONFIG', `${where}: "${url}" is not a valid URL (ASCII, no spaces, with a scheme such as http://)`);
+}
+
 function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { authKeys: Set<string>; remotes: Set<string> }): RawProfile {
   const where = r.where();
   const usageStrings = r.stringList('usages') ?? [];
@@ -146,14 +175,9 @@ function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { a
     throw fail('BAD_CONFIG', `${where}: not_after ${notAfter.toISOString()} is not after not_before ${notBefore.toISOString()}`);
   if (maxPathLen < 0) throw fail('BAD_FIELD', `${r.where('ca_constraint.max_path_len')}: must not be negative, got ${maxPathLen}`);
 
-  let nameWhitelist: RegExp | undefined;
-  if (whitelist) {
-    try {
-      nameWhitelist = new RegExp(whitelist);
-    } catch (e) {
-      throw fail('BAD_CONFIG', `${r.where('name_whitelist')}: not a valid regular expression (${(e as Error).message})`);
-    }
-  }
+  const nameWhitelist = whitelist ? compileWhitelist(whitelist, r.where('name_whitelist')) : undefined;
+  for (const [field, url] of [['crl_url', crl], ['ocsp_url', ocsp], ...(issuerUrls ?? []).map((u, i) => [`issuer_urls[${i}]`, u])] as [string, string | undefined][])
+    if (url) checkProfileUrl(url, r.where(field));
 
   const profile: Profile = {
     name,

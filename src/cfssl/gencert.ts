@@ -14,6 +14,7 @@ import {
   systemClock,
   systemRandom,
   validityWindow,
+  checkValidityWindow,
   type CertificateRequest,
   type Clock,
   type RandomSource,
@@ -22,6 +23,7 @@ import { encodePrivateKeyPem, encryptPrivateKeyPem, generateKeyPair, spkiDer, ty
 import { buildName, type Name } from '../pki/name.js';
 import { caProfile, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts, type SubjectAltNames } from '../pki/san.js';
+import { validatePublicKey } from '../pki/validate.js';
 import type { CsrRequest } from './csr.js';
 import type { Warn } from './fields.js';
 import type { CfsslResult } from './json.js';
@@ -46,12 +48,9 @@ export function requestSans(req: CsrRequest, hostname: string | undefined, warn:
   return parseHosts(req.hosts, `${req.source}: hosts`, 'warn', warn);
 }
 
-/** A certificate whose validity ends before it is issued is a configuration mistake, not a certificate. */
+/** A certificate whose validity ends before it is issued, or after 9999, is a configuration mistake, not a certificate. */
 function checkNotBornExpired(profile: Profile, clock: Clock, where: string): void {
-  const now = clock.now();
-  const { notAfter } = validityWindow(profile, now);
-  if (notAfter <= now)
-    throw fail('BAD_VALIDITY', `${where}: the certificate would expire at ${notAfter.toISOString()}, before it is issued (expiry shorter than the backdate, or not_after in the past)`);
+  checkValidityWindow(profile, clock.now(), where);
 }
 
 /**
@@ -102,7 +101,7 @@ function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject 
  * @example
  *   const { cert, csr, key } = initCa(parseCsrJson(text, 'ca-csr.json', { initca: true, warn }), { warn });
  */
-export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyObject; encryptKeyWith?: string }): CfsslResult {
+export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyObject; existingKeySource?: string; encryptKeyWith?: string }): CfsslResult {
   const clock = opts.clock ?? systemClock;
   const subject = buildName(req.subject, req.source);
   if (subject.length === 0)
@@ -114,8 +113,9 @@ export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyO
 
   const privateKey = newKey(req, opts.existingKey);
   const ca = req.ca ? { ...(req.ca.pathLen !== undefined ? { pathLen: req.ca.pathLen } : {}) } : undefined;
-  const csr = buildCsr({ subject, sans, ...(ca ? { ca } : {}) }, privateKey);
-  const request: CertificateRequest = { subject, publicKey: spkiDer(privateKey), sans: emptySans(), ...(ca ? { ca } : {}) };
+  if (opts.existingKey) validatePublicKey(spkiDer(opts.existingKey), opts.existingKeySource ?? '-ca-key');
+  const csr = buildCsr({ subject, sans, source: req.source, ...(ca ? { ca } : {}) }, privateKey);
+  const request: CertificateRequest = { subject, publicKey: spkiDer(privateKey), sans: emptySans(), source: req.source, ...(ca ? { ca } : {}) };
   const cert = issueCertificate(request, profile, { selfSigned: true, privateKey }, clock, opts.random ?? systemRandom);
   return pemOutputs(cert.der, csr, opts.existingKey ? undefined : privateKey, opts.keyFormat ?? 'traditional', opts.encryptKeyWith);
 }
@@ -148,8 +148,8 @@ export function genCert(req: CsrRequest, opts: GenCertOptions): CfsslResult {
     opts.warn(`${req.source}: no hosts and no -hostname: a server certificate without SANs matches no address (clients will reject it)`);
 
   const privateKey = generateKeyPair(req.key).privateKey;
-  const csr = buildCsr({ subject, sans }, privateKey);
-  const cert = issueCertificate({ subject, publicKey: spkiDer(privateKey), sans }, profile, opts.issuer, clock, opts.random ?? systemRandom);
+  const csr = buildCsr({ subject, sans, source: req.source }, privateKey);
+  const cert = issueCertificate({ subject, publicKey: spkiDer(privateKey), sans, source: req.source }, profile, opts.issuer, clock, opts.random ?? systemRandom);
   return pemOutputs(cert.der, csr, privateKey, opts.keyFormat ?? 'traditional');
 }
 
@@ -158,7 +158,7 @@ export function genKey(req: CsrRequest, opts: FlowOptions): CfsslResult {
   const sans = requestSans(req, undefined, opts.warn);
   const subject = leafSubject(req, sans);
   const privateKey = generateKeyPair(req.key).privateKey;
-  return pemOutputs(undefined, buildCsr({ subject, sans }, privateKey), privateKey, opts.keyFormat ?? 'traditional');
+  return pemOutputs(undefined, buildCsr({ subject, sans, source: req.source }, privateKey), privateKey, opts.keyFormat ?? 'traditional');
 }
 
 /** cfssl selfsign's lifetime when no -config is given: three months. */
@@ -174,9 +174,9 @@ export function selfSign(req: CsrRequest, hostname: string, opts: FlowOptions & 
   const subject = leafSubject(req, sans);
   checkNotBornExpired(opts.profile, clock, `profile ${opts.profile.name}`);
   const privateKey = generateKeyPair(req.key).privateKey;
-  const csr = buildCsr({ subject, sans }, privateKey);
+  const csr = buildCsr({ subject, sans, source: req.source }, privateKey);
   const cert = issueCertificate(
-    { subject, publicKey: spkiDer(privateKey), sans },
+    { subject, publicKey: spkiDer(privateKey), sans, source: req.source },
     opts.profile,
     { selfSigned: true, privateKey },
     clock,

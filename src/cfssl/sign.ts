@@ -5,10 +5,10 @@
  */
 import { fail } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
-import { DerError, parsePemBlocks, toPem } from '../pki/der.js';
+import { children, content, decodeOid, DerError, parsePemBlocks, readElement, sequence, toPem } from '../pki/der.js';
 import { issueCertificate, systemClock, systemRandom, type CertificateRequest, type Clock, type RandomSource } from '../pki/issue.js';
 import { inspectCsr, type CsrView } from '../pki/inspect.js';
-import { buildName, type NameSpec } from '../pki/name.js';
+import { buildName, NAME_OIDS, type NameSpec } from '../pki/name.js';
 import type { Profile } from '../pki/profile.js';
 import { parseHosts } from '../pki/san.js';
 import { fitToIssuer, frozenClock } from './gencert.js';
@@ -37,6 +37,33 @@ export function parseCsrPem(pem: string, source: string): CsrView {
   return view;
 }
 
+// cfssl 1.2.0 rebuilds the subject through Go's pkix.Name, so its certificates list C, ST, L, street,
+// postalCode, O, OU, CN, serialNumber in that order whatever the CSR's order was.
+const CFSSL_RDN_RANK = new Map<string, number>(
+  (['C', 'ST', 'L', 'street', 'postalCode', 'O', 'OU', 'CN', 'serialNumber'] as const).map((t, i) => [NAME_OIDS[t], i]),
+);
+
+/**
+ * The CSR's subject with its RDNs in cfssl's order, each RDN kept byte for byte (string types too).
+ * Unlike cfssl, attributes pkix.Name does not model (emailAddress, custom OIDs) are kept, after the
+ * others, instead of silently dropped.
+ */
+export function cfsslSubjectOrder(subjectDer: Buffer, source: string): Buffer {
+  try {
+    const rdns = children(subjectDer, readElement(subjectDer, 0)).map((rdn, i) => {
+      const first = children(subjectDer, rdn)[0];
+      const type = first ? children(subjectDer, first)[0] : undefined;
+      const rank = type ? (CFSSL_RDN_RANK.get(decodeOid(content(subjectDer, type))) ?? CFSSL_RDN_RANK.size) : CFSSL_RDN_RANK.size;
+      return { rank, i, bytes: subjectDer.subarray(rdn.start, rdn.end) };
+    });
+    rdns.sort((a, b) => a.rank - b.rank || a.i - b.i);
+    return sequence(...rdns.map((r) => r.bytes));
+  } catch (e) {
+    if (e instanceof DerError || e instanceof RangeError) throw fail('BAD_DER', `${source}: subject: not a valid X.500 name (${e.message})`);
+    throw e;
+  }
+}
+
 export interface SignOptions {
   issuer: Issuer;
   profile: Profile;
@@ -59,11 +86,12 @@ export interface SignOptions {
 export function signCsr(csrPem: string, source: string, opts: SignOptions): CfsslResult {
   const view = parseCsrPem(csrPem, source);
   const sans = opts.hostname ? parseHosts(opts.hostname.split(','), '-hostname', 'error') : view.sans;
-  const subject = opts.subject ? buildName(opts.subject, opts.subjectSource ?? 'subject') : view.subjectDer;
+  const subject = opts.subject ? buildName(opts.subject, opts.subjectSource ?? 'subject') : cfsslSubjectOrder(view.subjectDer, source);
   const request: CertificateRequest = {
     subject,
     publicKey: view.publicKeySpki,
     sans,
+    source,
     ...(view.ca ? { ca: view.ca } : {}),
   };
   const clock = frozenClock(opts.clock ?? systemClock);

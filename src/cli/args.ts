@@ -6,7 +6,7 @@
  * are accepted for every flag a command declares, alongside the usual `--ca ca.pem`.
  */
 import { parseArgs } from 'node:util';
-import { fail } from '../errors.js';
+import { fail, isEtcdTlsError } from '../errors.js';
 
 export interface FlagDef {
   type: 'string' | 'boolean';
@@ -39,7 +39,7 @@ export function normalizeGoFlags(args: readonly string[], defs: FlagDefs): strin
       out.push(arg);
       continue;
     }
-    const m = /^-([A-Za-z][\w-]+)(=.*)?$/.exec(arg);
+    const m = /^-([A-Za-z][\w-]+)(=[\s\S]*)?$/.exec(arg);
     if (m && m[1] !== undefined && (m[1] in defs || m[1] === 'help')) out.push(`--${m[1]}${m[2] ?? ''}`);
     else out.push(arg);
   }
@@ -57,14 +57,28 @@ export function parseFlags<D extends FlagDefs>(
     options[name] = { type: d.type, ...(d.multiple ? { multiple: true } : {}), ...(d.short ? { short: d.short } : {}) };
   }
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args: normalizeGoFlags(args, all),
       options,
       allowPositionals: true,
       strict: true,
+      tokens: true,
     });
+    // util.parseArgs keeps the last of a repeated single-value flag without a word; a second
+    // -hostname silently dropping the first is a mistake worth one line.
+    const seen = new Set<string>();
+    for (const t of tokens) {
+      if (t.kind !== 'option' || all[t.name]?.type !== 'string') continue;
+      // An empty value is a variable that was not set (`--out "$DIR"`), never a choice: `--out ''`
+      // wrote into the current directory.
+      if (t.value === '') throw fail('USAGE', `${command}: --${t.name} is empty; give it a value (see 'etcd-tls ${command} --help')`);
+      if (all[t.name]?.multiple) continue;
+      if (seen.has(t.name)) throw fail('USAGE', `${command}: --${t.name} is given more than once; give it once (see 'etcd-tls ${command} --help')`);
+      seen.add(t.name);
+    }
     return { flags: values as ParsedFlags<D> & { help?: boolean }, positionals };
   } catch (e) {
+    if (isEtcdTlsError(e)) throw e;
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw fail('USAGE', `${command}: ${msg} (see 'etcd-tls ${command} --help')`);
   }

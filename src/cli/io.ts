@@ -1,3 +1,5 @@
+import { escapeControl } from '../errors.js';
+
 /** What a command may touch on its way out: two streams and a warning sink. Tests pass their own. */
 export interface CliIo {
   out(text: string): void;
@@ -10,7 +12,7 @@ export interface CliIo {
 export const processIo: CliIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
-  warn: (message) => void process.stderr.write(`etcd-tls: warning: ${message}\n`),
+  warn: (message) => void process.stderr.write(`etcd-tls: warning: ${escapeControl(message)}\n`),
   isTTY: Boolean(process.stdout.isTTY),
 };
 

@@ -3,7 +3,7 @@
  * on stderr. Shared by the ESM entry (main.ts) and the pre-bundled per-command files that
  * bin/etcd-tls loads (scripts/bundle.mjs), so both paths behave the same.
  */
-import { isEtcdTlsError } from '../errors.js';
+import { escapeControl, isEtcdTlsError } from '../errors.js';
 import { releaseDirectoryLocks } from '../store/lock.js';
 import { processIo, type CliIo, type CommandModule } from './io.js';
 
@@ -11,12 +11,12 @@ import { processIo, type CliIo, type CommandModule } from './io.js';
 export function reportError(e: unknown, io: CliIo): number {
   const debug = process.env.ETCD_TLS_DEBUG === '1';
   if (isEtcdTlsError(e)) {
-    io.err(`etcd-tls: ${e.code}: ${e.message}\n`);
+    io.err(`etcd-tls: ${e.code}: ${escapeControl(e.message)}\n`);
     if (debug && e.stack) io.err(`${e.stack}\n`);
     return 1;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  io.err(`etcd-tls: INTERNAL: ${err.message}${debug ? '' : ' (set ETCD_TLS_DEBUG=1 for the stack trace)'}\n`);
+  io.err(`etcd-tls: INTERNAL: ${escapeControl(err.message)}${debug ? '' : ' (set ETCD_TLS_DEBUG=1 for the stack trace)'}\n`);
   if (debug && err.stack) io.err(`${err.stack}\n`);
   return 2;
 }

@@ -12,7 +12,7 @@ import { layoutCluster, NEXT_CA_CERT, type ClusterLayout } from './layout.js';
 import { materializePlan, type MaterializeResult } from './materialize.js';
 import { readMembership } from './membership.js';
 import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
-import { parseSpec, type ClusterSpec } from './spec.js';
+import { memberCountWarnings, parseSpec, type ClusterSpec } from './spec.js';
 import type { PassphraseSource } from '../lifecycle/ca-key.js';
 
 export interface ClusterTarget {
@@ -22,9 +22,14 @@ export interface ClusterTarget {
   local?: boolean;
 }
 
-/** Read and validate a spec file (`-` is not supported: a spec is a file you keep). */
-export function readSpecFile(file: string): ClusterSpec {
-  return parseSpec(readTextFile(file, 'cluster spec'), file);
+/**
+ * Read and validate a spec file (`-` is not supported: a spec is a file you keep). `warn` hears what
+ * is valid but against etcd's guidance (an even member count, more than 7 members).
+ */
+export function readSpecFile(file: string, warn?: (message: string) => void): ClusterSpec {
+  const spec = parseSpec(readTextFile(file, 'cluster spec'), file);
+  if (warn) for (const w of memberCountWarnings(spec)) warn(`${file}: ${w}`);
+  return spec;
 }
 
 export async function planFromSpec(spec: ClusterSpec, target: ClusterTarget, clock: Clock = systemClock): Promise<ClusterPlan> {

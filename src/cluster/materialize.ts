@@ -80,7 +80,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
     const caKey = await generateKeyPairAsync(validateKeySpec(plan.ca.key, 'spec: ca.key'));
     const subject = buildName({ CN: layout.ca.intent.subject.CN, names: layout.ca.intent.subject.names }, 'spec: ca');
     const ca = issueCertificate(
-      { subject, publicKey: spkiDer(caKey.publicKey), sans: emptySans() },
+      { subject, publicKey: spkiDer(caKey.publicKey), sans: emptySans(), source: 'spec: ca' },
       caProfile(plan.ca.expiryMs),
       { selfSigned: true, privateKey: caKey.privateKey },
       clock,
@@ -111,7 +111,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
     const key = keys[i] as GeneratedKey;
     const sans = parseHosts([...cert.intent.dns, ...cert.intent.ips], `spec: ${cert.intent.path}`, 'error');
     const subject = buildName({ CN: cert.intent.subject.CN, names: cert.intent.subject.O ? [{ O: cert.intent.subject.O }] : [] }, `spec: ${cert.intent.path}`);
-    const issued = issueCertificate({ subject, publicKey: key.spki, sans }, profileFor(cert), signer(), clock, random);
+    const issued = issueCertificate({ subject, publicKey: key.spki, sans, source: `spec: ${cert.intent.path}` }, profileFor(cert), signer(), clock, random);
     writes.push(
       { path: cert.certPath, data: toPem('CERTIFICATE', issued.der), mode: PUBLIC_FILE_MODE },
       { path: cert.keyPath, data: key.privateKeyPem, mode: PRIVATE_FILE_MODE },

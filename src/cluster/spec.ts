@@ -5,7 +5,8 @@
  * `<file>: <path.to.field>: <problem>`.
  */
 // pki/san's classifier, not node:net: loading node:net costs ~4 ms of every start.
-import { ipVersion, normalizeIp } from '../pki/san.js';
+import { ipAddressProblem, ipVersion, normalizeIp } from '../pki/san.js';
+import { controlCharacterIn, MAX_TEXT } from '../pki/text.js';
 import { isAlias, isCollection, LineCounter, parseDocument, visit, type Document } from 'yaml';
 // zod/mini: the same validation as classic zod at a sixteenth of the bundled size (45 kB, not 740 kB),
 // which `gen` pays on every start.
@@ -203,10 +204,28 @@ function rejectWhatToJsCannotMap(doc: Document, badYaml: (offset: number | undef
 }
 
 /** Validate an already-parsed spec value (what `parseSpec` does after YAML). */
+/**
+ * The most members a spec may list. etcd's guidance is 3, 5 or 7 (every write waits for a majority);
+ * each member's etcd.env, etcd.yaml and etcd.service list the whole cluster, so 1,000 members are
+ * already ~3,000 files of ~50 KB. 10,000 ran V8 out of heap; clients are not limited (10,000 are fine).
+ */
+export const MAX_MEMBERS = 1000;
+
+/** etcd's guidance on cluster size, as warnings: more than 7 members, or an even count. */
+export function memberCountWarnings(spec: Pick<ClusterSpec, 'members'>): string[] {
+  const n = spec.members.length;
+  const out: string[] = [];
+  if (n > 7) out.push(`members: ${n} members; etcd recommends at most 7 (every write waits for a majority, so more members make writes slower and add no useful fault tolerance)`);
+  if (n % 2 === 0)
+    out.push(`members: ${n} members, an even count: it tolerates ${n / 2 - 1} failure${n / 2 - 1 === 1 ? '' : 's'}, no more than ${n - 1} members would (etcd recommends 3, 5 or 7)`);
+  return out;
+}
+
 export function validateSpec(data: unknown, sourceName: string): ClusterSpec {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw fail('BAD_SPEC', `${sourceName}: must be a mapping with cluster, ca, members and clients (got ${kindOf(data)})`);
   }
+  rejectUnprintable(data, [], (code, path, problem) => fail(code, `${sourceName}: ${formatPath(path)}: ${problem}`));
   const result = SPEC_SCHEMA.safeParse(data);
   if (!result.success) {
     // A misspelt key also makes the key it meant "required"; the unknown key is the better report.
@@ -214,6 +233,11 @@ export function validateSpec(data: unknown, sourceName: string): ClusterSpec {
     const issue = (issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]) as $ZodIssue;
     throw fail('BAD_SPEC', `${sourceName}: ${describeIssue(issue, data)}`);
   }
+  if (result.data.members.length > MAX_MEMBERS)
+    throw fail(
+      'TOO_MANY_MEMBERS',
+      `${sourceName}: members: ${result.data.members.length} members; etcd-tls generates at most ${MAX_MEMBERS} (every member's config lists every member, so the output grows with the square; etcd itself recommends 3, 5 or 7)`,
+    );
   const spec = normalize(result.data);
   checkSpec(spec, result.data, (code, path, problem) => fail(code, `${sourceName}: ${formatPath(path)}: ${problem}`));
   return spec;
@@ -297,7 +321,25 @@ export function dnsNameProblem(host: string, allowWildcard = false): string | un
 function ipProblem(host: string): string | undefined {
   if (ipVersion(host) === 0) return 'is not an IPv4 or IPv6 address';
   if (host.includes('%')) return 'has an IPv6 zone id, which a certificate cannot carry';
-  return undefined;
+  return ipAddressProblem(canonicalHost(host));
+}
+
+/**
+ * Every string anywhere in the spec, keys included, before any other check: a control character
+ * (a newline in a cn ends up in a comment line of a file users source) or an absurd length is one
+ * error naming its field, whatever field it is in.
+ */
+function rejectUnprintable(value: unknown, path: Path, err: Fail): void {
+  if (typeof value === 'string') {
+    if (value.length > MAX_TEXT) throw err('TOO_LONG', path, `is ${value.length} characters long; the limit is ${MAX_TEXT}`);
+    const control = controlCharacterIn(value);
+    if (control) throw err('CONTROL_CHARACTER', path, `contains a control character (${control}); names and addresses must be printable text`);
+  } else if (Array.isArray(value)) value.forEach((v, i) => rejectUnprintable(v, [...path, i], err));
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      rejectUnprintable(k, [...path, k.replace(/[\x00-\x1f\x7f-\x9f]/g, '?')], err);
+      rejectUnprintable(v, [...path, k], err);
+    }
 }
 
 type Fail = (code: ErrorCode, path: Path, problem: string) => Error;

@@ -26,6 +26,7 @@ import {
   readKeyFile,
   type CertRole,
   type ExpectedHost,
+  type LoadedCert,
   type LoadedCertFile,
   type LoadedKeyFile,
   type PeerSanContext,
@@ -107,6 +108,8 @@ const hostsOf = (config: EtcdConfig, flag: string): ExpectedHost[] => {
 
 class CheckSession {
   private readonly certFiles = new Map<string, LoadedCertFile>();
+  /** Certificates by DER (base64): the same CA copied into every folder is parsed once. */
+  private readonly parsedCerts = new Map<string, LoadedCert>();
   private readonly keyFiles = new Map<string, LoadedKeyFile>();
   private readonly leaves = new Map<string, Leaf>();
   private readonly bundles = new Set<string>();
@@ -131,7 +134,7 @@ class CheckSession {
   private certFile(file: string): LoadedCertFile {
     let loaded = this.certFiles.get(file);
     if (!loaded) {
-      loaded = readCertificateFile(this.display(file));
+      loaded = readCertificateFile(this.display(file), undefined, this.parsedCerts);
       this.certFiles.set(file, loaded);
     }
     return loaded;

@@ -73,7 +73,43 @@ export function summaryLine(findings: readonly Finding[]): string {
 }
 
 /**
- * Text for people: one block per subject, each finding as `severity code: message`, then its fix and
+ * "nodes/<any>/server.pem" (a * per differing segment) for subjects that differ in the same path segments only; otherwise the first
+ * subject and "…". For a summary line, never for matching.
+ */
+function subjectPattern(subjects: readonly string[]): string {
+  const split = subjects.map((s) => s.split('/'));
+  const first = split[0] as string[];
+  if (!split.every((parts) => parts.length === first.length)) return `${subjects[0]} and ${subjects.length - 1} more`;
+  return first.map((seg, i) => (split.every((parts) => parts[i] === seg) ? seg : '*')).join('/');
+}
+
+/**
+ * The same finding (code, severity, message, fix) on several subjects becomes one, whose subject says
+ * how many and which: a generated 300-member directory gives one "config-file-ignores-flags" line, not
+ * 300. Text output only: `--json` keeps every instance.
+ */
+export function collapseRepeatedFindings(findings: readonly Finding[]): Finding[] {
+  const byKey = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = `${f.code}\0${f.severity}\0${f.message}\0${f.fix}`;
+    const list = byKey.get(key);
+    if (list) list.push(f);
+    else byKey.set(key, [f]);
+  }
+  const out: Finding[] = [];
+  for (const list of byKey.values()) {
+    const subjects = [...new Set(list.map((f) => f.subject))];
+    const first = list[0] as Finding;
+    // Two are clearer named apiece; from three on, one line.
+    if (subjects.length < 3) out.push(...list);
+    else out.push({ ...first, subject: `${subjects.length} files: ${subjectPattern(subjects)}` });
+  }
+  return out;
+}
+
+/**
+ * Text for people: one block per subject (a finding repeated on several subjects is one block naming
+ * how many), each finding as `severity code: message`, then its fix and
  * related catalogue ids, and a summary line at the end.
  *
  * @example
@@ -82,7 +118,7 @@ export function summaryLine(findings: readonly Finding[]): string {
  */
 export function renderFindingsText(findings: readonly Finding[]): string {
   const pad = ' '.repeat(11);
-  const blocks = groupFindings(findings).map(({ subject, findings: list }) =>
+  const blocks = groupFindings(collapseRepeatedFindings(findings)).map(({ subject, findings: list }) =>
     [
       subject,
       ...list.flatMap((f) => [

@@ -1,15 +1,17 @@
 /**
- * When a leaf is due for renewal — the one rule `gen` and `renew` (without --within/--all) share.
- * The hardening work makes this relative to the certificate's lifetime; swap the body, not the callers.
+ * When a leaf is due for renewal — the one rule `gen` and `renew` (without --within/--all) share:
+ * pki/renewal.ts's window relative to the certificate's lifetime (at most 30 days).
  */
-/** Reissue certificates this close to expiry, so a routine `gen` run also renews. */
-export const RENEW_BEFORE_MS = 30 * 86_400_000;
+import { MAX_RENEWAL_WINDOW_MS, needsRenewal, renewalWindowMs as windowOfLifetime } from '../pki/renewal.js';
+
+/** The longest renewal window (a certificate of a year or more). */
+export const RENEW_BEFORE_MS = MAX_RENEWAL_WINDOW_MS;
 
 /** How long before notAfter a certificate of this validity window is renewed. */
-export function renewalWindowMs(_notBefore: Date, _notAfter: Date): number {
-  return RENEW_BEFORE_MS;
+export function renewalWindowMs(notBefore: Date, notAfter: Date): number {
+  return windowOfLifetime(notAfter.getTime() - notBefore.getTime());
 }
 
 export function renewalDue(notBefore: Date, notAfter: Date, now: Date): boolean {
-  return notAfter.getTime() - now.getTime() < renewalWindowMs(notBefore, notAfter);
+  return needsRenewal({ notBefore, notAfter }, now);
 }

@@ -59,8 +59,8 @@ function sansOf(value: Buffer): SubjectAltNames {
   return sans;
 }
 
-/** The key type and size from a SubjectPublicKeyInfo. */
-function keySpecOfSpki(spki: Buffer): KeySpec {
+/** The key type and size from a SubjectPublicKeyInfo (DER only: no OpenSSL key object). */
+export function keySpecOfSpki(spki: Buffer): KeySpec {
   const [algorithm, key] = children(spki, readElement(spki, 0));
   const [algOid, params] = algorithm ? children(spki, algorithm) : [];
   if (!algOid || !key) throw new DerError('malformed SubjectPublicKeyInfo');

@@ -7,6 +7,7 @@ import { basicConstraints, encodeExtension, hasSans, subjectAltName, type Extens
 import { signatureAlgorithmFor, spkiDer } from './keys.js';
 import { encodeName, type Name } from './name.js';
 import type { SubjectAltNames } from './san.js';
+import { validateRequest } from './validate.js';
 
 const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 
@@ -15,6 +16,8 @@ export interface CsrInput {
   sans: SubjectAltNames;
   /** Ask for a CA certificate (cfssl writes BasicConstraints into the CA CSR when `ca` is given). */
   ca?: { pathLen?: number };
+  /** Names the request's origin in errors. */
+  source?: string;
 }
 
 /** Build and sign a CSR with `privateKey`; returns DER. Leaf SANs go into an extensionRequest attribute. */
@@ -25,10 +28,12 @@ export function buildCsr(input: CsrInput, privateKey: KeyObject): Buffer {
   const attributes = exts.length
     ? [sequence(oid(EXTENSION_REQUEST), setOf(sequence(...exts.map(encodeExtension))))]
     : [];
+  const spki = spkiDer(privateKey);
+  validateRequest({ subject: input.subject, sans: input.sans, publicKey: spki }, input.source ?? 'request');
   const info = sequence(
     smallInteger(0),
     encodeName(input.subject),
-    spkiDer(privateKey),
+    spki,
     implicitConstructed(0, Buffer.concat(attributes)),
   );
   const alg = signatureAlgorithmFor(privateKey);

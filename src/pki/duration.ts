@@ -16,6 +16,9 @@ const UNIT_MS: Record<string, number> = {
   y: 365 * 86_400_000,
 };
 
+/** Longer than the span from 1970 to 9999: no validity can be this long. */
+const MAX_DURATION_MS = 8030 * 365 * 86_400_000;
+
 /** Parse a duration into milliseconds; `where` names file and field for the error. Zero and negative are errors. */
 export function parseDuration(text: string, where: string): number {
   const s = text.trim();
@@ -28,6 +31,9 @@ export function parseDuration(text: string, where: string): number {
   }
   if (s === '' || consumed !== s.length)
     throw fail('BAD_DURATION', `${where}: "${text}" is not a duration (use e.g. 8760h, 90m, 30d or 1y)`);
+  // Past this no certificate can be valid (X.509 dates end at 9999-12-31); also keeps "1e400h" finite.
+  if (!(total <= MAX_DURATION_MS))
+    throw fail('BAD_DURATION', `${where}: "${text}" is longer than any certificate can be valid (dates end at 9999-12-31)`);
   if (total <= 0) throw fail('BAD_DURATION', `${where}: "${text}" must be longer than zero`);
   // Sub-millisecond values would round to a zero-length validity.
   if (total < 0.5) throw fail('BAD_DURATION', `${where}: "${text}" is shorter than a millisecond`);

@@ -9,3 +9,4 @@ export * from './profile.js';
 export * from './certificate.js';
 export * from './csr.js';
 export * from './issue.js';
+export * from './renewal.js';

@@ -27,6 +27,7 @@ import { keyMatchesPublicKey, signatureAlgorithmFor } from './keys.js';
 import { encodeName, NAME_OIDS, type Name } from './name.js';
 import type { Profile } from './profile.js';
 import type { SubjectAltNames } from './san.js';
+import { validateRequest } from './validate.js';
 
 export interface Clock {
   now(): Date;
@@ -62,6 +63,8 @@ export interface CertificateRequest {
   sans: SubjectAltNames;
   /** Present when the request asks for a CA certificate. */
   ca?: { pathLen?: number };
+  /** Names the request's origin in errors: a file, `spec: nodes/m1/server`. */
+  source?: string;
 }
 
 export interface IssuedCertificate {
@@ -78,15 +81,63 @@ export interface SelfSigner {
 }
 
 const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/**
+ * Below this lifetime a certificate is short-lived (step's model): valid from now minus the backdate
+ * until now plus the expiry, so "5m" means five minutes of use. Above it, cfssl's window, where the
+ * five minutes of backdate taken from the end do not matter.
+ */
+export const SHORT_LIVED_BELOW_MS = DAY;
+
+/** The last instant X.509 can express (RFC 5280 4.1.2.5: GeneralizedTime 99991231235959Z). */
+export const LAST_X509_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /**
  * cfssl: notBefore = now rounded to the minute minus the backdate; notAfter = notBefore + expiry.
+ * A short-lived certificate (expiry under a day) instead runs from now (to the second) minus the
+ * backdate (at most a tenth of the expiry) to now plus the expiry: cfssl's rule made a 5m certificate that expired as it was issued.
  * A fixed not_before / not_after replaces its half of that, each on its own (as in cfssl's FillTemplate).
  */
 export function validityWindow(profile: Profile, now: Date): { notBefore: Date; notAfter: Date } {
+  if (profile.expiryMs < SHORT_LIVED_BELOW_MS) {
+    // Whole seconds, so the encoded window is exactly expiry + backdate long (see expectedLifetimeMs).
+    const second = Math.floor(now.getTime() / 1000) * 1000;
+    const notBefore = profile.notBefore ?? new Date(second - shortLivedBackdateMs(profile));
+    return { notBefore, notAfter: profile.notAfter ?? new Date(second + profile.expiryMs) };
+  }
   const rounded = Math.round(now.getTime() / MINUTE) * MINUTE;
   const notBefore = profile.notBefore ?? new Date(rounded - profile.backdateMs);
   return { notBefore, notAfter: profile.notAfter ?? new Date(notBefore.getTime() + profile.expiryMs) };
+}
+
+/**
+ * A short-lived certificate is backdated by at most a tenth of its expiry (whole seconds): five minutes
+ * of backdate on a 2m certificate would make it due for renewal (a third of its lifetime left) at birth.
+ */
+function shortLivedBackdateMs(profile: Pick<Profile, 'expiryMs' | 'backdateMs'>): number {
+  return Math.min(profile.backdateMs, Math.floor(profile.expiryMs / 10_000) * 1000);
+}
+
+/** notAfter - notBefore of a certificate issued under a profile without fixed dates. */
+export function expectedLifetimeMs(profile: Pick<Profile, 'expiryMs' | 'backdateMs'>): number {
+  return profile.expiryMs < SHORT_LIVED_BELOW_MS ? profile.expiryMs + shortLivedBackdateMs(profile) : profile.expiryMs;
+}
+
+/**
+ * Refuse a window no certificate can carry: one that ends before it is issued, or after 9999-12-31
+ * (`"expiry":"9000y"`). `where` names the file and field for the one-line error.
+ */
+export function checkValidityWindow(profile: Profile, now: Date, where: string): { notBefore: Date; notAfter: Date } {
+  const window = validityWindow(profile, now);
+  const end = window.notAfter.getTime();
+  if (!Number.isFinite(end) || end > LAST_X509_TIME_MS)
+    throw fail('BAD_VALIDITY', `${where}: the certificate would be valid until ${Number.isFinite(end) ? `the year ${window.notAfter.getUTCFullYear()}` : 'past any date'}, after 9999-12-31, the last date a certificate can carry; choose a shorter expiry`);
+  if (end <= window.notBefore.getTime())
+    throw fail('BAD_VALIDITY', `${where}: not_after ${iso(window.notAfter)} is not after not_before ${iso(window.notBefore)}`);
+  if (end <= now.getTime())
+    throw fail('BAD_VALIDITY', `${where}: the certificate would expire at ${iso(window.notAfter)}, before it is issued (not_after is in the past)`);
+  return window;
 }
 
 /** 20 random bytes, top bit cleared and never a leading zero byte: positive, 20 octets, 159 random bits. */
@@ -204,14 +255,20 @@ export function issueCertificate(
   const self = 'selfSigned' in issuer;
   const subjectDer = Buffer.isBuffer(request.subject) ? request.subject : encodeName(request.subject);
   if (profile.usages.keyUsage.length + profile.usages.extKeyUsage.length === 0) throw fail('NO_USAGES', `profile ${profile.name}: allows no key usage`);
+  // Every issuing path passes here: a subject or SAN from a CSR is as untrusted as one from JSON.
+  validateRequest(request, request.source ?? 'request');
   checkWhitelist(profile, request.subject, request.sans);
   if (self && !keyMatchesPublicKey(issuer.privateKey, request.publicKey))
     throw fail('KEY_MISMATCH', 'the private key given for self-signing does not belong to the request public key');
 
-  const { notBefore, notAfter } = validityWindow(profile, clock.now());
+  const now = clock.now();
+  const { notBefore, notAfter } = checkValidityWindow(profile, now, `profile ${profile.name}`);
   // getTime(), not Date relational operators: those convert both Dates through ToPrimitive (~0.13 µs a comparison).
-  if (notAfter.getTime() <= notBefore.getTime())
-    throw fail('BAD_VALIDITY', `profile ${profile.name}: not_after ${iso(notAfter)} is not after not_before ${iso(notBefore)}`);
+  if (!self && issuer.cert.notBefore.getTime() > now.getTime())
+    throw fail(
+      'CA_NOT_YET_VALID',
+      `${issuer.source}: is not valid until ${iso(issuer.cert.notBefore)} (now ${iso(now)}); a certificate issued from it would not verify before then: check this machine's clock or re-issue the CA`,
+    );
   if (!self && notAfter.getTime() > issuer.cert.notAfter.getTime())
     throw fail(
       'OUTLIVES_CA',

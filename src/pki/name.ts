@@ -6,6 +6,7 @@
 import { fail } from '../errors.js';
 import { isPrintableString, oid, TAG } from './der.js';
 import { el, encode, type Tlv } from './der-writer.js';
+import { checkText, MAX_NAME_VALUE } from './text.js';
 
 export type NameAttributeType = 'C' | 'ST' | 'L' | 'street' | 'postalCode' | 'O' | 'OU' | 'CN' | 'serialNumber' | 'E';
 
@@ -79,6 +80,8 @@ const ORDER: [keyof NameEntry, NameAttributeType][] = [
   ['OU', 'OU'],
 ];
 
+const ENTRY_KEYS: (keyof NameEntry)[] = ['C', 'ST', 'L', 'O', 'OU', 'SerialNumber', 'E'];
+
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Build a Name from cfssl input. `where` names the file for error messages. */
@@ -87,6 +90,12 @@ export function buildName(spec: NameSpec, where = 'request'): Name {
   // lists this had were 1 kB of garbage for a bare `{CN}` (a tenth of a leaf's allocations).
   const out: Name = [];
   const names = spec.names ?? [];
+  for (let i = 0; i < names.length; i++) {
+    const entry = names[i] as NameEntry;
+    for (const key of ENTRY_KEYS) for (const raw of asList(entry[key])) checkText(raw, `${where}: names[${i}].${key}`, MAX_NAME_VALUE);
+  }
+  if (spec.CN !== undefined) checkText(spec.CN, `${where}: CN`, MAX_NAME_VALUE);
+  if (spec.serialNumber !== undefined) checkText(spec.serialNumber, `${where}: serialnumber`, MAX_NAME_VALUE);
   for (const [key, type] of ORDER) {
     for (let i = 0; i < names.length; i++) {
       for (const raw of asList((names[i] as NameEntry)[key])) {

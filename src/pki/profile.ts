@@ -28,7 +28,16 @@ export interface Profile {
   ocspNoCheck?: boolean;
   policies?: PolicyInfo[];
   /** CN, DNS SANs, emails and URIs must match (cfssl's name_whitelist). */
-  nameWhitelist?: RegExp;
+  nameWhitelist?: NamePattern;
+}
+
+/**
+ * A compiled name_whitelist: `test` says whether a name matches anywhere (Go's MatchString). The cfssl
+ * config reader builds it with an RE2 engine (linear time); a RegExp fits too, for trusted patterns.
+ */
+export interface NamePattern {
+  source: string;
+  test(name: string): boolean;
 }
 
 const HOUR = 3_600_000;

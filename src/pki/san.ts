@@ -5,6 +5,7 @@
  */
 import { fail } from '../errors.js';
 import { formatIpv6, parseIpv6 } from './ipv6.js';
+import { controlCharacterIn, MAX_TEXT } from './text.js';
 
 export interface SubjectAltNames {
   dns: string[];
@@ -58,6 +59,28 @@ export function ipVersion(s: string): 0 | 4 | 6 {
   return parseIpv6(address) ? 6 : 0;
 }
 
+/**
+ * Why an address cannot be a member's or a certificate's own address, or undefined when it can:
+ * the unspecified address (0.0.0.0, ::) means "every interface", and broadcast and multicast
+ * addresses belong to no single host. `ip` is canonical text (as classify and normalizeIp make it).
+ */
+export function ipAddressProblem(ip: string): string | undefined {
+  const version = ipVersion(ip);
+  if (version === 0) return 'is not a valid IP address';
+  if (version === 4) {
+    if (ip === '0.0.0.0') return 'is the unspecified address (every interface), not the address of a host';
+    if (ip === '255.255.255.255') return 'is the broadcast address, not the address of a host';
+    const first = Number(ip.split('.')[0]);
+    if (first >= 224 && first <= 239) return 'is a multicast address (224.0.0.0/4), not the address of a host';
+    return undefined;
+  }
+  const pieces = parseIpv6(ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip);
+  if (!pieces) return 'is not a valid IP address';
+  if (pieces.every((p) => p === 0)) return 'is the unspecified address (every interface), not the address of a host';
+  if (((pieces[0] as number) & 0xff00) === 0xff00) return 'is a multicast address (ff00::/8), not the address of a host';
+  return undefined;
+}
+
 const ASCII = /^[\x21-\x7e]+$/;
 const looksLikeIPv4 = (s: string): boolean => /^[0-9.]+$/.test(s) && s.includes('.');
 const looksLikeIPv6 = (s: string): boolean => s.includes(':') && /^[0-9A-Fa-f:.%]+$/.test(s);
@@ -71,6 +94,9 @@ export function classifyHost(host: string, where: string): SanKind {
 
 /** A host's kind, and its SAN value: IPs normalised (from the one parse that validated them). */
 function classify(host: string, where: string): { kind: SanKind; value: string } {
+  if (host.length > MAX_TEXT) throw fail('TOO_LONG', `${where}: an entry is ${host.length} characters long; no SAN is longer than ${MAX_TEXT}`);
+  const control = controlCharacterIn(host);
+  if (control) throw fail('CONTROL_CHARACTER', `${where}: "${host}" contains a control character (${control})`);
   // Without ':' or '@', and with a character other than a digit or a dot, a host can only be a DNS
   // name (every other kind needs one of those): the IP, email and URI tests below all fail for it.
   let other = false;
@@ -91,7 +117,10 @@ function classify(host: string, where: string): { kind: SanKind; value: string }
     if (host.includes('%'))
       throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid IP address (a zone index cannot be in a certificate)`);
     // ipVersion has checked that the IPv6 text parses.
-    return { kind: 'ip', value: version === 4 ? host : formatIpv6(parseIpv6(host) as number[]) };
+    const value = version === 4 ? host : formatIpv6(parseIpv6(host) as number[]);
+    const problem = ipAddressProblem(value);
+    if (problem) throw fail('BAD_HOSTNAME', `${where}: "${host}" ${problem}`);
+    return { kind: 'ip', value };
   }
   if (looksLikeIPv4(host) || looksLikeIPv6(host))
     throw fail('BAD_HOSTNAME', `${where}: "${host}" is not a valid IP address`);

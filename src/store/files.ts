@@ -314,9 +314,24 @@ export function readFileBytes(file: string, what = 'file'): Buffer {
   }
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * UTF-8 text of `bytes`, or a BAD_ENCODING error naming `source`: Buffer.toString would turn each
+ * invalid byte into U+FFFD, and a name with a replacement character is not the name the user wrote.
+ */
+export function decodeUtf8(bytes: Uint8Array, source: string, what: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const at = Buffer.from(bytes).toString('utf8').indexOf('\ufffd');
+    throw fail('BAD_ENCODING', `${source}: ${what} is not valid UTF-8${at >= 0 ? ` (first invalid byte near character ${at + 1})` : ''}`);
+  }
+}
+
 /** Read a text file; empty (or whitespace-only) content is an EMPTY_INPUT error. */
 export function readTextFile(file: string, what = 'file'): string {
-  const text = readFileBytes(file, what).toString('utf8');
+  const text = decodeUtf8(readFileBytes(file, what), file, what);
   if (text.trim() === '') throw fail('EMPTY_INPUT', `${file}: ${what} is empty`);
   return text;
 }
@@ -326,7 +341,7 @@ export async function readStdinText(what = 'input'): Promise<string> {
   const chunks: Buffer[] = [];
   if (process.stdin.isTTY) throw fail('EMPTY_INPUT', `stdin: expected ${what} on standard input, got a terminal`);
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = decodeUtf8(Buffer.concat(chunks), 'stdin', what);
   if (text.trim() === '') throw fail('EMPTY_INPUT', `stdin: ${what} is empty`);
   return text;
 }

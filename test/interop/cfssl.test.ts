@@ -148,3 +148,28 @@ describe('outputs meant to be identical', () => {
     assert.equal((await etcdTls(['json', '-bare', '-stdout'], { cwd: dir, stdin: input })).stdout, theirs.stdout);
   });
 });
+
+describe('sign orders the subject as cfssl 1.2.0 does', () => {
+  test('a CSR subject CN, O, C, OU comes out C, O, OU, CN from both tools', async (t) => {
+    if (!requireAll(t)) return;
+    const dir = await makeTempDir(t, 'rdn-order-');
+    const ca = await etcdTls(['gencert', '-initca', '-'], { cwd: dir, stdin: '{"CN":"order CA"}' });
+    assert.equal(ca.code, 0, ca.stderr);
+    const { cert, key } = JSON.parse(ca.stdout) as { cert: string; key: string };
+    writeFileSync(path.join(dir, 'ca.pem'), cert);
+    writeFileSync(path.join(dir, 'ca-key.pem'), key);
+    const req = await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-subj', '/CN=x/O=y/C=US/OU=z', '-out', 'order.csr'], { cwd: dir });
+    assert.equal(req.code, 0, req.stderr);
+    const subjectOf = async (signer: () => Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<string> => {
+      const r = await signer();
+      assert.equal(r.code, 0, r.stderr);
+      const pem = (JSON.parse(r.stdout) as { cert: string }).cert;
+      const x = await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253'], { stdin: pem });
+      return x.stdout.trim();
+    };
+    const ours = await subjectOf(() => etcdTls(['sign', '-ca', 'ca.pem', '-ca-key', 'ca-key.pem', 'order.csr'], { cwd: dir }));
+    const theirs = await subjectOf(() => run('cfssl', ['sign', '-ca', 'ca.pem', '-ca-key', 'ca-key.pem', 'order.csr'], { cwd: dir }));
+    assert.equal(ours, theirs);
+    assert.equal(ours, 'subject=CN=x,OU=z,O=y,C=US'); // RFC 2253 prints the last RDN first
+  });
+});

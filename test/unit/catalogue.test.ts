@@ -236,7 +236,7 @@ describe('etcd-tls explain (the CLI)', () => {
     const r = await etcdTls(['explain', 'everything', 'is', 'fine']);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^etcd-tls: no known etcd TLS failure was recognised.*etcd-tls probe/);
+    assert.match(r.stderr, /^etcd-tls: NOTHING_RECOGNISED: no known etcd TLS failure was recognised.*etcd-tls probe/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     const json = await etcdTls(['explain', '--json'], { stdin: 'all good\n' });
     assert.equal(json.code, 1);

@@ -101,7 +101,7 @@ describe('errors: one line naming file and field, exit 1, nothing written', { co
       cwd: FIXTURES,
       stdin: '{"CN":"member1","hosts":["127.0.0.1"]}',
     });
-    assertOneLineError(r, 'OUTLIVES_CA', /would be valid until 20\d\d-\d\d-\d\dT\d\d:\d\d:00Z, after its CA .*short\.pem expires at 20\d\d-\d\d-\d\dT\d\d:\d\d:00Z/, before, FIXTURES);
+    assertOneLineError(r, 'OUTLIVES_CA', /would be valid until 20\d\d-\d\d-\d\dT\d\d:\d\d:00Z, after its CA .*short\.pem expires at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ/, before, FIXTURES);
   });
 });
 

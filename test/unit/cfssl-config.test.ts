@@ -163,7 +163,7 @@ describe('config errors name the file and the field', () => {
     ['profiles not objects', '{"signing":{"profiles":{"p":[]}}}', 'BAD_FIELD', /signing\.profiles\.p: expected an object, got array$/],
     ['not_after before not_before', '{"signing":{"default":{"expiry":"1h","not_before":"2031-01-01T00:00:00Z","not_after":"2030-01-01T00:00:00Z"}}}', 'BAD_CONFIG', /not_after 2030-01-01T00:00:00\.000Z is not after not_before/],
     ['a time that is not RFC 3339', '{"signing":{"default":{"expiry":"1h","not_after":"2030-01-01"}}}', 'BAD_DURATION', /signing\.default\.not_after: "2030-01-01" is not an RFC 3339 time/],
-    ['a bad name_whitelist', '{"signing":{"default":{"expiry":"1h","name_whitelist":"(["}}}', 'BAD_CONFIG', /signing\.default\.name_whitelist: not a valid regular expression/],
+    ['a bad name_whitelist', '{"signing":{"default":{"expiry":"1h","name_whitelist":"(["}}}', 'BAD_CONFIG', /signing\.default\.name_whitelist: not a valid regular expression in RE2 syntax/],
     ['an unknown auth_key', '{"signing":{"default":{"expiry":"1h","auth_key":"nope"}}}', 'BAD_CONFIG', /signing\.default\.auth_key: "nope" is not in "auth_keys"/],
     ['a bad policy qualifier', '{"signing":{"default":{"expiry":"1h","policies":[{"ID":"1.2.3","Qualifiers":[{"type":"x"}]}]}}}', 'BAD_CONFIG', /policies\[0\]\.Qualifiers\[0\]\.type: "x" must be id-qt-cps or id-qt-unotice/],
     ['a policy ID that is not an OID', '{"signing":{"default":{"expiry":"1h","policies":[{"ID":"abc"}]}}}', 'BAD_FIELD', /policies\[0\]\.ID: "abc" is not a dotted OID/],

@@ -166,8 +166,16 @@ describe('initCa', () => {
     assertFails(() => initCa(parse(fixture('bad-empty-subject.json'), true).req, { warn: () => {} }), 'EMPTY_SUBJECT', /^csr\.json: a CA needs a subject/);
   });
 
-  test('a CA that would be born expired (expiry shorter than the backdate) is refused (cfssl #1064)', () => {
-    assertFails(() => initCa(parse('{"CN":"ca","ca":{"expiry":"1m"}}', true).req, { warn: () => {}, clock }), 'BAD_VALIDITY', /^csr\.json: ca\.expiry: the certificate would expire at .* before it is issued/);
+  test('a short-lived CA ("1m", shorter than the backdate; cfssl #1064 made it expire as issued) is valid for 1m from now', () => {
+    const c = certOf(initCa(parse('{"CN":"ca","ca":{"expiry":"1m"}}', true).req, { warn: () => {}, clock, random }).cert);
+    assert.equal(c.notAfter.toISOString(), '2026-03-01T12:01:20.000Z');
+    assert.equal(c.notBefore.toISOString(), '2026-03-01T12:00:14.000Z');
+  });
+
+  test('regression: an expiry past 9999-12-31 ("9000y", "99999999h") is BAD_VALIDITY/BAD_DURATION naming the field, not INTERNAL', () => {
+    assertFails(() => initCa(parse('{"CN":"ca","ca":{"expiry":"7990y"}}', true).req, { warn: () => {}, clock }), 'BAD_VALIDITY', /^csr\.json: ca\.expiry: the certificate would be valid until the year 1\d\d\d\d, after 9999-12-31/);
+    assertFails(() => parse('{"CN":"ca","ca":{"expiry":"9000y"}}', true), 'BAD_DURATION', /ca\.expiry: "9000y" is longer than any certificate can be valid/);
+    assertFails(() => parse('{"CN":"ca","ca":{"expiry":"99999999h"}}', true), 'BAD_DURATION', /ca\.expiry: "99999999h" is longer/);
   });
 });
 
@@ -199,7 +207,7 @@ describe('genCert', () => {
     assertFails(
       () => genCert(parse(leaf).req, { issuer: shortIssuer, profile: selectProfile(blog, 'peer'), warn: () => {}, clock }),
       'OUTLIVES_CA',
-      /valid until 2031-02-28T11:55:00Z, after its CA ca\.pem expires at 2026-03-01T13:55:00Z/,
+      /valid until 2031-02-28T11:55:00Z, after its CA ca\.pem expires at 2026-03-01T14:00:20Z/,
     );
   });
 

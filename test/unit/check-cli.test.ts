@@ -66,6 +66,16 @@ describe('check on a directory written by gen', () => {
     assert.equal(body.checked.certificates.length, 8);
   });
 
+  test('regression: a finding repeated on every member is one text line naming how many files; --json lists each', async () => {
+    const text = (await check([pki])).stdout;
+    const lines = text.split('\n').filter((l) => /config-file-ignores-flags:/.test(l));
+    assert.equal(lines.length, 1, text);
+    assert.match(text, /^3 files: .*nodes\/\*\/etcd\.yaml$/m);
+    assert.match(text, /, 3 info\n$/);
+    const body = JSON.parse((await check([pki, '--json'])).stdout) as JsonReport;
+    assert.equal(body.findings.filter((f) => f.code === 'config-file-ignores-flags').length, 3);
+  });
+
   test('a single certificate with its key, role and CA', async () => {
     const node = path.join(pki, 'nodes', 'member2');
     const { code, stdout } = await check(['--cert', path.join(node, 'server.pem'), '--key', path.join(node, 'server-key.pem'), '--role', 'server', '--ca', path.join(pki, 'ca.pem')]);

@@ -45,7 +45,7 @@ describe('gen renews certificates 30 days before they expire', () => {
     const later = at(T0 + 336 * DAY);
     const plan = await planFromSpec(spec, { out }, later);
     assert.equal(plan.certificates.length, 8);
-    assert.ok(plan.certificates.every((c) => c.action === 'reissue' && c.reasons.join() === 'expires within 30 days'), JSON.stringify(changes(plan)));
+    assert.ok(plan.certificates.every((c) => c.action === 'reissue' && /^due for renewal \(expires 2030-12-31T23:55:00Z\)$/.test(c.reasons.join())), JSON.stringify(changes(plan)));
     assert.equal(plan.ca.action, 'keep');
 
     const { result } = await generateCluster(spec, { out, clock: later });
@@ -108,5 +108,53 @@ describe('gen repairs a damaged directory, touching only what is damaged', () =>
     await generateCluster(spec, { out, clock: now });
     assert.doesNotMatch(readFileSync(file('nodes/member2/etcd.env'), 'utf8'), /ETCD_DEBUG/);
     assert.deepEqual(fileActions(await planFromSpec(spec, { out }, now)), {});
+  });
+});
+
+describe('gen with short validities (the renewal window is a third of the lifetime, at most 30 days)', () => {
+  const withValidity = (validity: string): ClusterSpec => parseSpec(`${readFileSync(path.join(REPO_ROOT, 'test/fixtures/cluster/gen.yaml'), 'utf8')}defaults: { validity: ${validity} }\n`, 'gen.yaml');
+
+  test('regression: validity 720h: a second run an hour later keeps everything (the 30-day window reissued it all)', async (t) => {
+    const out = path.join(await makeTempDir(t, 'cluster-plan-720h-'), 'pki');
+    const short = withValidity('720h');
+    await generateCluster(short, { out, clock: at(T0) });
+    assert.deepEqual(changes(await planFromSpec(short, { out }, at(T0 + 3_600_000))), {});
+    const due = await planFromSpec(short, { out }, at(T0 + 21 * DAY));
+    assert.ok(due.certificates.every((c) => c.action === 'reissue' && /^due for renewal/.test(c.reasons.join())), JSON.stringify(changes(due)));
+  });
+
+  test('regression: validity 2m issues certificates valid for 2 minutes from now, kept by a run a minute later', async (t) => {
+    const out = path.join(await makeTempDir(t, 'cluster-plan-2m-'), 'pki');
+    const short = withValidity('2m');
+    const { result } = await generateCluster(short, { out, clock: at(T0) });
+    assert.equal(result.issued.length, 8);
+    const pem = readFileSync(path.join(out, 'nodes/member1/server.pem'), 'utf8');
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(pem);
+    assert.equal(new Date(cert.validTo).getTime(), T0 + 120_000);
+    assert.deepEqual(changes(await planFromSpec(short, { out }, at(T0 + 60_000))), {});
+    assert.ok((await planFromSpec(short, { out }, at(T0 + 100_000))).certificates.every((c) => c.action === 'reissue'));
+  });
+});
+
+describe('up (gen --local) never rewrites a directory generated for the hosts', () => {
+  test('regression: gen then a --local run over the same directory is WOULD_OVERWRITE, every file as it was', async (t) => {
+    const out = path.join(await makeTempDir(t, 'cluster-plan-local-'), 'pki');
+    await generateCluster(spec, { out, clock: at(T0) });
+    const env = readFileSync(path.join(out, 'nodes/member1/etcd.env'), 'utf8');
+    const ctl = readFileSync(path.join(out, 'clients/backup/etcdctl.env'), 'utf8');
+    await assert.rejects(
+      generateCluster(spec, { out, local: true, clock: at(T0) }),
+      (e: unknown) => e instanceof Error && 'code' in e && e.code === 'WOULD_OVERWRITE' && /generated for the hosts .*etcd-tls up SPEC --out .*pki-local$/.test(e.message),
+    );
+    assert.equal(readFileSync(path.join(out, 'nodes/member1/etcd.env'), 'utf8'), env);
+    assert.equal(readFileSync(path.join(out, 'clients/backup/etcdctl.env'), 'utf8'), ctl);
+    assert.match(env, /\/etc\/etcd\//);
+  });
+
+  test('a directory made by --local runs again in place', async (t) => {
+    const out = path.join(await makeTempDir(t, 'cluster-plan-local2-'), 'pki');
+    await generateCluster(spec, { out, local: true, clock: at(T0) });
+    assert.deepEqual(changes(await planFromSpec(spec, { out, local: true }, at(T0))), {});
   });
 });

@@ -21,7 +21,7 @@ import { caProfile, ETCD_PROFILES, type Profile } from '../../src/pki/profile.js
 import { emptySans, parseHosts, type SubjectAltNames } from '../../src/pki/san.js';
 import { loadIssuer, readCertificateCore, subjectPublicKeyBits, verifySignedBy, type Issuer } from '../../src/pki/certificate.js';
 import { inspectCertificate, type CertificateView } from '../../src/pki/inspect.js';
-import { issueCertificate, systemRandom, validityWindow, type CertificateRequest, type Clock, type RandomSource } from '../../src/pki/issue.js';
+import { expectedLifetimeMs, issueCertificate, systemRandom, validityWindow, type CertificateRequest, type Clock, type RandomSource } from '../../src/pki/issue.js';
 import { rejects } from '../helpers/assertions.js';
 
 
@@ -61,7 +61,8 @@ const tbsOf = (der: Buffer): string => {
   return der.subarray((tbs as Element).start, (tbs as Element).end).toString('hex');
 };
 
-const ca = selfSignedCa(P256);
+// Made a year before CLOCK: the validity tests issue at instants before CLOCK, and a CA not yet valid refuses.
+const ca = selfSignedCa(P256, caProfile(), at('2024-03-04T00:00:00Z'));
 const edCa = selfSignedCa(ED);
 
 describe('issue: determinism', () => {
@@ -164,6 +165,33 @@ describe('issue: policy errors', () => {
       () => issueCertificate(request(generateKeyPair(P256), buildName({ CN: 'x' })), profile, shortCa.issuer, CLOCK),
       'OUTLIVES_CA',
       /^the certificate would be valid until 2027-03-04T10:13:00Z, after its CA ca\.pem expires at 2026-03-04T10:13:00Z;/,
+    );
+  });
+
+  test('regression: a leaf is not issued from a CA that is not valid yet (CA_NOT_YET_VALID names the CA and both dates)', () => {
+    const future = selfSignedCa(P256, caProfile(), at('2025-03-04T12:00:00Z'));
+    rejects(
+      () => issueCertificate(request(generateKeyPair(P256), buildName({ CN: 'x' })), ETCD_PROFILES.server, future.issuer, CLOCK),
+      'CA_NOT_YET_VALID',
+      /^ca\.pem: is not valid until 2025-03-04T11:55:00Z \(now 2025-03-04T10:17:31\.500Z\)/,
+    );
+  });
+
+  test('regression: a short-lived leaf ("5m") is valid for 5 minutes from now (cfssl\'s window ended it at issuance)', () => {
+    const issued = issueCertificate(request(generateKeyPair(P256), buildName({ CN: 'x' })), { ...ETCD_PROFILES.client, expiryMs: 5 * 60_000 }, ca.issuer, CLOCK);
+    assert.equal(issued.notAfter.toISOString(), '2025-03-04T10:22:31.000Z');
+    assert.equal(issued.notBefore.toISOString(), '2025-03-04T10:17:01.000Z');
+    assert.equal(expectedLifetimeMs({ expiryMs: 5 * 60_000, backdateMs: 5 * 60_000 }), 5.5 * 60_000);
+  });
+
+  test('regression: a window ending after 9999-12-31 is BAD_VALIDITY, not an internal encoder error', () => {
+    rejects(
+      () => {
+        const key = generateKeyPair(P256);
+        return issueCertificate(request(key, buildName({ CN: 'x' })), caProfile(8000 * 8760 * HOUR), { selfSigned: true, privateKey: key.privateKey }, CLOCK);
+      },
+      'BAD_VALIDITY',
+      /^profile ca: the certificate would be valid until the year 10\d\d\d, after 9999-12-31/,
     );
   });
 

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isEtcdTlsError } from '../../src/errors.js';
-import { classifyHost, isDnsName, ipVersion, normalizeIp, parseHosts, type SanKind, type SubjectAltNames } from '../../src/pki/san.js';
+import { classifyHost, ipAddressProblem, isDnsName, ipVersion, normalizeIp, parseHosts, type SanKind, type SubjectAltNames } from '../../src/pki/san.js';
 
 // ---- the reference: src/pki/san.ts as it was before the fast paths (ipVersion and normalizeIp are
 // checked against node:net and URL in pki-ip.test.ts and pki-ipv6.test.ts).
@@ -20,7 +20,14 @@ const looksLikeIPv4 = (s: string): boolean => /^[0-9.]+$/.test(s) && s.includes(
 const looksLikeIPv6 = (s: string): boolean => s.includes(':') && /^[0-9A-Fa-f:.%]+$/.test(s);
 /** The kind, or the error message (without `where`). */
 function refClassify(host: string): SanKind | string {
-  if (ipVersion(host) !== 0) return host.includes('%') ? `"${host}" is not a valid IP address (a zone index cannot be in a certificate)` : 'ip';
+  const control = /[\x00-\x1f\x7f-\x9f]/.exec(host);
+  if (control) return `"${host}" contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at character ${control.index + 1})`;
+  if (ipVersion(host) !== 0) {
+    if (host.includes('%')) return `"${host}" is not a valid IP address (a zone index cannot be in a certificate)`;
+    // Since the hostile-input hardening: no unspecified, broadcast or multicast address is a SAN.
+    const problem = ipAddressProblem(normalizeIp(host));
+    return problem ? `"${host}" ${problem}` : 'ip';
+  }
   if (looksLikeIPv4(host) || looksLikeIPv6(host)) return `"${host}" is not a valid IP address`;
   if (/^[^@\s]+@[^@\s]+$/.test(host)) {
     if (!refIsDnsName(host.split('@')[1] as string) || !ASCII.test(host)) return `"${host}" is not a valid email address`;
@@ -60,7 +67,7 @@ function classified(host: string): SanKind | string {
   try {
     return classifyHost(host, 'w');
   } catch (e) {
-    assert.ok(isEtcdTlsError(e) && e.code === 'BAD_HOSTNAME', `${JSON.stringify(host)}: ${String(e)}`);
+    assert.ok(isEtcdTlsError(e) && (e.code === 'BAD_HOSTNAME' || e.code === 'CONTROL_CHARACTER'), `${JSON.stringify(host)}: ${String(e)}`);
     return e.message.replace(/^w: /, '');
   }
 }
@@ -68,7 +75,7 @@ function parsed(hosts: readonly string[]): SubjectAltNames | string {
   try {
     return parseHosts(hosts, 'w', 'warn');
   } catch (e) {
-    assert.ok(isEtcdTlsError(e) && e.code === 'BAD_HOSTNAME');
+    assert.ok(isEtcdTlsError(e) && (e.code === 'BAD_HOSTNAME' || e.code === 'CONTROL_CHARACTER'));
     return e.message.replace(/^w: /, '');
   }
 }

@@ -59,7 +59,7 @@ describe('verifyChain', () => {
     const short: Profile = { ...ETCD_PROFILES.server, expiryMs: 3_600_000 };
     const expired = verifyChain([leaf(ca.issuer, 'old', {}, short, at('2026-05-01T00:00:00Z'))], [ca.der], 'serverAuth', NOW);
     assert.deepEqual(expired.problems.map((p) => [p.id, p.message]), [
-      ['cert-expired', 'x509: certificate has expired or is not yet valid: current time 2026-06-01T12:00:00Z is after 2026-05-01T00:55:00Z'],
+      ['cert-expired', 'x509: certificate has expired or is not yet valid: current time 2026-06-01T12:00:00Z is after 2026-05-01T01:00:00Z'],
     ]);
     const early = verifyChain([leaf(ca.issuer, 'early', {}, short, at('2026-07-01T00:00:00Z'))], [ca.der], 'serverAuth', NOW);
     assert.match(early.problems[0]?.message ?? '', /current time 2026-06-01T12:00:00Z is before 2026-06-30T23:55:00Z/);

@@ -1,6 +1,6 @@
 /** `etcd-tls explain`: recognise well-known etcd TLS failures in log lines and say their cause and fix. */
 import { explainEntry, explainText, findEntry, type TextExplanation } from '../../doctor/catalogue.js';
-import { fail } from '../../errors.js';
+import { escapeControl, fail } from '../../errors.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 
@@ -57,10 +57,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     : explainText(text);
   if (flags.json) io.out(`${JSON.stringify(found, null, 2)}\n`);
   else if (found.length > 0) io.out(renderText(found, countLines(text) > 1));
-  if (found.length === 0) {
-    io.err("etcd-tls: no known etcd TLS failure was recognised; to test a live endpoint, run 'etcd-tls probe'\n");
-    return 1;
-  }
+  if (found.length === 0) throw fail('NOTHING_RECOGNISED', "no known etcd TLS failure was recognised; to test a live endpoint, run 'etcd-tls probe'");
   return 0;
 }
 
@@ -124,7 +121,8 @@ function renderOne(e: TextExplanation, multiLine: boolean): string {
       : `… ${e.match.length > EVIDENCE_SHOWN ? `${e.match.slice(0, EVIDENCE_SHOWN - 1)}…` : `${e.match} …`}`;
   const rows = [
     wrap(`${e.id}: ${e.title}`, 2),
-    `${label('evidence')}${evidence}`,
+    // The evidence is the user's own log line: it may carry terminal escapes.
+    `${label('evidence')}${escapeControl(evidence)}`,
     ...(multiLine ? [`${label('seen')}line ${e.line}${e.count > 1 ? `, ${e.count} lines in all` : ''}`] : []),
     `${label('cause')}${wrap(e.cause, 12)}`,
     `${label('fix')}${wrap(e.fix, 12)}`,

@@ -56,7 +56,7 @@ export function summarize(result: MaterializeResult, dir: string): string {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parseFlags('gen', args, GEN_FLAGS);
-  const spec = readSpecFile(specArgument('gen', positionals));
+  const spec = readSpecFile(specArgument('gen', positionals), io.warn);
   const out = flags.out ?? 'etcd-tls-pki';
   const passphrase = passphraseSource(flags);
   // Asked before any work; used only if gen creates the CA (an existing CA key is never rewritten here).

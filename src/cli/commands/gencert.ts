@@ -63,13 +63,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (flags.initca) {
     if (flags.config !== undefined || flags.profile !== undefined || flags.hostname !== undefined)
       io.warn('gencert: -config, -profile and -hostname do not apply to -initca (as in cfssl); set "ca":{"expiry":...} in the CSR JSON');
-    const existingKey =
-      flags['ca-key'] === undefined ? undefined : await readSourceArg(flags['ca-key'], 'CA private key').then((k) => readCaPrivateKey(k.text, k.source, passphraseSource(flags)));
+    const keyArg = flags['ca-key'] === undefined ? undefined : await readSourceArg(flags['ca-key'], 'CA private key');
+    const existingKey = keyArg === undefined ? undefined : await readCaPrivateKey(keyArg.text, keyArg.source, passphraseSource(flags));
     const encryptKeyWith = flags.encrypt && !existingKey ? await newPassphrase(passphraseSource(flags), 'the new CA key') : undefined;
     const input = await readTextArg(positionals[0] as string, 'CSR JSON');
     const req = parseCsrJson(input.text, input.source, { initca: true, warn: io.warn });
     if (flags.cn !== undefined) req.subject.CN = flags.cn;
-    io.out(renderResult(initCa(req, { warn: io.warn, keyFormat, ...(existingKey ? { existingKey } : {}), ...(encryptKeyWith !== undefined ? { encryptKeyWith } : {}) })));
+    io.out(renderResult(initCa(req, { warn: io.warn, keyFormat, ...(existingKey && keyArg ? { existingKey, existingKeySource: keyArg.source } : {}), ...(encryptKeyWith !== undefined ? { encryptKeyWith } : {}) })));
     return 0;
   }
 

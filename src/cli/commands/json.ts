@@ -39,6 +39,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   // cfssljson takes BASENAME and ignores anything after it (the blog's trailing "-").
   const named = positionals.filter((p) => p !== '-');
   if (named.length > 1) throw fail('USAGE', `json: expected at most one BASENAME, got ${named.map((p) => JSON.stringify(p)).join(', ')}`);
+  if (named[0] === '') throw fail('USAGE', "json: BASENAME is empty; it names the files (BASENAME.pem, BASENAME-key.pem)");
   const basename = named[0] ?? 'cert';
   const input = await readTextArg(flags.f ?? '-', 'cfssl JSON');
   const doc = parseJson(input.text, input.source);

@@ -83,7 +83,7 @@ export function renderPlan(plan: ClusterPlan): string {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parseFlags('plan', args, CLUSTER_FLAGS);
-  const spec = readSpecFile(specArgument('plan', positionals));
+  const spec = readSpecFile(specArgument('plan', positionals), io.warn);
   const plan = await planFromSpec(spec, { out: flags.out ?? 'etcd-tls-pki', local: flags.local ?? false });
   io.out(flags.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : renderPlan(plan));
   return 0;

@@ -41,7 +41,7 @@ export function renderMembers(members: readonly LocalMember[]): string {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parseFlags('up', args, FLAGS);
-  const spec = readSpecFile(specArgument('up', positionals));
+  const spec = readSpecFile(specArgument('up', positionals), io.warn);
   const etcdPath = findEtcd();
   if (!etcdPath) throw fail('ETCD_NOT_FOUND', `no etcd binary on PATH; ${ETCD_INSTALL_HINT}`);
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : 30_000;

@@ -1,0 +1,18 @@
+/**
+ * YAML for etcd.yaml and the kubeadm snippet. Every string is a double-quoted scalar: a JSON string
+ * is one (YAML 1.2 is a superset of JSON), so quotes, backslashes, `#`, `: ` and leading `*`, `&`,
+ * `!` or `-` keep their letters. Control characters are refused rather than escaped: nothing etcd-tls
+ * writes has a reason to carry one.
+ */
+import { checkText } from '../../pki/text.js';
+
+export function yamlString(value: string, what = 'YAML value'): string {
+  checkText(value, what);
+  return JSON.stringify(value);
+}
+
+/** `# text`; a comment ends at a newline, so one is refused. */
+export function yamlComment(text: string): string {
+  checkText(text, 'comment');
+  return `# ${text}`;
+}

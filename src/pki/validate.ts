@@ -1,0 +1,93 @@
+/**
+ * The one validation every issuing path goes through (spec → gen, gencert, genkey, selfsign, sign,
+ * -initca): no control character and no oversized value in any subject attribute or SAN, SANs that
+ * are well-formed and addressable, and a public key etcd-tls would itself generate. issueCertificate
+ * and buildCsr call validateRequest, so nothing reaches a certificate or CSR without it; the input
+ * readers call checkText early to name the file and field.
+ *
+ * Limits (documented in the README): a subject attribute value is at most 256 characters (RFC 5280's
+ * upper bounds are 64 for CN/O/OU and 128 for L/ST; Go and cfssl enforce none, so a little room is
+ * kept for existing names), a DNS name 253, an email 320, a URI 2048.
+ */
+import { fail } from '../errors.js';
+import { keySpecOfSpki } from './certificate-facts.js';
+import { children, content, decodeOid, DerError, readElement, TAG } from './der.js';
+import { describeKeySpec, validateKeySpec } from './keys.js';
+import type { Name } from './name.js';
+import { NAME_OIDS, type NameAttributeType } from './name.js';
+import { ipAddressProblem, isDnsName, type SubjectAltNames } from './san.js';
+import { checkText, MAX_DNS_NAME, MAX_EMAIL, MAX_NAME_VALUE, MAX_URI } from './text.js';
+
+export { checkText, controlCharacterIn } from './text.js';
+
+
+const TYPE_BY_OID = new Map<string, NameAttributeType>(Object.entries(NAME_OIDS).map(([t, o]) => [o, t as NameAttributeType]));
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Every attribute value of a DER Name, as (label, text); a UTF8String that is not UTF-8 is refused. */
+function derNameValues(der: Buffer, where: string): [string, string][] {
+  const out: [string, string][] = [];
+  try {
+    for (const rdn of children(der, readElement(der, 0)))
+      for (const atv of children(der, rdn)) {
+        const [type, value] = children(der, atv);
+        if (type?.tag !== TAG.OID || !value) throw new DerError('malformed name attribute');
+        const oid = decodeOid(content(der, type));
+        const bytes = content(der, value);
+        let text: string;
+        if (value.tag === TAG.UTF8_STRING) {
+          try {
+            text = utf8.decode(bytes);
+          } catch {
+            throw fail('BAD_ENCODING', `${where}: subject ${TYPE_BY_OID.get(oid) ?? oid}: is not valid UTF-8`);
+          }
+        } else if (value.tag === 0x1e) text = Buffer.from(bytes).swap16().toString('utf16le');
+        else text = bytes.toString('latin1');
+        out.push([TYPE_BY_OID.get(oid) ?? oid, text]);
+      }
+  } catch (e) {
+    if (e instanceof DerError || e instanceof RangeError) throw fail('BAD_DER', `${where}: subject: not a valid X.500 name (${e.message})`);
+    throw e;
+  }
+  return out;
+}
+
+/** Check every value of a subject, built or kept as DER from a CSR. */
+export function validateSubject(subject: Name | Buffer, where: string): void {
+  const values = Buffer.isBuffer(subject) ? derNameValues(subject, where) : subject.map((a): [string, string] => [a.type, a.value]);
+  for (const [label, value] of values) checkText(value, `${where}: subject ${label}`, MAX_NAME_VALUE);
+}
+
+/** Check SANs however they were obtained (parsed from hosts, or copied from a CSR). */
+export function validateSans(sans: SubjectAltNames, where: string): void {
+  for (const name of sans.dns) {
+    checkText(name, `${where}: DNS SAN`, MAX_DNS_NAME);
+    if (!isDnsName(name)) throw fail('BAD_HOSTNAME', `${where}: DNS SAN "${name}" is not a valid DNS name`);
+  }
+  for (const ip of sans.ips) {
+    const problem = ipAddressProblem(ip);
+    if (problem) throw fail('BAD_HOSTNAME', `${where}: IP SAN ${ip} ${problem}`);
+  }
+  for (const email of sans.emails) checkText(email, `${where}: email SAN`, MAX_EMAIL);
+  for (const uri of sans.uris) checkText(uri, `${where}: URI SAN`, MAX_URI);
+}
+
+/** The key a certificate would certify: only what etcd-tls itself generates (RSA ≥ 2048, P-256/384/521, Ed25519). */
+export function validatePublicKey(spki: Buffer, where: string): void {
+  let spec;
+  try {
+    spec = keySpecOfSpki(spki);
+  } catch (e) {
+    throw fail('BAD_KEY_SPEC', `${where}: public key: ${(e as Error).message} (etcd-tls certifies RSA, ECDSA P-256/P-384/P-521 and Ed25519 keys)`);
+  }
+  if (spec.algo === 'ecdsa' && spec.size === 0)
+    throw fail('BAD_KEY_SPEC', `${where}: public key: its EC curve is not P-256, P-384 or P-521 (Go's TLS stack, and so etcd, cannot use it)`);
+  validateKeySpec(spec, `${where}: public key ${describeKeySpec(spec)}`);
+}
+
+/** Everything above, for one request. `where` names its source (a file, `spec: nodes/m1/server`). */
+export function validateRequest(request: { subject: Name | Buffer; sans: SubjectAltNames; publicKey: Buffer }, where: string): void {
+  validateSubject(request.subject, where);
+  validateSans(request.sans, where);
+  validatePublicKey(request.publicKey, where);
+}
