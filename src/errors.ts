@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   WRITE_FAILED: 'an output file could not be written; nothing was changed',
   WOULD_OVERWRITE: 'refusing to replace an existing file (a CA key, or a different CA) without -force',
   DIRECTORY_LOCKED: 'another etcd-tls run is writing into the same directory',
+  UNSAFE_PATH: 'a path etcd-tls would write through is a symbolic link, or a directory would land outside the output directory',
+  INPUT_TOO_LARGE: 'an input file or stdin is larger than etcd-tls reads (4 MiB)',
 
   // JSON / schema
   BAD_JSON: 'the input is not valid JSON',

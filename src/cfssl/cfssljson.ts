@@ -4,10 +4,10 @@
  * (the store chmods), the batch lands whole or not at all, and an existing CA key is never replaced
  * without -force.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
 import { fail } from '../errors.js';
 import { readCertificateCore, certificateDerFromPem } from '../pki/certificate.js';
-import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, type FileToWrite } from '../store/files.js';
+import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readFileIfExists, type FileToWrite } from '../store/files.js';
 import { jsonType } from './fields.js';
 import type { JsonDocument, JsonObject, JsonValue } from './json.js';
 
@@ -94,20 +94,32 @@ function decodeBinary(text: string, where: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-/** Whether `certPath` holds a CA certificate (an unreadable or foreign file is not one). */
-function isCaCertificateFile(certPath: string): boolean {
-  if (!existsSync(certPath)) return false;
+/** What `certPath` holds: a CA certificate, a leaf certificate (PEM or DER), or nothing provable. */
+function certificateKind(certPath: string): 'ca' | 'leaf' | 'unknown' {
   try {
-    const pem = readFileSync(certPath, 'utf8');
-    return readCertificateCore(certificateDerFromPem(pem, certPath), certPath).isCA;
+    const bytes = readFileIfExists(certPath, 'certificate');
+    if (!bytes) return 'unknown';
+    const text = bytes.toString('latin1');
+    const der = text.includes('-----BEGIN') ? certificateDerFromPem(text, certPath) : bytes;
+    return readCertificateCore(der, certPath).isCA ? 'ca' : 'leaf';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function isPrivateKey(bytes: Buffer): boolean {
+  try {
+    createPrivateKey(bytes);
+    return true;
   } catch {
     return false;
   }
 }
 
 /**
- * The files for BASENAME. An existing `BASENAME-key.pem` whose `BASENAME.pem` is a CA certificate is
- * not replaced by a different key unless `force` (WOULD_OVERWRITE): losing a CA key loses the CA.
+ * The files for BASENAME. An existing private key `BASENAME-key.pem` is not replaced by a different
+ * key without `force` (WOULD_OVERWRITE) unless `BASENAME.pem` on disk is provably a leaf certificate: losing a CA
+ * key loses the CA, and a missing, DER or unreadable `BASENAME.pem` proves nothing.
  */
 export function cfssljsonFiles(items: readonly CfssljsonItem[], basename: string, source: string, force: boolean): FileToWrite[] {
   const files = items.map((i) => ({
@@ -116,14 +128,13 @@ export function cfssljsonFiles(items: readonly CfssljsonItem[], basename: string
     mode: i.mode,
   }));
   const keyFile = files.find((f) => f.path === `${basename}-key.pem`);
-  if (keyFile && !force && existsSync(keyFile.path) && isCaCertificateFile(`${basename}.pem`)) {
-    const existing = readFileSync(keyFile.path);
-    if (!existing.equals(Buffer.from(keyFile.data))) {
-      throw fail(
-        'WOULD_OVERWRITE',
-        `${keyFile.path}: is the key of the CA ${basename}.pem; refusing to replace it (replacing it loses the CA: move it away, or pass -force)`,
-      );
-    }
+  const existing = keyFile && !force ? readFileIfExists(keyFile.path, 'existing key') : undefined;
+  if (keyFile && existing && !existing.equals(Buffer.from(keyFile.data)) && isPrivateKey(existing)) {
+    const kind = certificateKind(`${basename}.pem`);
+    if (kind === 'ca')
+      throw fail('WOULD_OVERWRITE', `${keyFile.path}: is the key of the CA ${basename}.pem; refusing to replace it (replacing it loses the CA: move it away, or pass -force)`);
+    if (kind === 'unknown')
+      throw fail('WOULD_OVERWRITE', `${keyFile.path}: is a private key and ${basename}.pem is missing or unreadable, so it may be a CA key; refusing to replace it (replacing a CA key loses the CA: move it away, or pass -force)`);
   }
   return files;
 }

@@ -22,7 +22,7 @@ import {
 import { buildName } from '../pki/name.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts } from '../pki/san.js';
-import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
+import { ensureMode, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic, type FileToWrite } from '../store/files.js';
 import type { ClusterPlan, PlannedCertificate } from './plan.js';
 
 export interface MaterializeOptions {
@@ -135,7 +135,9 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
   // Planned for a directory that did not exist: if another run created it since, this run's plan is stale.
-  writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : {});
+  writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : { root: layout.dir });
+  // A kept key (and the CA key) someone made readable to all is private again.
+  if (!plan.newDirectory) for (const key of [layout.ca.key, ...plan.certificates.filter((c) => c.action === 'keep').map((c) => c.keyPath)]) ensureMode(key, PRIVATE_FILE_MODE);
 
   return {
     caCreated: plan.ca.action === 'create',

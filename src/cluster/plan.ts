@@ -4,7 +4,7 @@
  * directory is the only I/O here (readClusterState); planCluster itself is pure, so `plan` can print
  * exactly what `gen` will do.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
 import { certificateDerFromPem, readCertificateCore, type CertificateCore } from '../pki/certificate.js';
@@ -17,7 +17,7 @@ import { checkValidityWindow, expectedLifetimeMs } from '../pki/issue.js';
 import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js';
 import { needsRenewal } from '../pki/renewal.js';
 import { normalizeIp } from '../pki/san.js';
-import { PUBLIC_FILE_MODE } from '../store/files.js';
+import { PUBLIC_FILE_MODE, readFileIfExists } from '../store/files.js';
 import { crlSigningReason } from '../lifecycle/crl.js';
 import type { CertificateIntent, ClusterLayout } from './layout.js';
 import { renderConfigFiles } from './render.js';
@@ -39,7 +39,7 @@ export interface ClusterState {
   crl?: Buffer;
 }
 
-const readIfExists = (file: string): Buffer | undefined => (existsSync(file) ? readFileSync(file) : undefined);
+const readIfExists = (file: string): Buffer | undefined => readFileIfExists(file, 'existing output file');
 const readTextIfExists = (file: string): string | undefined => readIfExists(file)?.toString('utf8');
 
 /** Read everything the layout could write that already exists. */

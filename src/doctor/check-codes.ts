@@ -17,6 +17,7 @@ export const CHECK_CODES = {
   'key-invalid': { title: 'a key file does not hold a parsable unencrypted private key', seeAlso: ['tls-file-unusable'] },
   'file-resolved-locally': { title: 'a configured path does not exist here; the file of that name beside the config was checked' },
   'key-file-permissions': { title: 'a private key file is readable by group or others' },
+  'interrupted-write': { title: 'an etcd-tls run was killed while writing: its temp files or a half-applied batch are still there' },
 
   // One certificate
   'key-mismatch': { title: 'the private key does not belong to the certificate', seeAlso: ['key-mismatch'] },

@@ -13,6 +13,7 @@ import { rotationFindings } from './check-rotation.js';
 import { fail } from '../errors.js';
 import type { KeyAlgorithm } from '../pki/keys.js';
 import { readFileBytes, readTextFile } from '../store/files.js';
+import { findLeftovers } from '../store/leftovers.js';
 import {
   checkCaBundle,
   checkCertificateBasics,
@@ -393,6 +394,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     throw fail('USAGE', 'check: nothing to check: give a DIR, --cert, --ca, --etcd-env, --etcd-yaml or --flags');
   if (request.spec && !request.dir) throw fail('USAGE', 'check: --spec needs the DIR the spec was generated into');
   if (request.ca) session.primaryCa = session.addBundle(request.ca);
+  let leftovers: Finding[] = [];
   if (request.dir) {
     const dir = path.resolve(request.dir);
     if (!existsSync(dir)) throw fail('FILE_NOT_FOUND', `${request.dir}: directory does not exist`);
@@ -404,6 +406,11 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     }
     if (request.spec) await session.addSpec(request.spec, dir);
     for (const unit of unitDirs(dir)) session.scanUnit(unit, unit === dir);
+    leftovers = findLeftovers(dir).map((l) =>
+      l.kind === 'journal'
+        ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')
+        : finding('interrupted-write', 'warning', l.path, 'a temp file (it may hold a private key) of an etcd-tls run that is gone', 'run the etcd-tls command that was interrupted again: it removes it (or remove it by hand)'),
+    );
   }
   for (const t of request.certificates ?? []) {
     const role = t.role ?? roleFromFileName(t.cert);
@@ -422,6 +429,6 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
   const report = session.finish();
   // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.
   if (request.dir) report.findings = rotationFindings(path.resolve(request.dir), report.findings, (f) => session.display(f));
-  return report;
+  return leftovers.length ? { ...report, findings: [...leftovers, ...report.findings] } : report;
 }
 

@@ -4,7 +4,7 @@
  * listener answering with the right scheme, every member healthy, every member's view of the member
  * list the same and as expected).
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../store/files.js';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail } from '../errors.js';
@@ -34,9 +34,9 @@ export function clientEndpoint(m: MemberLayout, s: MemberStage): Endpoint {
 }
 
 const peerTls = (m: MemberLayout): ClientTls => ({
-  ca: readFileSync(m.files.ca, 'utf8'),
-  cert: readFileSync(m.files.peerCert, 'utf8'),
-  key: readFileSync(m.files.peerKey, 'utf8'),
+  ca: readTextFile(m.files.ca, 'CA certificate'),
+  cert: readTextFile(m.files.peerCert, 'peer certificate'),
+  key: readTextFile(m.files.peerKey, 'peer key'),
 });
 
 /**
@@ -53,7 +53,7 @@ export function peerSourceAddresses(m: MemberLayout): string[] {
 /** Every member's peer certificate carries its source addresses (reads DIR/nodes/<m>/peer.pem). */
 export function peerSourceCheck(layout: ClusterLayout): Check {
   for (const m of layout.members) {
-    const cert = inspectCertificate(certificateDerFromPem(readFileSync(m.files.peerCert, 'utf8'), m.files.peerCert), m.files.peerCert);
+    const cert = inspectCertificate(certificateDerFromPem(readTextFile(m.files.peerCert, 'peer certificate'), m.files.peerCert), m.files.peerCert);
     const sans = new Set(cert.sans.ips.map(normalizeIp));
     const missing = peerSourceAddresses(m).filter((ip) => !sans.has(ip));
     if (missing.length > 0)

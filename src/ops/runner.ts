@@ -334,7 +334,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
         if (isEtcdTlsError(e)) throw e;
         throw fail('MEMBER_NOT_BACK', `step ${step.id}: ${oneLine(reason(e))}; the state is saved in ${o.stateFile}: fix the cause, then run \`${o.resume}\``);
       }
-    } else if (step.runbook.length > 0) o.onEvent?.({ type: 'runbook', step, lines: step.runbook });
+    } else if (step.runbook.length > 0 && !step.confirmation) o.onEvent?.({ type: 'runbook', step, lines: step.runbook });
 
     const gate = step.noGateAfter ? undefined : o.gateAfter(step);
     const waited = await waitFor(

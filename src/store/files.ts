@@ -3,10 +3,11 @@
  * (also when an existing file is replaced), and a batch either lands whole or not at all.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fail, isEtcdTlsError } from '../errors.js';
+import { beforeFileOperation } from './fault.js';
+import { encodeJournal, journalPath, randomTag, tempPath } from './leftovers.js';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PUBLIC_FILE_MODE = 0o644;
@@ -29,7 +30,7 @@ export function writeFileAtomic(file: FileToWrite): void {
 
 function checkNoClobber(files: readonly FileToWrite[]): void {
   for (const f of files) {
-    if (f.noClobber && fs.existsSync(f.path) && !fs.readFileSync(f.path).equals(Buffer.from(f.data)))
+    if (f.noClobber && fs.existsSync(f.path) && !readFileBytes(f.path, 'existing file').equals(Buffer.from(f.data)))
       throw fail('WOULD_OVERWRITE', `${f.path}: exists; refusing to overwrite it (pass -force to replace it)`);
   }
 }
@@ -43,6 +44,7 @@ function createDirectories(files: readonly FileToWrite[]): string[] {
   const created: string[] = [];
   for (const dir of new Set(files.map((f) => path.dirname(f.path)))) {
     if (fs.existsSync(dir)) continue;
+    beforeFileOperation('mkdir');
     const first = fs.mkdirSync(dir, { recursive: true, mode: privateDirs.has(dir) ? PRIVATE_DIR_MODE : 0o755 });
     if (first) created.push(first);
   }
@@ -59,11 +61,11 @@ function removeEmptyDirs(dir: string): void {
   }
 }
 
-/** Temp names beside their targets: one random tag per batch and a counter (randomBytes per file cost ~10 µs each). */
+/** Temp names beside their targets: one random tag per batch and a counter (see leftovers.ts). */
 function tempNamer(): (target: string) => string {
-  const tag = randomBytes(6).toString('hex');
+  const tag = randomTag();
   let n = 0;
-  return (target) => path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${n++}.tmp`);
+  return (target) => tempPath(target, `${tag}${(n++).toString(16)}`);
 }
 
 const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
@@ -73,14 +75,47 @@ interface Staged {
   target: string;
 }
 
-/** Rename every staged file into place, or on `error` remove them all and report one WRITE_FAILED line. */
-function commit(staged: readonly Staged[], error?: unknown): void {
+/**
+ * Rename every staged file into place, or on `error` remove them all and report one WRITE_FAILED line.
+ * More than one file: a journal naming every rename is on disk first, so a run killed between two
+ * renames is finished by the next one (leftovers.ts) and no certificate is left beside an old key.
+ */
+function commit(staged: readonly Staged[], dirs: readonly string[], error?: unknown): void {
+  let journal: string | undefined;
   try {
     if (error !== undefined) throw error;
-    for (const s of staged) fs.renameSync(s.tmp, s.target);
+    if (staged.length > 1) {
+      const dir = commonDirectory(staged.map((s) => s.target)) as string;
+      journal = journalPath(dir, randomTag());
+      writeNewFile(journal, { data: encodeJournal(dir, staged), mode: PUBLIC_FILE_MODE }, true);
+      fsyncDir(dir);
+    }
   } catch (e) {
     for (const s of staged) removeQuietly(s.tmp);
+    if (journal) removeQuietly(journal);
     throw writeFailure(e);
+  }
+  let renamed = 0;
+  try {
+    for (const s of staged) {
+      beforeFileOperation('rename');
+      fs.renameSync(s.tmp, s.target);
+      renamed++;
+    }
+  } catch (e) {
+    if (renamed === 0) {
+      for (const s of staged) removeQuietly(s.tmp);
+      if (journal) removeQuietly(journal);
+      throw writeFailure(e);
+    }
+    // Some files are new and some old: the journal stays, and the next run of the command finishes it.
+    const err = e as NodeJS.ErrnoException;
+    throw fail('WRITE_FAILED', `${err.path ?? 'output'}: cannot replace it (${err.code ?? err.message}) after ${renamed} of ${staged.length} files were replaced; run the same command again to finish the batch`, e);
+  }
+  if (journal) {
+    for (const d of dirs) fsyncDir(d);
+    beforeFileOperation('remove');
+    fs.rmSync(journal, { force: true });
   }
 }
 
@@ -147,10 +182,15 @@ function flushMany(files: readonly string[], dirs: readonly string[]): void {
   for (const d of dirs) fsyncDir(d);
 }
 
-/** Create `file` with its data and mode at `at` (a path that must not exist yet). */
-function writeNewFile(at: string, file: FileToWrite, fsync: boolean): void {
-  const fd = fs.openSync(at, 'wx', file.mode);
+// Created here or not at all: an existing file, or a symbolic link planted at the name, is an error.
+const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
+
+/** Create `file` with its data and mode at `at` (a path that must not exist yet, not even as a link). */
+export function writeNewFile(at: string, file: Pick<FileToWrite, 'data' | 'mode'>, fsync: boolean): void {
+  beforeFileOperation('open');
+  const fd = fs.openSync(at, CREATE_NEW, file.mode);
   try {
+    beforeFileOperation('write');
     fs.writeSync(fd, bytesOf(file.data));
     fs.fchmodSync(fd, file.mode);
     if (fsync) fs.fsyncSync(fd);
@@ -184,13 +224,65 @@ export function writeFilesAtomic(files: readonly FileToWrite[], options: WriteOp
     const outside = batch.find((f) => !isWithin(path.dirname(f.path), root));
     if (outside) throw new TypeError(`writeFilesAtomic: ${outside.path} is not under newDirectory ${root}`);
     if (fs.existsSync(root)) throw createdMeanwhile(root);
-    writeNewTree(batch, root);
+    writeNewTree(batch, topmostMissing(root));
     return;
   }
-  checkNoClobber(files);
+  refuseSymbolicLinks(batch, options.root === undefined ? commonDirectory(batch.map((f) => f.path)) : path.resolve(options.root));
+  checkNoClobber(batch);
   const root = newDirectoryHolding(batch);
   if (root) writeNewTree(batch, root);
   else writeBesideTargets(batch);
+}
+
+/** `dir` itself or its topmost ancestor that does not exist yet: what one rename can create whole. */
+function topmostMissing(dir: string): string {
+  let top = dir;
+  while (path.dirname(top) !== top && !fs.existsSync(path.dirname(top))) top = path.dirname(top);
+  return top;
+}
+
+/** The deepest directory holding every path. */
+function commonDirectory(paths: readonly string[]): string | undefined {
+  let common = paths[0] === undefined ? undefined : path.dirname(paths[0]);
+  if (common === undefined) return undefined;
+  for (const p of paths) while (!isWithin(path.dirname(p), common)) common = path.dirname(common);
+  return common;
+}
+
+/**
+ * Nothing below `root` on the way to a target may be a symbolic link (or other non-directory), and no
+ * target may be one: a link at DIR/nodes would put private keys wherever it points. `root` itself (the
+ * output directory the user named) may be a link.
+ */
+function refuseSymbolicLinks(files: readonly FileToWrite[], root: string | undefined): void {
+  if (root === undefined) return;
+  const seen = new Set<string>();
+  for (const f of files) {
+    const chain: string[] = [];
+    for (let p = f.path; p !== root && isWithin(p, root); p = path.dirname(p)) chain.unshift(p);
+    for (const p of chain) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(p);
+      } catch {
+        break; // does not exist yet: neither does anything below it
+      }
+      if (st.isSymbolicLink())
+        throw fail('UNSAFE_PATH', `${p}: is a symbolic link; etcd-tls does not write through links inside its output directory (remove it, or point --out at the real directory); nothing was written`);
+      if (p !== f.path && !st.isDirectory()) throw fail('WRITE_FAILED', `${f.path}: cannot write: a file is in the way of a directory (ENOTDIR); nothing was written`);
+      if (p === f.path && !st.isFile()) throw fail('WRITE_FAILED', `${f.path}: cannot write: ${describeType(st)} is in the way of a file; nothing was written`);
+    }
+  }
+}
+
+function describeType(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
 }
 
 export interface WriteOptions {
@@ -199,6 +291,11 @@ export interface WriteOptions {
    * rename), and fails with WRITE_FAILED, writing nothing, if something else has created it since.
    */
   newDirectory?: string;
+  /**
+   * The directory whose inside must hold no symbolic link on the way to a target (default: the
+   * deepest directory holding every file of the batch).
+   */
+  root?: string;
 }
 
 const createdMeanwhile = (root: string, cause?: unknown): Error =>
@@ -226,10 +323,13 @@ function directoriesUpTo(files: readonly FileToWrite[], root: string): string[] 
 }
 
 function writeNewTree(files: readonly FileToWrite[], root: string): void {
-  const stage = path.join(path.dirname(root), `.${path.basename(root)}.${randomBytes(6).toString('hex')}.tmp`);
+  const stage = tempPath(root, randomTag());
   const staged = files.map((f) => ({ ...f, path: path.join(stage, path.relative(root, f.path)) }));
   const many = files.length > FSYNC_EACH_UP_TO;
   try {
+    // One plain mkdir first: it says EROFS or EACCES where a recursive one may say ENOENT.
+    beforeFileOperation('mkdir');
+    fs.mkdirSync(stage, { mode: staged.some((f) => f.mode === PRIVATE_FILE_MODE && path.dirname(f.path) === stage) ? PRIVATE_DIR_MODE : 0o755 });
     createDirectories(staged);
     for (const f of staged) writeNewFile(f.path, f, !many);
     // The tree must be on disk before the rename makes it visible.
@@ -252,6 +352,7 @@ function writeNewTree(files: readonly FileToWrite[], root: string): void {
 /** The one rename that publishes a staged tree; `root` may have appeared since the batch began. */
 function landTree(stage: string, root: string): void {
   try {
+    beforeFileOperation('rename');
     fs.renameSync(stage, root);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -288,29 +389,97 @@ function writeBesideTargets(files: readonly FileToWrite[]): void {
     error = e;
   }
   try {
-    commit(staged, error);
+    commit(staged, dirs, error);
   } catch (e) {
-    for (const d of created) removeEmptyDirs(d);
+    if (!(isEtcdTlsError(e) && e.message.includes('run the same command again'))) for (const d of created) removeEmptyDirs(d);
     throw e;
   }
   try {
-    // The renames: directory entries.
-    if (many) flushMany([], dirs);
-    else for (const d of dirs) fsyncDir(d);
+    // The renames: directory entries (one batch with a journal flushed them before removing it).
+    if (staged.length <= 1) for (const d of dirs) fsyncDir(d);
   } catch (e) {
     throw writeFailure(e);
   }
 }
 
-/** Read a file as bytes, turning the usual failures into one-line domain errors naming the file. */
+/**
+ * The most etcd-tls reads from one input file or stdin: 4 MiB. A spec, config, CSR, key or certificate
+ * bundle is kilobytes (every public root CA together is ~250 KB); anything larger is a mistake (a
+ * wrong file, /dev/zero) and would otherwise be read whole into memory.
+ */
+export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+
+const tooLarge = (file: string, what: string): Error =>
+  fail('INPUT_TOO_LARGE', `${file}: ${what} is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB, the most etcd-tls reads from one input; is it the right file?`);
+
+/**
+ * Read a file as bytes: a regular file (or a link to one) of at most MAX_INPUT_BYTES. The usual
+ * failures, a directory, a device, a pipe or an oversized file are one-line domain errors naming it.
+ * The one reader every command uses for an input file.
+ */
 export function readFileBytes(file: string, what = 'file'): Buffer {
+  let fd: number;
   try {
-    return fs.readFileSync(file);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can refuse it.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') throw fail('FILE_NOT_FOUND', `${file}: ${what} does not exist`);
     if (err.code === 'EISDIR') throw fail('FILE_UNREADABLE', `${file}: ${what} is a directory, not a file`);
-    throw fail('FILE_UNREADABLE', `${file}: cannot read ${what}: ${err.code ?? err.message}`);
+    throw fail('FILE_UNREADABLE', `${file}: cannot read ${what}: ${describeErrno(err)}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw fail('FILE_UNREADABLE', `${file}: ${what} is a directory, not a file`);
+    if (!st.isFile()) throw fail('FILE_UNREADABLE', `${file}: ${what} is ${describeType(st)}, not a regular file`);
+    if (st.size > MAX_INPUT_BYTES) throw tooLarge(file, what);
+    // Read up to one byte past the limit: a file that grows while it is read is caught too.
+    const buf = Buffer.allocUnsafe(Math.min(st.size, MAX_INPUT_BYTES) + 1);
+    let n = 0;
+    for (let r: number; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    if (n > MAX_INPUT_BYTES) throw tooLarge(file, what);
+    return buf.subarray(0, n);
+  } catch (e) {
+    if (isEtcdTlsError(e)) throw e;
+    throw fail('FILE_UNREADABLE', `${file}: cannot read ${what}: ${describeErrno(e as NodeJS.ErrnoException)}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The bytes of `file` if it exists (as anything at all), through the bounded reader. */
+export function readFileIfExists(file: string, what = 'file'): Buffer | undefined {
+  try {
+    fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+  return readFileBytes(file, what);
+}
+
+const describeErrno = (err: NodeJS.ErrnoException): string =>
+  err.code ? (WRITE_ERRORS[err.code] && err.code !== 'EISDIR' ? `${WRITE_ERRORS[err.code]} (${err.code})` : err.code) : err.message;
+
+/**
+ * Make an existing file's mode `mode` without following a link (a key left 0644 by hand becomes 0600
+ * when gen keeps it). A missing file is left missing.
+ */
+export function ensureMode(file: string, mode: number): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw writeFailure(e);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isFile() && (st.mode & 0o777) !== mode) fs.fchmodSync(fd, mode);
+  } catch (e) {
+    (e as NodeJS.ErrnoException).path ??= file;
+    throw writeFailure(e);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -340,7 +509,12 @@ export function readTextFile(file: string, what = 'file'): string {
 export async function readStdinText(what = 'input'): Promise<string> {
   const chunks: Buffer[] = [];
   if (process.stdin.isTTY) throw fail('EMPTY_INPUT', `stdin: expected ${what} on standard input, got a terminal`);
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_INPUT_BYTES) throw tooLarge('stdin', what);
+    chunks.push(chunk as Buffer);
+  }
   const text = decodeUtf8(Buffer.concat(chunks), 'stdin', what);
   if (text.trim() === '') throw fail('EMPTY_INPUT', `stdin: ${what} is empty`);
   return text;

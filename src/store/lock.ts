@@ -9,6 +9,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
+import { beforeFileOperation } from './fault.js';
+import { writeNewFile } from './files.js';
+import { isRunning, randomTag, recoverLeftovers, tempPath } from './leftovers.js';
 
 export const LOCK_FILE = '.etcd-tls.lock';
 
@@ -20,6 +23,7 @@ interface Holder {
 
 function readHolder(lockPath: string): Holder | undefined {
   try {
+    if (!fs.lstatSync(lockPath).isFile()) return undefined;
     const [pid, since, ...what] = fs.readFileSync(lockPath, 'utf8').trim().split(' ');
     const n = Number(pid);
     return Number.isInteger(n) && n > 0 ? { pid: n, since: since ?? '?', what: what.join(' ') || 'etcd-tls' } : undefined;
@@ -28,34 +32,43 @@ function readHolder(lockPath: string): Holder | undefined {
   }
 }
 
-/** Whether a process with this PID runs on this machine (EPERM: it does, as another user). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Create the lock file with its content in one step: a reader never sees it empty. */
+/**
+ * Create the lock file with its content in one step: a reader never sees it empty. The temp file is
+ * created exclusively under an unguessable name (never through a planted link) and removed on every
+ * way out, also when the disk is full.
+ */
 function tryCreate(lockPath: string, what: string): boolean {
-  const temp = `${lockPath}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, `${process.pid} ${new Date().toISOString()} ${what}\n`, { mode: 0o644 });
+  const temp = tempPath(lockPath, randomTag());
   try {
-    fs.linkSync(temp, lockPath);
+    writeNewFile(temp, { data: `${process.pid} ${new Date().toISOString()} ${what}\n`, mode: 0o644 }, false);
+    beforeFileOperation('link');
+    try {
+      fs.linkSync(temp, lockPath);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
     return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
   } finally {
     fs.rmSync(temp, { force: true });
   }
 }
 
+/** Something that is not a lock file at the lock's name is the user's to remove, never ours. */
+function refuseForeignLock(lockPath: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(lockPath);
+  } catch {
+    return;
+  }
+  if (!st.isFile())
+    throw fail('DIRECTORY_LOCKED', `${lockPath}: is ${st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, not etcd-tls's lock file; remove it, then run again`);
+}
+
 /** Move a dead run's lock aside; if what was moved turns out to be a live run's new lock, put it back. */
 function takeOver(lockPath: string, stale: Holder | undefined): void {
-  const aside = `${lockPath}.${process.pid}.stale`;
+  const aside = tempPath(lockPath, `${randomTag()}.stale`);
   try {
     fs.renameSync(lockPath, aside);
   } catch (e) {
@@ -77,10 +90,12 @@ function takeOver(lockPath: string, stale: Holder | undefined): void {
 function acquire(dir: string, what: string): string {
   const lockPath = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 3; attempt++) {
+    refuseForeignLock(lockPath);
     try {
       if (tryCreate(lockPath, what)) return lockPath;
     } catch (e) {
-      throw fail('WRITE_FAILED', `${lockPath}: cannot create the lock file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
+      const err = e as NodeJS.ErrnoException;
+      throw fail('WRITE_FAILED', `${lockPath}: cannot create the lock file: ${err.code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : err.code === 'EROFS' ? 'read-only file system (EROFS)' : (err.code ?? err.message)}`, e);
     }
     const holder = readHolder(lockPath);
     if (holder && isRunning(holder.pid))
@@ -112,12 +127,18 @@ export function releaseDirectoryLocks(): void {
  * the directory locked, e.g. "etcd-tls gen".
  */
 export async function withDirectoryLock<T>(dir: string, what: string, work: () => Promise<T>): Promise<T> {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return work();
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    // A run killed while staging a new `dir` left its staging directory beside it.
+    recoverLeftovers(dir);
+    return work();
+  }
   // Held by this very run already (an operation calling another use case, e.g. member remove → revoke).
   const mine = path.resolve(dir, LOCK_FILE);
   if ([...held].some((h) => path.resolve(h) === mine)) return work();
   const lockPath = acquire(dir, what);
   held.add(lockPath);
+  // A run killed mid-write (kill -9) left temp files or half a batch: remove them, or finish it.
+  recoverLeftovers(dir);
   // Also when the process exits in the middle: process.exit() skips finally.
   const onExit = (): void => release(lockPath);
   process.once('exit', onExit);

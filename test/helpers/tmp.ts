@@ -28,3 +28,16 @@ export async function makeTempDir(t: TestContext | 'file', prefix: string): Prom
   else t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/**
+ * Wait until `file` exists: a readiness signal a child process gives by creating it (e.g. gen's
+ * directory lock, taken once its signal handlers are installed). Rejects if `child` exits first.
+ */
+export async function waitForFile(file: string, child: { exitCode: number | null; signalCode: string | null }): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { setTimeout: tick } = await import('node:timers/promises');
+  while (!existsSync(file)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${file}: the process exited (${child.exitCode ?? child.signalCode}) before creating it`);
+    await tick(10);
+  }
+}

@@ -3,7 +3,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { etcdTls, REPO_ROOT, type RunResult } from '../helpers/components.js';
@@ -129,6 +130,24 @@ describe('json (cfssljson)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(mode(path.join(dir, 'client-key.pem')), 0o600);
     assert.match(readFileSync(path.join(dir, 'client-key.pem'), 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/);
+  });
+
+  test("keeps an existing CA key when ca.pem is missing or in DER form: what is on disk decides, not which companion exists", async (t) => {
+    for (const companion of ['missing', 'der'] as const) {
+      const dir = await makeTempDir(t, `json-ca-${companion}-`);
+      const first = await etcdTls(['gencert', '-initca', '-'], { stdin: '{"CN":"CA one"}' });
+      assert.equal((await etcdTls(['json', '-bare', 'ca'], { cwd: dir, stdin: first.stdout })).code, 0);
+      const keyBefore = readFileSync(path.join(dir, 'ca-key.pem'), 'utf8');
+      const caPem = path.join(dir, 'ca.pem');
+      if (companion === 'missing') rmSync(caPem);
+      else writeFileSync(caPem, new X509Certificate(readFileSync(caPem)).raw);
+      // A new CA's JSON without its cert (what a user trimming the output may pipe in).
+      const second = JSON.parse((await etcdTls(['gencert', '-initca', '-'], { stdin: '{"CN":"CA two"}' })).stdout) as Record<string, string>;
+      const r = await etcdTls(['json', '-bare', 'ca'], { cwd: dir, stdin: JSON.stringify({ key: second.key }) });
+      assert.equal(r.code, 1, `${companion}: ${r.stderr}`);
+      assert.match(r.stderr, /^etcd-tls: WOULD_OVERWRITE: ca-key\.pem: [^\n]+\n$/);
+      assert.equal(readFileSync(path.join(dir, 'ca-key.pem'), 'utf8'), keyBefore, `${companion}: the CA key was replaced`);
+    }
   });
 
   test("never replaces an existing CA's key without -force (WOULD_OVERWRITE), and does with it", async (t) => {

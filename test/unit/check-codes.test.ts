@@ -63,6 +63,15 @@ const CASES: Case[] = [
     clean: { name: 'mode 0400', mutate: (s) => (s.modes['server-key.pem'] = 0o400) },
   },
   {
+    code: 'interrupted-write',
+    trigger: [
+      // PID 2^22+1 is above Linux's pid_max: no such run is alive.
+      { name: 'a dead run\'s temp key file', severity: 'warning', mutate: (s) => (s.files['.etcd-tls-tmp.4194305.0a1b.server-key.pem'] = 'partial key') },
+      { name: 'a dead run\'s batch journal', severity: 'error', mutate: (s) => (s.files['.etcd-tls-journal.4194305.0a1b'] = '.etcd-tls-tmp.4194305.0a1b.server.pem\tserver.pem\n') },
+    ],
+    clean: { name: 'a file of a similar name that is not ours', mutate: (s) => (s.files['.etcd-tls-tmpfile'] = 'x') },
+  },
+  {
     code: 'key-mismatch',
     trigger: [{ name: "the peer's key beside the server certificate", severity: 'error', mutate: (s) => (s.post = (b, f) => (f['server-key.pem'] = b.peer.keyPem)) }],
   },

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LOCK_FILE } from '../../src/store/lock.js';
 import { CLI_PATH, REPO_ROOT, etcdTls, type RunResult } from '../helpers/components.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, waitForFile } from '../helpers/tmp.js';
 
 const DEMO = readFileSync(path.join(REPO_ROOT, 'test/fixtures/specs/demo.yaml'), 'utf8');
 // Every member gets one more SAN: a gen with this spec reissues every server and peer certificate.
@@ -120,26 +120,27 @@ describe('gen: one writer per directory', () => {
     await assertSettled(dir, 'demo.yaml');
   });
 
-  test('Ctrl-C or SIGTERM during gen ends it at once and leaves the directory as it was, or whole: no staging directory, temp file or lock', async (t) => {
+  test('Ctrl-C or SIGTERM during gen ends it at once and leaves the directory as it was: no temp file, journal or lock', async (t) => {
     const dir = await setUp(t);
-    // RSA-4096 keys take seconds, so the signal lands while gen works, before anything is written.
+    assert.equal((await gen(dir, 'demo.yaml')).code, 0);
+    const before = snapshot(path.join(dir, 'pki'));
+    // RSA-4096 keys for all 7 leaves take seconds, so the signal lands while gen works, before it writes.
     writeFileSync(path.join(dir, 'rsa.yaml'), `${DEMO}defaults: {key: {algo: rsa, size: 4096}}\n`);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const child = spawn(process.execPath, [CLI_PATH, 'gen', 'rsa.yaml', '--out', 'pki'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
       t.after(() => child.kill('SIGKILL'));
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+      // Readiness: gen takes the directory's lock after installing its signal handlers.
+      await waitForFile(path.join(dir, 'pki', LOCK_FILE), child);
       child.kill(signal);
-      const [exit, bySignal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-      if (exit === 0) {
-        await assertSettled(dir, 'rsa.yaml'); // it finished first: the tree is whole
-      } else {
-        // Ended by the signal itself (a shell shows 128 + its number), not after the queued RSA keys.
-        assert.equal(bySignal, signal, `exit ${exit}: ${stderr}`);
-        assert.match(stderr, new RegExp(`etcd-tls: stopped by ${signal}; what was written landed whole, the rest not at all\\n$`));
-        assert.deepEqual(readdirSync(dir).sort(), ['demo.yaml', 'rsa.yaml', 'wider.yaml'], 'no staging directory or lock beside the output');
-      }
+      const [exit, bySignal] = await exited;
+      // Ended by the signal itself (a shell shows 128 + its number), not after the queued RSA keys.
+      assert.equal(bySignal, signal, `exit ${exit}: ${stderr}`);
+      assert.match(stderr, new RegExp(`etcd-tls: stopped by ${signal}; what was written landed whole, the rest not at all\\n$`));
+      assert.deepEqual(snapshot(path.join(dir, 'pki')), before, 'nothing changed');
+      assert.deepEqual(readdirSync(path.join(dir, 'pki'), { recursive: true }).filter((n) => String(n).includes('.etcd-tls')), [], 'no lock, temp file or journal left');
     }
   });
 });

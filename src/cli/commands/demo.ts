@@ -5,14 +5,13 @@
  * stops what it started.
  */
 import * as path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { DEFAULT_SPEC_YAML } from '../../cluster/defaults.js';
 import { generateCluster } from '../../cluster/generate.js';
 import { ETCD_INSTALL_HINT, findEtcd, startLocalCluster, stopMembers } from '../../cluster/local.js';
 import { parseSpec } from '../../cluster/spec.js';
 import { fail } from '../../errors.js';
 import { checkHealth, getKey, memberList, putKey, type ClientTls } from '../../etcd/gateway.js';
-import { PUBLIC_FILE_MODE, writeFilesAtomic } from '../../store/files.js';
+import { PUBLIC_FILE_MODE, readTextFile, writeFilesAtomic } from '../../store/files.js';
 import { existsSync } from 'node:fs';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
@@ -45,9 +44,9 @@ export function help(): string {
 }
 
 const clientTls = (dir: string, client: string): ClientTls => ({
-  ca: readFileSync(path.join(dir, 'clients', client, 'ca.pem'), 'utf8'),
-  cert: readFileSync(path.join(dir, 'clients', client, 'client.pem'), 'utf8'),
-  key: readFileSync(path.join(dir, 'clients', client, 'client-key.pem'), 'utf8'),
+  ca: readTextFile(path.join(dir, 'clients', client, 'ca.pem'), 'CA certificate'),
+  cert: readTextFile(path.join(dir, 'clients', client, 'client.pem'), 'client certificate'),
+  key: readTextFile(path.join(dir, 'clients', client, 'client-key.pem'), 'client key'),
 });
 
 export async function run(args: string[], io: CliIo): Promise<number> {
