@@ -14,7 +14,7 @@ import { logFileOf, logTail, runningPid, spawnMember, stopMembers } from '../clu
 import { etcdEnvironment, renderEtcdEnv, renderEtcdYaml } from '../cluster/render.js';
 import { parseEtcdEnvFile } from '../doctor/etcd-config.js';
 import { portInUse } from '../doctor/migrate-checks.js';
-import { memberAdd, memberList, memberPromote, memberRemove, type Member } from '../etcd/gateway.js';
+import { checkHealth, memberAdd, memberList, memberPromote, memberRemove, type Member } from '../etcd/gateway.js';
 import { archivePath, PUBLIC_FILE_MODE, writeFilesAtomic } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
 import { etcdctlCommand, gateFor, liveMembers, loadOpsCluster, memberOf, type OpsCluster } from './cluster.js';
@@ -215,8 +215,17 @@ export async function planMemberAdd(o: MemberOpOptions): Promise<{ plan: MemberO
         if (pid !== undefined) return pid;
         return spawnMember(m, etcdEnvironment(c.layout, patched), etcdBinaryFor([...c.managed.values()], o.etcdPath));
       },
-      // A started member publishes its name; until then the learner is listed without one.
-      observe: async () => ((await currentList()).some((x) => x.name === o.name) ? undefined : `${o.name} has not started and joined yet`),
+      // A started member publishes its name; until then the learner is listed without one. Its client
+      // port must answer too: raft over the peer port alone would let a member that serves no client be promoted.
+      observe: async () => {
+        if (!(await currentList()).some((x) => x.name === o.name)) return `${o.name} has not started and joined yet`;
+        try {
+          const h = await checkHealth(m.clientUrl, c.identity(), 2000);
+          return h.healthy ? undefined : `${o.name}: ${m.clientUrl}/health answered ${h.body.trim() || '(nothing)'}`;
+        } catch (e) {
+          return `${o.name}: ${(e as Error).message}`;
+        }
+      },
       noGateAfter: true,
     },
     {

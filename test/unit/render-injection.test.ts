@@ -109,7 +109,7 @@ async function useEveryFile(t: { name: string }, layout: ClusterLayout, sandbox:
       mkdirSync(stubs, { recursive: true });
       const { bin, log } = stubBin(stubs);
       // Rendered without gen, the member folder has no PEM files: install.sh only needs them to exist.
-      for (const f of ['ca.pem', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem'])
+      for (const f of ['ca.pem', 'crl.der', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem'])
         if (!existsSync(path.join(m.dir, f))) writeFileSync(path.join(m.dir, f), '');
       const r = await run('sh', [m.files.install], { cwd: sandbox, env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
       assert.equal(r.code, 0, `install.sh: ${r.stderr}`);
