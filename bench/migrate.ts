@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readSpecFile } from '../src/cluster/generate.js';
 import { layoutCluster, type ClusterLayout } from '../src/cluster/layout.js';
 import { membersInDir, stopMembers } from '../src/cluster/local.js';
-import { currentPlaintextEndpoints } from '../src/doctor/migrate.js';
+import { currentPlaintextEndpoints } from '../src/ops/migrate/migrate.js';
 import { etcdRequest, putKey, type ClientTls } from '../src/etcd/gateway.js';
 
 export interface WriterTarget {

@@ -45,7 +45,7 @@ await build({
 });
 
 // Training runs: each command runs once the way users run it, and bin/etcd-tls saves V8's code cache
-// of its bundle on exit (dist/bundle/<command>.cjs.cache): the bytecode of everything the run
+// of its bundle on exit (dist/bundle/<command>.cjs.<V8 version>.cache): the bytecode of everything the run
 // compiled, which later starts load instead of compiling (gencert ~15-30 ms, plan of 100 members
 // ~70 ms; bench/README.md).
 // A command without a scenario here is trained on its --help (its bundle's top level).

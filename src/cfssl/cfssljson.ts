@@ -6,7 +6,8 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { fail } from '../errors.js';
-import { readCertificateCore, certificateDerFromPem } from '../pki/certificate.js';
+import { readCertificateCore } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
 import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readFileIfExists, type FileToWrite } from '../store/files.js';
 import { jsonType } from './fields.js';
 import type { JsonDocument, JsonObject, JsonValue } from './json.js';
@@ -100,7 +101,7 @@ function certificateKind(certPath: string): 'ca' | 'leaf' | 'unknown' {
     const bytes = readFileIfExists(certPath, 'certificate');
     if (!bytes) return 'unknown';
     const text = bytes.toString('latin1');
-    const der = text.includes('-----BEGIN') ? certificateDerFromPem(text, certPath) : bytes;
+    const der = text.includes('-----BEGIN') ? parseCertificatePem(text, certPath) : bytes;
     return readCertificateCore(der, certPath).isCA ? 'ca' : 'leaf';
   } catch {
     return 'unknown';

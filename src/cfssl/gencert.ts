@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
 import { buildCsr } from '../pki/csr.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { hasSans } from '../pki/extensions.js';
 import {
   issueCertificate,

@@ -5,7 +5,8 @@
  */
 import { fail } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
-import { children, content, decodeOid, DerError, parsePemBlocks, readElement, sequence, toPem } from '../pki/der.js';
+import { children, content, decodeOid, DerError, readElement, sequence } from '../pki/der.js';
+import { parsePemBlocks, toPem } from '../pki/pem.js';
 import { issueCertificate, systemClock, systemRandom, type CertificateRequest, type Clock, type RandomSource } from '../pki/issue.js';
 import { inspectCsr, type CsrView } from '../pki/inspect.js';
 import { buildName, NAME_OIDS, type NameSpec } from '../pki/name.js';

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { fail, isEtcdTlsError } from '../errors.js';
+import { didYouMean } from './suggest.js';
 
 export interface FlagDef {
   type: 'string' | 'boolean';
@@ -80,7 +81,9 @@ export function parseFlags<D extends FlagDefs>(
   } catch (e) {
     if (isEtcdTlsError(e)) throw e;
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw fail('USAGE', `${command}: ${msg} (see 'etcd-tls ${command} --help')`);
+    const unknown = /^Unknown option '--?([^']+)'/.exec(msg)?.[1];
+    const hint = unknown === undefined ? '' : didYouMean(unknown, Object.keys(all), (name) => `--${name}`);
+    throw fail('USAGE', `${command}: ${msg}${hint} (see 'etcd-tls ${command} --help')`);
   }
 }
 

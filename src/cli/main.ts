@@ -4,8 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fail } from '../errors.js';
+import { flagsFromHelp, type CommandSpec } from './command-spec.js';
+import { renderCompletion } from './completion.js';
 import { processIo, type CliIo, type CommandModule } from './io.js';
 import { exitQuietlyOnClosedStdout, reportError, runCommand } from './run.js';
+import { didYouMean } from './suggest.js';
 
 interface CommandEntry {
   name: string;
@@ -48,6 +51,19 @@ export function readVersion(): string {
   return pkg.version;
 }
 
+const COMPLETION_HELP = [
+  'Usage: etcd-tls completion bash|zsh|fish',
+  '',
+  'Print a completion script for the shell: commands, their flags, and file names after flags that take one.',
+  '',
+  'Examples:',
+  '  etcd-tls completion bash > /etc/bash_completion.d/etcd-tls',
+  '  etcd-tls completion zsh > "${fpath[1]}/_etcd-tls"',
+  '  etcd-tls completion fish > ~/.config/fish/completions/etcd-tls.fish',
+  '  source <(etcd-tls completion bash)             # this shell only',
+  '',
+].join('\n');
+
 function topLevelHelp(): string {
   const groups: CommandEntry['group'][] = ['cluster', 'day2', 'doctor', 'cfssl-compatible'];
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -63,6 +79,7 @@ function topLevelHelp(): string {
     '',
     ...sections.flatMap((s) => [s, '']),
     'Global: --help (also on every command), --version. ETCD_TLS_DEBUG=1 prints stack traces.',
+    "Also: 'etcd-tls help COMMAND', 'etcd-tls completion bash|zsh|fish' (shell completion), 'man etcd-tls'.",
     '',
     'Examples:',
     '  etcd-tls demo                                   # the whole flow on built-in defaults',
@@ -73,22 +90,48 @@ function topLevelHelp(): string {
   ].join('\n');
 }
 
+/** Every command with its summary, help and flags: what completion scripts and the man page are made of. */
+export async function commandSpecs(): Promise<CommandSpec[]> {
+  return Promise.all(
+    COMMANDS.map(async (c) => {
+      const help = (await c.load()).help();
+      return { name: c.name, summary: c.summary, help, flags: flagsFromHelp(help) };
+    }),
+  );
+}
+
+export { topLevelHelp };
+
+function findCommand(name: string): CommandEntry {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry) return entry;
+  const names = COMMANDS.map((c) => c.name);
+  throw fail('UNKNOWN_COMMAND', `'${name}' is not a command${didYouMean(name, names)} (run 'etcd-tls --help' for the list)`);
+}
+
 export async function main(argv: string[], io: CliIo = processIo): Promise<void> {
   exitQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-      io.out(target ? (await target.load()).help() : topLevelHelp());
+      const topic = name === 'help' ? rest[0] : undefined;
+      io.out(topic === undefined ? topLevelHelp() : (await findCommand(topic).load()).help());
+      return;
+    }
+    if (name === 'completion') {
+      if (rest[0] === '--help' || rest[0] === '-h') {
+        io.out(COMPLETION_HELP);
+        return;
+      }
+      if (rest[0] === undefined) throw fail('USAGE', "completion: name a shell: 'etcd-tls completion bash|zsh|fish'");
+      io.out(renderCompletion(rest[0], await commandSpecs()));
       return;
     }
     if (name === '--version' || name === '-v' || name === 'version') {
       io.out(`etcd-tls ${readVersion()}\n`);
       return;
     }
-    const entry = COMMANDS.find((c) => c.name === name);
-    if (!entry) throw fail('UNKNOWN_COMMAND', `'${name}' is not a command; run 'etcd-tls --help' for the list`);
-    await runCommand(await entry.load(), rest, io);
+    await runCommand(await findCommand(name).load(), rest, io);
   } catch (e) {
     process.exitCode = reportError(e, io);
   }

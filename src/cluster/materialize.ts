@@ -2,12 +2,13 @@
  * Materializing a plan: generate keys, issue certificates, render files, and write everything that
  * changed as ONE atomic batch through the store — a failure leaves the directory as it was.
  */
-import { certificateDerFromPem, issuerFromKey, type Issuer } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
+import { issuerFromKey, type Issuer } from '../pki/certificate.js';
 import { renewCertificate } from '../pki/renew.js';
 import { loadCaIssuer, type PassphraseSource } from '../lifecycle/ca-key.js';
 import { crlValidityMs, readRevocationRecord, signCrl } from '../lifecycle/crl.js';
 import { crlCopyPaths } from './plan.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import {
@@ -127,7 +128,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   }
 
   for (const cert of toRenew) {
-    const renewed = renewCertificate(certificateDerFromPem(cert.renewFrom as string, cert.certPath), signer(), { clock, random, source: cert.certPath });
+    const renewed = renewCertificate(parseCertificatePem(cert.renewFrom as string, cert.certPath), signer(), { clock, random, source: cert.certPath });
     writes.push({ path: cert.certPath, data: toPem('CERTIFICATE', renewed.der), mode: PUBLIC_FILE_MODE });
     options.onIssued?.(cert);
   }

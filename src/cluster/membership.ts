@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseEtcdEnvFile } from '../doctor/etcd-config.js';
+import { parseEtcdEnvFile } from '../etcd/config.js';
 import type { ExistingMember } from './layout.js';
 
 /** The members with a DIR/nodes/<name>/etcd.env, founders first then joiners, each group by name. */

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
-import { certificateDerFromPem, readCertificateCore, type CertificateCore } from '../pki/certificate.js';
+import { readCertificateCore, type CertificateCore } from '../pki/certificate.js';
+import { parseCertificatePem } from '../pki/pem.js';
 import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
@@ -149,7 +150,7 @@ export function staleReasons(
   if (!existing.keyPem) return ['key file missing'];
   let view: CertificateFacts;
   try {
-    view = readCertificateFacts(certificateDerFromPem(existing.certPem, intent.path), intent.path);
+    view = readCertificateFacts(parseCertificatePem(existing.certPem, intent.path), intent.path);
   } catch {
     return ['existing certificate cannot be parsed'];
   }
@@ -215,7 +216,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
   if (state.ca.certPem) {
     if (!state.ca.keyPem)
       throw fail('CA_KEY_MISSING', `${rel(layout.ca.cert)}: exists but ${rel(layout.ca.key)} does not; restore the key or choose another --out`);
-    caCore = readCertificateCore(certificateDerFromPem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
+    caCore = readCertificateCore(parseCertificatePem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
     const existingSubject = readCertificateFacts(caCore.der, layout.ca.cert).subject.text;
     if (existingSubject !== caSubject)
       throw fail(

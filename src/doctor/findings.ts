@@ -3,11 +3,20 @@
  * edges render them as text for people or JSON for scripts. Nothing here reads files or argv.
  */
 
-export type Severity = 'error' | 'warning' | 'info';
+import type { CheckCode } from './check/codes.js';
+import type { CatalogueId } from './explain/catalogue.js';
+import type { ProbeCode } from './probe/codes.js';
+import type { Severity } from './severity.js';
+
+export type { Severity } from './severity.js';
+export type { CatalogueId } from './explain/catalogue.js';
+
+/** Every code a finding can carry: the registries of check/codes.ts and probe/codes.ts. */
+export type FindingCode = CheckCode | ProbeCode;
 
 export interface Finding {
   /** Stable kebab-case identifier, e.g. 'server-cert-missing-clientauth'. Never reused for another problem. */
-  code: string;
+  code: FindingCode;
   severity: Severity;
   /** What the finding is about: a file, or a setting as `<file>: <NAME>`. Findings are grouped by it. */
   subject: string;
@@ -15,8 +24,8 @@ export interface Finding {
   message: string;
   /** One line: the concrete thing to do about it. */
   fix: string;
-  /** Ids of src/doctor/catalogue.ts entries (`etcd-tls explain`) that describe the failure this causes. */
-  seeAlso?: string[];
+  /** Catalogue entries (`etcd-tls explain`) that describe the failure this causes. */
+  seeAlso?: CatalogueId[];
 }
 
 export interface FindingsSummary {

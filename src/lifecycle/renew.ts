@@ -15,11 +15,12 @@
  *     client dials again. docs/day2.md says how to avoid even that (rekey, then restart, or renew
  *     same-key first).
  */
+import { parseCertificatePem } from '../pki/pem.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fail } from '../errors.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
+
 import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import { generateKeyAsync, privateKeyPemMatches, type KeySpec } from '../pki/keys.js';
 import { renewCertificate } from '../pki/renew.js';
@@ -106,7 +107,7 @@ export async function renew(dirArg: string, selection: RenewSelection, options: 
     const skipped: RenewResult['skipped'] = [];
     for (const leaf of selected) {
       if (!existsSync(leaf.cert)) throw fail('FILE_NOT_FOUND', `${leaf.cert}: the certificate of ${leaf.name} does not exist; run etcd-tls gen to issue it`);
-      const der = certificateDerFromPem(readTextFile(leaf.cert, 'certificate'), leaf.cert);
+      const der = parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert);
       const facts = readCertificateFacts(der, leaf.cert);
       const isDue =
         unconditional ||

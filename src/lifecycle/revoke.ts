@@ -3,8 +3,9 @@
  * DIR and every bundle) as one atomic batch. Revoking never reissues anything: the result says what
  * to do next. Revoking what is already revoked changes nothing and says so.
  */
+import { parseCertificatePem } from '../pki/pem.js';
 import { fail } from '../errors.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
+
 import { readCertificateFacts } from '../pki/certificate-facts.js';
 import { isCrlReason, type CrlReason } from '../pki/crl.js';
 import { systemClock, type Clock } from '../pki/issue.js';
@@ -56,7 +57,7 @@ interface Wanted {
 
 function leafWanted(pki: PkiDir, leaf: LeafFiles): Wanted {
   if (!existsSync(leaf.cert)) throw fail('FILE_NOT_FOUND', `${leaf.cert}: the certificate of ${leaf.name} does not exist; revoke it by --serial`);
-  const facts = readCertificateFacts(certificateDerFromPem(readTextFile(leaf.cert, 'certificate'), leaf.cert), leaf.cert);
+  const facts = readCertificateFacts(parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert), leaf.cert);
   return {
     serial: normalizeSerial(facts.serialHex) as string,
     name: leaf.name,

@@ -6,16 +6,17 @@
  * CRL that is expired, unparsable or not signed by the CA; `warn` — within --warn, a CRL past half
  * its validity or a bundle's CRL copy that differs from DIR/crl.der; `ok` otherwise.
  */
+import { parseCertificatePem } from '../pki/pem.js';
 import * as fs from 'node:fs';
 import { NEXT_CA_CERT } from '../cluster/layout.js';
 import { rotationStatus, type RotationStatus } from '../cluster/rotation-state.js';
 import * as path from 'node:path';
 import { isEtcdTlsError } from '../errors.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
+
 import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
 import { crlSignedBy, parseCrl, type CrlView } from '../pki/crl.js';
 import { describeKeySpec, isEncryptedKeyPem, privateKeyPemMatches } from '../pki/keys.js';
-import { parseEtcdEnvFile } from '../doctor/etcd-config.js';
+import { parseEtcdEnvFile } from '../etcd/config.js';
 import { readTextFile } from '../store/files.js';
 import { readRevocationRecord } from './crl.js';
 import { scanPkiDir, type PkiDir } from './pki-dir.js';
@@ -88,7 +89,7 @@ function missingEntry(name: string, role: StatusRole, file: string): StatusEntry
 
 function readFacts(file: string): { facts?: CertificateFacts; problem?: string } {
   try {
-    return { facts: readCertificateFacts(certificateDerFromPem(fs.readFileSync(file, 'utf8'), file), file) };
+    return { facts: readCertificateFacts(parseCertificatePem(fs.readFileSync(file, 'utf8'), file), file) };
   } catch (e) {
     if (isEtcdTlsError(e)) return { problem: e.message.replace(`${file}: `, '') };
     throw e;

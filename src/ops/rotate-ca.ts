@@ -12,6 +12,7 @@
  * Each step is confirmed by what the members do (accept a client certificate of the new CA, serve a
  * certificate of it, refuse one of the old CA), so the same check confirms an operator's runbook.
  */
+import { parseCertificatePem } from '../pki/pem.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
@@ -19,9 +20,9 @@ import type { CertificateIntent, ClusterLayout, MemberLayout } from '../cluster/
 import { logFileOf, logTail, restartMember, runningPid } from '../cluster/local.js';
 import { etcdEnvironment } from '../cluster/render.js';
 import { checkHealth, type ClientTls } from '../etcd/gateway.js';
-import { certificateDerFromPem, type Issuer } from '../pki/certificate.js';
+import { type Issuer } from '../pki/certificate.js';
 import { readCertificateFacts } from '../pki/certificate-facts.js';
-import { toPem } from '../pki/der.js';
+import { toPem } from '../pki/pem.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
 import { issueCertificate, systemClock, systemRandom } from '../pki/issue.js';
@@ -115,7 +116,7 @@ function leafProfile(intent: CertificateIntent): Profile {
 
 /** The leaf of `intent` issued again by `issuer` for the public key of the certificate there now. */
 function reissue(certPath: string, intent: CertificateIntent, issuer: Issuer): FileToWrite {
-  const current = readCertificateFacts(certificateDerFromPem(read(certPath), certPath), certPath);
+  const current = readCertificateFacts(parseCertificatePem(read(certPath), certPath), certPath);
   const subject = buildName({ CN: intent.subject.CN, names: intent.subject.O ? [{ O: intent.subject.O }] : [] }, `spec: ${intent.path}`);
   const sans = parseHosts([...intent.dns, ...intent.ips], `spec: ${intent.path}`, 'error');
   const issued = issueCertificate({ subject, publicKey: current.spki, sans }, leafProfile(intent), issuer, systemClock, systemRandom);
@@ -124,8 +125,8 @@ function reissue(certPath: string, intent: CertificateIntent, issuer: Issuer): F
 
 /** True when the certificate at `certPath` was issued by `ca` (issuer name and key identifier). */
 export function issuedBy(certPath: string, caPem: string, caSource: string): boolean {
-  const leaf = readCertificateFacts(certificateDerFromPem(read(certPath), certPath), certPath);
-  const ca = readCertificateFacts(certificateDerFromPem(caPem, caSource), caSource);
+  const leaf = readCertificateFacts(parseCertificatePem(read(certPath), certPath), certPath);
+  const ca = readCertificateFacts(parseCertificatePem(caPem, caSource), caSource);
   return leaf.issuerDer.equals(ca.subjectDer) && (!ca.subjectKeyId || leaf.authorityKeyId === ca.subjectKeyId.toString('hex'));
 }
 

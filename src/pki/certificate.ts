@@ -5,7 +5,8 @@
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { children, content, decodeOid, decodeTime, DerError, parsePemBlocks, raw, readElement, TAG, type Element } from './der.js';
+import { children, content, decodeOid, decodeTime, DerError, raw, readElement, TAG, type Element } from './der.js';
+import { parseCertificatePem } from './pem.js';
 import { EXT, KEY_USAGE_BITS, keyIdentifier } from './extensions.js';
 import { keyMatchesPublicKey, parsePrivateKeyPem } from './keys.js';
 
@@ -96,22 +97,6 @@ export function readCertificateCore(der: Buffer, source: string): CertificateCor
   }
 }
 
-/** The first CERTIFICATE block of a PEM text, as DER. */
-export function certificateDerFromPem(pem: string, source: string): Buffer {
-  let blocks;
-  try {
-    blocks = parsePemBlocks(pem);
-  } catch (e) {
-    throw fail('BAD_PEM', `${source}: ${(e as Error).message}`);
-  }
-  const block = blocks.find((b) => b.label === 'CERTIFICATE');
-  if (!block) {
-    const found = blocks[0]?.label;
-    throw fail('BAD_PEM', `${source}: expected a PEM "CERTIFICATE" block${found ? `, found "${found}"` : ', found no PEM block'}`);
-  }
-  return block.der;
-}
-
 /** A CA ready to sign: its certificate fields and private key, checked to belong together. */
 export interface Issuer {
   cert: CertificateCore;
@@ -132,7 +117,7 @@ export function loadIssuer(certPem: string, certSource: string, keyPem: string, 
 
 /** loadIssuer for a key already decoded (an encrypted CA key, decrypted by lifecycle/ca-key). */
 export function issuerFromKey(certPem: string, certSource: string, privateKey: KeyObject, keySource: string): Issuer {
-  const cert = readCertificateCore(certificateDerFromPem(certPem, certSource), certSource);
+  const cert = readCertificateCore(parseCertificatePem(certPem, certSource), certSource);
   if (!keyMatchesPublicKey(privateKey, cert.spki))
     throw fail('KEY_MISMATCH', `${keySource}: this private key does not belong to the CA certificate ${certSource}`);
   if (!cert.isCA) throw fail('NOT_A_CA', `${certSource}: is not a CA certificate (basicConstraints CA:TRUE is missing)`);

@@ -4,8 +4,72 @@
  * reaches ~550 certificates/s against ~4,000 for the bare node:crypto keygen+sign loop, and loading
  * it adds ~130 ms to a 130 ms CLI start (bench/). Everything emitted here is checked by openssl in
  * test/interop; full parsing for inspection goes through @peculiar/asn1-x509 (src/pki/inspect.ts).
+ *
+ * One encoder: elements are a tree (`el`) whose lengths are summed as it grows, written by `encode` into
+ * a single Buffer of exactly its size. Encoding element by element allocated every element and copied
+ * its bytes again at each level above it: ~45 small Buffers for a leaf certificate, over a third of what
+ * issuing did besides signing (CPU profile of bench/issue.ts's leaf). The element helpers below (`tlv`,
+ * `sequence`, `oid`, ...) are that encoder applied to one level, for the small structures (keys, CSRs)
+ * where a tree buys nothing. Internal: none of this is part of the library's API.
  */
-import { headerLength, writeHeader } from './der-writer.js';
+
+/** Bytes; a string, written byte for byte as `Buffer.from(s, 'latin1')` (= 'ascii') writes it; or an element. */
+export type Part = Uint8Array | string | Tlv;
+
+export interface Tlv {
+  readonly tag: number;
+  readonly parts: readonly Part[];
+  /** Content length: the parts' encoded sizes summed. */
+  readonly length: number;
+}
+
+export function headerLength(n: number): number {
+  if (n < 0x80) return 2;
+  if (n < 0x100) return 3;
+  if (n < 0x10000) return 4;
+  if (n < 0x1000000) return 5;
+  throw new RangeError(`DER element of ${n} bytes is too large`);
+}
+
+/** Write tag and length at `at` (headerLength(n) bytes); returns the content offset. */
+export function writeHeader(out: Uint8Array, tag: number, n: number, at = 0): number {
+  out[at] = tag;
+  const h = headerLength(n);
+  if (h === 2) out[at + 1] = n;
+  else {
+    out[at + 1] = 0x80 | (h - 2);
+    for (let i = h - 1, v = n; i >= 2; i--, v >>>= 8) out[at + i] = v & 0xff;
+  }
+  return at + h;
+}
+
+export const sizeOf = (p: Part): number => (typeof p === 'string' || p instanceof Uint8Array ? p.length : headerLength(p.length) + p.length);
+
+/** An element of `tag` around `parts`; nothing is written until `encode`. */
+export function el(tag: number, parts: readonly Part[]): Tlv {
+  let length = 0;
+  for (const p of parts) length += sizeOf(p);
+  return { tag, parts, length };
+}
+
+function write(out: Buffer, p: Part, at: number): number {
+  if (typeof p === 'string') return at + out.write(p, at, 'latin1');
+  if (p instanceof Uint8Array) {
+    out.set(p, at);
+    return at + p.length;
+  }
+  let o = writeHeader(out, p.tag, p.length, at);
+  for (const child of p.parts) o = write(out, child, o);
+  return o;
+}
+
+/** The DER of `p`, in one Buffer of exactly its size. */
+export function encode(p: Part): Buffer {
+  const out = Buffer.allocUnsafe(sizeOf(p));
+  const end = write(out, p, 0);
+  if (end !== out.length) throw new Error(`der: wrote ${end} of ${out.length} bytes`);
+  return out;
+}
 
 export const TAG = {
   BOOLEAN: 0x01,
@@ -23,25 +87,10 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-// Encoding allocates each element once (header and content together): issuing a certificate builds
-// ~60 small elements, and the naive Buffer.concat([header, content]) doubled the time spent here.
-export function tlv(tag: number, content: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(headerLength(content.length) + content.length);
-  out.set(content, writeHeader(out, tag, content.length));
-  return out;
-}
+// One element, encoded at once (header and content in one allocation, by `encode`).
+export const tlv = (tag: number, content: Uint8Array): Buffer => encode(el(tag, [content]));
 
-function constructed(tag: number, items: readonly Uint8Array[]): Buffer {
-  let n = 0;
-  for (const i of items) n += i.length;
-  const out = Buffer.allocUnsafe(headerLength(n) + n);
-  let p = writeHeader(out, tag, n);
-  for (const i of items) {
-    out.set(i, p);
-    p += i.length;
-  }
-  return out;
-}
+const constructed = (tag: number, items: readonly Uint8Array[]): Buffer => encode(el(tag, items));
 
 export const sequence = (...items: Uint8Array[]): Buffer => constructed(TAG.SEQUENCE, items);
 
@@ -197,32 +246,4 @@ export function decodeTime(buf: Uint8Array, el: Element): Date {
   let year = Number(m[1]);
   if (el.tag === TAG.UTC_TIME) year += year < 50 ? 2000 : 1900;
   return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
-}
-
-/** PEM armour. */
-export function toPem(label: string, der: Uint8Array): string {
-  // A view, not a copy, and the lines appended as they are cut: ~1.0 µs for a leaf certificate
-  // against ~1.7 µs with Buffer.from(der) and an array joined.
-  const bytes = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  const b64 = bytes.toString('base64');
-  let body = b64.length === 0 ? '\n' : '';
-  for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}\n`;
-  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
-}
-
-export interface PemBlock {
-  label: string;
-  der: Buffer;
-}
-
-/** Every PEM block in a text, in order. Text outside blocks is ignored, as openssl does. */
-export function parsePemBlocks(text: string): PemBlock[] {
-  const out: PemBlock[] = [];
-  const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const body = (m[2] as string).replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new DerError(`PEM block "${m[1]}" has characters outside base64`);
-    out.push({ label: m[1] as string, der: Buffer.from(body, 'base64') });
-  }
-  return out;
 }

@@ -4,8 +4,7 @@
  */
 import { randomBytes, randomFillSync, sign, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { children, content, decodeOid, DerError, explicit, readElement, sequence, smallInteger, TAG, time, unsignedInteger } from './der.js';
-import { el, encode, type Part } from './der-writer.js';
+import { children, content, decodeOid, DerError, el, encode, explicit, type Part, readElement, sequence, smallInteger, TAG, time, unsignedInteger } from './der.js';
 import { subjectPublicKeyBits, type Issuer } from './certificate.js';
 import {
   authorityInfoAccess,
@@ -298,7 +297,7 @@ export function issueCertificate(
   if (hasSans(request.sans)) exts.push(encodeExtension(subjectAltName(request.sans, subjectDer.length <= 2)));
   for (const e of profileTrailingExtensions(profile)) exts.push(e);
 
-  // The TBS is written into one buffer (der-writer), and the certificate around it into another.
+  // The TBS is written into one buffer (der.ts el/encode), and the certificate around it into another.
   const serial = newSerial(random);
   const tbs = encode(
     el(TAG.SEQUENCE, [

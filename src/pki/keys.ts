@@ -13,7 +13,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { fail } from '../errors.js';
-import { bitString, children, decodeOid, explicit, nullValue, octetString, oid, parsePemBlocks, readElement, sequence, smallInteger, TAG, toPem, unsignedInteger, type Element } from './der.js';
+import { bitString, children, decodeOid, explicit, nullValue, octetString, oid, readElement, sequence, smallInteger, TAG, unsignedInteger, type Element } from './der.js';
+import { parsePemBlocks, toPem } from './pem.js';
 
 export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'ed25519';
 

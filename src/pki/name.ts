@@ -4,8 +4,7 @@
  * subject (cfssl keeps only the last one).
  */
 import { fail } from '../errors.js';
-import { isPrintableString, oid, TAG } from './der.js';
-import { el, encode, type Tlv } from './der-writer.js';
+import { el, encode, isPrintableString, oid, TAG, type Tlv } from './der.js';
 import { checkText, MAX_NAME_VALUE } from './text.js';
 
 export type NameAttributeType = 'C' | 'ST' | 'L' | 'street' | 'postalCode' | 'O' | 'OU' | 'CN' | 'serialNumber' | 'E';
@@ -129,7 +128,7 @@ function encodeValue(a: NameAttribute): Tlv {
 }
 
 // One RDN per attribute, so each SET OF holds one element and is in DER order as it stands. Written in
-// one pass (src/pki/der-writer.ts): a leaf's subject is encoded once per certificate.
+// one pass (el/encode in src/pki/der.ts): a leaf's subject is encoded once per certificate.
 export function encodeName(name: Name): Buffer {
   return encode(el(TAG.SEQUENCE, name.map((a) => el(TAG.SET, [el(TAG.SEQUENCE, [oid(NAME_OIDS[a.type]), encodeValue(a)])]))));
 }

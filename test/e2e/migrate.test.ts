@@ -11,7 +11,7 @@ import { countReadable, httpsTargets, plaintextTargets, startWriter, type Writer
 import { readSpecFile } from '../../src/cluster/generate.js';
 import { layoutCluster, type ClusterLayout } from '../../src/cluster/layout.js';
 import { membersInDir, pidFileOf, stopMembers } from '../../src/cluster/local.js';
-import { readMigrationState } from '../../src/doctor/migrate-state.js';
+import { readMigrationState } from '../../src/ops/migrate/state.js';
 import { cleanEnv, etcdTls, findBinary, requireBinary, run, type RunResult } from '../helpers/components.js';
 import { etcdctl } from '../helpers/etcd.js';
 import { makeTempDir } from '../helpers/tmp.js';

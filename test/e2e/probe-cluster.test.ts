@@ -15,7 +15,7 @@ import { caProfile, ETCD_PROFILES } from '../../src/pki/profile.js';
 import { issueCertificate } from '../../src/pki/issue.js';
 import { loadIssuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { finding, probeJson } from '../helpers/probe.js';
 
 const SPEC = `cluster: probe

@@ -14,7 +14,7 @@ import { caProfile, ETCD_PROFILES, type Profile } from '../../src/pki/profile.js
 import { issueCertificate, type Clock } from '../../src/pki/issue.js';
 import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { parseUsages } from '../../src/pki/extensions.js';
 import { finding, probeJson } from '../helpers/probe.js';
 

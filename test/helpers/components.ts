@@ -26,6 +26,9 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   openssl: 'openssl',
   curl: 'curl',
   hyperfine: 'hyperfine',
+  zsh: 'zsh',
+  fish: 'fish',
+  man: 'man-db',
 };
 
 /** The absolute path of `name` on PATH, or null. */

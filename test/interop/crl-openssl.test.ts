@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { crlSignedBy, issueCrl, parseCrl } from '../../src/pki/crl.js';
 import { generateKeyPair, spkiDer, type KeySpec } from '../../src/pki/keys.js';
 import { buildName } from '../../src/pki/name.js';

@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parsePemBlocks, toPem } from '../../src/pki/der.js';
+import { parsePemBlocks, toPem } from '../../src/pki/pem.js';
 import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { buildCsr } from '../../src/pki/csr.js';
 import { encodePrivateKeyPem, generateKeyPair, generateKeyPairAsync, spkiDer, type KeyPair, type KeySpec } from '../../src/pki/keys.js';

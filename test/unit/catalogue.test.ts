@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CATALOGUE, explainEntry, explainLine, explainText, findEntry } from '../../src/doctor/catalogue.js';
+import { CATALOGUE, findEntry } from '../../src/doctor/explain/catalogue.js';
+import { explainEntry, explainLine, explainText } from '../../src/doctor/explain/explain.js';
 import { REPO_ROOT, etcdTls } from '../helpers/components.js';
 
 const LOGS = path.join(REPO_ROOT, 'test', 'fixtures', 'logs');

@@ -10,8 +10,9 @@ import { parseCsrJson, parseSubjectJson, type CsrRequest } from '../../src/cfssl
 import { genCert, genKey, initCa, selfSign, SELFSIGN_EXPIRY_MS } from '../../src/cfssl/gencert.js';
 import { signCsr } from '../../src/cfssl/sign.js';
 import { parseSigningConfig, selectProfile } from '../../src/cfssl/config.js';
-import { certificateDerFromPem, loadIssuer, type Issuer } from '../../src/pki/certificate.js';
-import { parsePemBlocks } from '../../src/pki/der.js';
+import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
+import { parseCertificatePem } from '../../src/pki/pem.js';
+import { parsePemBlocks } from '../../src/pki/pem.js';
 import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
 import type { Clock } from '../../src/pki/issue.js';
 import { CFSSL_DEFAULT_PROFILE } from '../../src/pki/profile.js';
@@ -32,7 +33,7 @@ function parse(text: string, initca = false, source = 'csr.json'): { req: CsrReq
 }
 
 
-const certOf = (pem: string | undefined) => inspectCertificate(certificateDerFromPem(pem ?? '', 'cert'));
+const certOf = (pem: string | undefined) => inspectCertificate(parseCertificatePem(pem ?? '', 'cert'));
 const csrOf = (pem: string | undefined) => inspectCsr((parsePemBlocks(pem ?? '')[0] as { der: Buffer }).der);
 
 describe('CSR JSON', () => {

@@ -5,8 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { CHECK_CODES, type CheckCode } from '../../src/doctor/check-codes.js';
-import { findEntry } from '../../src/doctor/catalogue.js';
+import { CHECK_CODES, type CheckCode } from '../../src/doctor/check/codes.js';
+import { findEntry } from '../../src/doctor/explain/catalogue.js';
 import type { Finding, Severity } from '../../src/doctor/findings.js';
 import { ecKey, makeCert, makeCrl, NOW, rsaKey } from '../fixtures/check/build.js';
 import { baseYaml, MEMBER_IP, runScenario, type Scenario } from '../fixtures/check/scenario.js';

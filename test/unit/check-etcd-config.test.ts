@@ -8,7 +8,7 @@ import {
   parseEtcdYaml,
   splitCommandLine,
   type EtcdConfigSource,
-} from '../../src/doctor/etcd-config.js';
+} from '../../src/etcd/config.js';
 
 const values = (src: EtcdConfigSource): Record<string, string> => Object.fromEntries(src.settings.map((s) => [s.flag, s.value]));
 

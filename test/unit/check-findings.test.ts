@@ -3,13 +3,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dedupeFindings, renderFindingsJson, renderFindingsText, summaryLine, type Finding } from '../../src/doctor/findings.js';
 
+// Made-up codes: what is tested here is the rendering, whatever the registries hold.
 const f = (code: string, severity: Finding['severity'], subject: string, seeAlso?: string[]): Finding => ({
-  code,
+  code: code as Finding['code'],
   severity,
   subject,
   message: `${code} happened`,
   fix: `undo ${code}`,
-  ...(seeAlso ? { seeAlso } : {}),
+  ...(seeAlso ? { seeAlso: seeAlso as Finding['seeAlso'] } : {}),
 });
 
 describe('renderFindingsText', () => {

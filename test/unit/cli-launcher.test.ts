@@ -2,18 +2,21 @@
 // must exist for every command and behave as the ESM modules they are built from.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS } from '../../src/cli/main.js';
 import { cleanEnv, etcdTls, REPO_ROOT, run } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';
+
+/** The build-time code cache bin/etcd-tls offers this Node's V8 (one file per V8 version that built it). */
+const codeCacheOf = (bundle: string): string => `${bundle}.${process.versions.v8}.cache`;
 
 describe('bin/etcd-tls: pre-bundled commands', () => {
   for (const entry of COMMANDS) {
     test(`${entry.name}: its bundle prints the same --help as its module`, async () => {
       const bundle = path.join(REPO_ROOT, 'dist', 'bundle', `${entry.name}.cjs`);
       assert.ok(existsSync(bundle), `dist/bundle/${entry.name}.cjs is missing: run npm run build`);
-      assert.ok(existsSync(`${bundle}.cache`), `no code cache for ${entry.name}: its training run in scripts/bundle.mjs failed`);
+      assert.ok(existsSync(codeCacheOf(bundle)), `no code cache for ${entry.name}: its training run in scripts/bundle.mjs failed`);
       const r = await etcdTls([entry.name, '--help']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, (await entry.load()).help());
@@ -46,17 +49,24 @@ describe('bin/etcd-tls: pre-bundled commands', () => {
     const expected = (await etcdTls(['print-defaults', 'csr'])).stdout;
     const runCopy = () => run(process.execPath, [path.join(root, 'bin', 'etcd-tls'), 'print-defaults', 'csr'], { env: cleanEnv() });
 
-    writeFileSync(`${bundle}.cache`, Buffer.alloc(4096, 0xa5)); // newer than the bundle, and garbage
+    writeFileSync(codeCacheOf(bundle), Buffer.alloc(4096, 0xa5)); // newer than the bundle, and garbage
     let r = await runCopy();
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, expected);
 
-    copyFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'gencert.cjs.cache'), `${bundle}.cache`); // another bundle's cache
+    copyFileSync(codeCacheOf(path.join(REPO_ROOT, 'dist', 'bundle', 'gencert.cjs')), codeCacheOf(bundle)); // another bundle's cache
     r = await runCopy();
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, expected);
 
-    utimesSync(`${bundle}.cache`, new Date(0), new Date(0)); // older than its bundle: not even offered to V8
+    utimesSync(codeCacheOf(bundle), new Date(0), new Date(0)); // older than its bundle: not even offered to V8
+    r = await runCopy();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, expected);
+
+    // Built by another Node (another V8): its cache is never offered; Node >= 22.1 compiles through its own cache.
+    writeFileSync(`${bundle}.0.0.0-other-v8.cache`, Buffer.alloc(64, 0x5a));
+    rmSync(codeCacheOf(bundle));
     r = await runCopy();
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, expected);

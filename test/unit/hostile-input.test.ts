@@ -7,7 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { sign, type KeyObject } from 'node:crypto';
-import { bitString, implicitConstructed, oid, sequence, setOf, smallInteger, toPem } from '../../src/pki/der.js';
+import { bitString, implicitConstructed, oid, sequence, setOf, smallInteger } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { encodeExtension, subjectAltName } from '../../src/pki/extensions.js';
 import { signatureAlgorithmFor, spkiDer } from '../../src/pki/keys.js';
 import { encodeName } from '../../src/pki/name.js';
@@ -204,11 +205,14 @@ describe('name_whitelist runs in linear time (RE2 semantics, as cfssl)', () => {
 });
 
 describe('sizes, encodings and small contract items', () => {
-  test('a 50 MB CN is one clear TOO_LONG error', async (t) => {
+  test('a 50 MB CN is refused before it is read whole; a 1 MB CN is one clear TOO_LONG error', async (t) => {
     const dir = await makeTempDir(t, 'hostile-');
     await newCa(dir);
     writeFileSync(path.join(dir, 'csr.json'), `{"CN":"${'a'.repeat(50 * 1024 * 1024)}"}`);
-    const r = await etcdTls(['gencert', ...CA, '-hostname', 'x.example', 'csr.json'], { cwd: dir });
+    let r = await etcdTls(['gencert', ...CA, '-hostname', 'x.example', 'csr.json'], { cwd: dir });
+    assertCleanError(r, 'INPUT_TOO_LARGE');
+    writeFileSync(path.join(dir, 'csr.json'), `{"CN":"${'a'.repeat(1024 * 1024)}"}`);
+    r = await etcdTls(['gencert', ...CA, '-hostname', 'x.example', 'csr.json'], { cwd: dir });
     assertCleanError(r, 'TOO_LONG');
     assert.ok(r.stderr.length < 400, 'the message must not echo the value');
   });

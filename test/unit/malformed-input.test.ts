@@ -8,14 +8,14 @@ import * as path from 'node:path';
 import { parseSpec } from '../../src/cluster/spec.js';
 import { layoutCluster } from '../../src/cluster/layout.js';
 import { renderEtcdEnv, renderEtcdYaml, renderSystemdUnit } from '../../src/cluster/render.js';
-import { parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, splitCommandLine } from '../../src/doctor/etcd-config.js';
+import { parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, splitCommandLine } from '../../src/etcd/config.js';
 import { parseSigningConfig } from '../../src/cfssl/config.js';
 import { parseCsrJson, parseSubjectJson } from '../../src/cfssl/csr.js';
 import { parseCsrPem } from '../../src/cfssl/sign.js';
 import { certificateInfo, csrInfo } from '../../src/cfssl/certinfo.js';
 import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
 import { isEtcdTlsError } from '../../src/errors.js';
-import { readCertificateFile } from '../../src/doctor/check-certs.js';
+import { readCertificateFile } from '../../src/doctor/check/certs.js';
 import { REPO_ROOT } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

@@ -9,7 +9,7 @@ import { layoutCluster, type ClusterLayout } from '../../src/cluster/layout.js';
 import { insecureEnvironment } from '../../src/cluster/local.js';
 import { etcdEnvironment } from '../../src/cluster/render.js';
 import { parseSpec } from '../../src/cluster/spec.js';
-import { memberCountCheck, memberListCheck, peerSourceAddresses } from '../../src/doctor/migrate-checks.js';
+import { memberCountCheck, memberListCheck, peerSourceAddresses } from '../../src/ops/migrate/checks.js';
 import {
   initialStages,
   legacyClientPorts,
@@ -19,7 +19,7 @@ import {
   stagesAfter,
   type MigrationStep,
   type Stages,
-} from '../../src/doctor/migrate-plan.js';
+} from '../../src/ops/migrate/plan.js';
 import type { Member } from '../../src/etcd/gateway.js';
 import { run } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';

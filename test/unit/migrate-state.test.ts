@@ -6,8 +6,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { layoutCluster } from '../../src/cluster/layout.js';
 import { parseSpec } from '../../src/cluster/spec.js';
-import { currentPlaintextEndpoints } from '../../src/doctor/migrate.js';
-import { readMigrationState, recordStep, writeMigrationState, type MigrationState } from '../../src/doctor/migrate-state.js';
+import { currentPlaintextEndpoints } from '../../src/ops/migrate/migrate.js';
+import { readMigrationState, recordStep, writeMigrationState, type MigrationState } from '../../src/ops/migrate/state.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const state = (): MigrationState => ({

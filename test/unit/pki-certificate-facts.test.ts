@@ -14,7 +14,7 @@ import { buildName } from '../../src/pki/name.js';
 import { caProfile, ETCD_PROFILES } from '../../src/pki/profile.js';
 import { emptySans, parseHosts } from '../../src/pki/san.js';
 import { loadIssuer } from '../../src/pki/certificate.js';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { isEtcdTlsError } from '../../src/errors.js';
 import { REPO_ROOT, requireBinary, run } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';

@@ -1,10 +1,9 @@
-// The one-pass DER writer (src/pki/der-writer.ts) against der.ts's element-by-element encoder: the same
+// The one-pass DER encoder (el/encode in src/pki/der.ts) against encoding level by level with tlv: the same
 // bytes for generated trees whose lengths cross every length-form boundary, strings written as
 // Buffer.from(s, 'ascii') writes them, and a header for every length the writer can be asked for.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readElement, tlv } from '../../src/pki/der.js';
-import { el, encode, headerLength, sizeOf, writeHeader, type Part } from '../../src/pki/der-writer.js';
+import { el, encode, headerLength, type Part, readElement, sizeOf, tlv, writeHeader } from '../../src/pki/der.js';
 
 /** The reference: each element encoded on its own with der.ts's tlv, strings as 'ascii' bytes. */
 function reference(p: Part): Buffer {
@@ -13,7 +12,7 @@ function reference(p: Part): Buffer {
   return tlv(p.tag, Buffer.concat(p.parts.map(reference)));
 }
 
-describe('der-writer', () => {
+describe('DER encoder: one-pass tree', () => {
   test('headers at the length-form boundaries match tlv and read back', () => {
     for (const n of [0, 1, 127, 128, 255, 256, 65535, 65536, 100_000]) {
       const content = Buffer.alloc(n, 0x5a);

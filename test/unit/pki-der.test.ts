@@ -3,25 +3,8 @@
 // the reader's refusal of truncated or non-DER input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  children,
-  decodeOid,
-  decodeTime,
-  DerError,
-  oid,
-  parsePemBlocks,
-  printableString,
-  readElement,
-  sequence,
-  setOf,
-  smallInteger,
-  TAG,
-  time,
-  tlv,
-  toPem,
-  unsignedInteger,
-  utf8String,
-} from '../../src/pki/der.js';
+import { children, decodeOid, decodeTime, DerError, oid, printableString, readElement, sequence, setOf, smallInteger, TAG, time, tlv, unsignedInteger, utf8String } from '../../src/pki/der.js';
+import { parsePemBlocks, toPem } from '../../src/pki/pem.js';
 import { requireBinary, run } from '../helpers/components.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { loadIssuer, subjectPublicKeyBits } from '../../src/pki/certificate.js';
 import { buildCsr } from '../../src/pki/csr.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer, type KeySpec } from '../../src/pki/keys.js';

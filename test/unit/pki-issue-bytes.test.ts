@@ -6,7 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { children, readElement, toPem, type Element } from '../../src/pki/der.js';
+import { children, readElement, type Element } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { encodeExtension, parseUsages, subjectAltName } from '../../src/pki/extensions.js';
 import { encodePrivateKeyPem, spkiDer } from '../../src/pki/keys.js';
 import { buildName, encodeName, type Name } from '../../src/pki/name.js';

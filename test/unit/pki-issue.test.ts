@@ -2,18 +2,8 @@
 // policy errors, the extensions of CA and leaf certificates, and loadIssuer's refusals.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  children,
-  explicit,
-  oid,
-  readElement,
-  sequence,
-  setOf,
-  smallInteger,
-  toPem,
-  utf8String,
-  type Element,
-} from '../../src/pki/der.js';
+import { children, explicit, oid, readElement, sequence, setOf, smallInteger, utf8String, type Element } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { keyIdentifier, parseUsages } from '../../src/pki/extensions.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer, type KeyPair, type KeySpec } from '../../src/pki/keys.js';
 import { buildName, encodeName, type Name } from '../../src/pki/name.js';

@@ -4,7 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { children, readElement, TAG, toPem } from '../../src/pki/der.js';
+import { children, readElement, TAG } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { generateKey, generateKeyAsync, type GeneratedKey } from '../../src/pki/keys.js';
 import { requireBinary, run } from '../helpers/components.js';
 

@@ -18,7 +18,7 @@ import {
   type KeyAlgorithm,
   type KeySpec,
 } from '../../src/pki/keys.js';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { run } from '../helpers/components.js';
 import { rejects } from '../helpers/assertions.js';
 

@@ -15,10 +15,10 @@ import { caProfile, ETCD_PROFILES } from '../../src/pki/profile.js';
 import { issueCertificate } from '../../src/pki/issue.js';
 import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { EtcdTlsError } from '../../src/errors.js';
-import { checkCredentials, parseEndpoint, probeEndpoint, probeEndpoints } from '../../src/doctor/probe.js';
-import { tlsHandshake } from '../../src/doctor/tls-handshake.js';
+import { checkCredentials, parseEndpoint, probeEndpoint, probeEndpoints } from '../../src/doctor/probe/probe.js';
+import { tlsHandshake } from '../../src/doctor/probe/handshake.js';
 
 interface Pair {
   cert: string;

@@ -6,9 +6,10 @@ import { caProfile, ETCD_PROFILES, type Profile } from '../../src/pki/profile.js
 import { issueCertificate, type Clock } from '../../src/pki/issue.js';
 import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer } from '../../src/pki/keys.js';
-import { toPem } from '../../src/pki/der.js';
+import { toPem } from '../../src/pki/pem.js';
 import { parseUsages } from '../../src/pki/extensions.js';
-import { certificatesFromPem, checkHost, describeCertificate, verifyChain } from '../../src/doctor/tls-verify.js';
+import { checkHost, describeCertificate, verifyChain } from '../../src/doctor/probe/verify.js';
+import { parsePemCertificates } from '../../src/pki/pem.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const at = (iso: string): Clock => ({ now: () => new Date(iso) });
@@ -116,9 +117,9 @@ test('describeCertificate lists SANs as openssl does and marks certificates from
   assert.equal(describeCertificate(ca.der, true).isCA, true);
 });
 
-test('certificatesFromPem reads every block of a bundle and ignores keys', () => {
+test('parsePemCertificates reads every block of a bundle and ignores keys', () => {
   const bundle = `${toPem('CERTIFICATE', ca.der)}${toPem('EC PRIVATE KEY', Buffer.from([1, 2]))}${toPem('CERTIFICATE', other.der)}`;
-  const certs = certificatesFromPem(bundle);
+  const certs = parsePemCertificates(bundle, 'bundle.pem');
   assert.equal(certs.length, 2);
   assert.ok(certs[0]?.equals(ca.der) && certs[1]?.equals(other.der));
 });

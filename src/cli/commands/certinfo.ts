@@ -2,7 +2,8 @@
 import { fail } from '../../errors.js';
 import { certificateInfo, csrInfo, fetchServerCertificate } from '../../cfssl/certinfo.js';
 import { stringifyGo } from '../../cfssl/json.js';
-import { DerError, parsePemBlocks } from '../../pki/der.js';
+import { DerError } from '../../pki/der.js';
+import { parsePemBlocks } from '../../pki/pem.js';
 import { readTextArg } from '../../store/files.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';

@@ -1,6 +1,6 @@
 /** `etcd-tls check`: lint certificates and etcd configuration offline; exit 1 when anything is an error. */
 import { fail } from '../../errors.js';
-import { runCheck, type CertRole, type CheckRequest } from '../../doctor/check.js';
+import { runCheck, type CertRole, type CheckRequest } from '../../doctor/check/check.js';
 import { hasErrors, renderFindingsJson, renderFindingsText } from '../../doctor/findings.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';

@@ -1,5 +1,6 @@
 /** `etcd-tls explain`: recognise well-known etcd TLS failures in log lines and say their cause and fix. */
-import { explainEntry, explainText, findEntry, type TextExplanation } from '../../doctor/catalogue.js';
+import { findEntry } from '../../doctor/explain/catalogue.js';
+import { explainEntry, explainText, type TextExplanation } from '../../doctor/explain/explain.js';
 import { escapeControl, fail } from '../../errors.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';

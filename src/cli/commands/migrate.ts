@@ -1,7 +1,7 @@
 /** `etcd-tls migrate`: a running plaintext cluster to TLS, member by member, without losing a write. */
 import * as path from 'node:path';
-import { migrateCluster, previewMigration, type MigrateOptions, type MigrationEvent, type MigrationPreview, type MigrationReport } from '../../doctor/migrate.js';
-import type { MigrationStep } from '../../doctor/migrate-plan.js';
+import { migrateCluster, previewMigration, type MigrateOptions, type MigrationEvent, type MigrationPreview, type MigrationReport } from '../../ops/migrate/migrate.js';
+import type { MigrationStep } from '../../ops/migrate/plan.js';
 import { fail } from '../../errors.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';

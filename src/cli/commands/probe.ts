@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { hasErrors, renderFindingsJson, renderFindingsText } from '../../doctor/findings.js';
-import { DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, type EndpointReport, type MemberReport, type ProbeCredentials, type ProbeReport, type StepReport } from '../../doctor/probe.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, type EndpointReport, type MemberReport, type ProbeCredentials, type ProbeReport, type StepReport } from '../../doctor/probe/probe.js';
 import { fail } from '../../errors.js';
 import { parseDuration } from '../../pki/duration.js';
 import { readTextFile } from '../../store/files.js';

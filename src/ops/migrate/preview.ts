@@ -3,13 +3,13 @@
  * DIR/migration.json and looks at the live cluster; changes nothing (`--dry-run` prints this).
  */
 import * as path from 'node:path';
-import { fail, isEtcdTlsError } from '../errors.js';
-import { readSpecFile } from '../cluster/generate.js';
-import { layoutCluster, type ClusterLayout } from '../cluster/layout.js';
-import { runningPid } from '../cluster/local.js';
-import { planCluster, readClusterState } from '../cluster/plan.js';
-import type { Member } from '../etcd/gateway.js';
-import { memberCountCheck, memberListCheck, observeCluster, peerSourceCheck, portInUse, type Check } from './migrate-checks.js';
+import { fail, isEtcdTlsError } from '../../errors.js';
+import { readSpecFile } from '../../cluster/generate.js';
+import { layoutCluster, type ClusterLayout } from '../../cluster/layout.js';
+import { runningPid } from '../../cluster/local.js';
+import { planCluster, readClusterState } from '../../cluster/plan.js';
+import type { Member } from '../../etcd/gateway.js';
+import { memberCountCheck, memberListCheck, observeCluster, peerSourceCheck, portInUse, type Check } from './checks.js';
 import {
   legacyClientPorts,
   planMigration,
@@ -18,8 +18,8 @@ import {
   type MigrationPlan,
   type MigrationStep,
   type Stages,
-} from './migrate-plan.js';
-import { readMigrationState, statePath } from './migrate-state.js';
+} from './plan.js';
+import { readMigrationState, statePath } from './state.js';
 
 export interface MigrateOptions {
   /** The cluster spec file. */

@@ -9,8 +9,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { EXT } from '../pki/extensions.js';
-import { inspectCertificate, type CertificateView } from '../pki/inspect.js';
+import { readCertificateCore } from '../../pki/certificate.js';
+import { buildChain, type ChainLink } from '../../pki/chain.js';
+import { EXT } from '../../pki/extensions.js';
+import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
 
 /** What a person needs to know about one certificate of a chain. */
 export interface ChainEntry {
@@ -27,7 +29,7 @@ export interface ChainEntry {
   fromCaFile: boolean;
 }
 
-/** A problem with a chain, named by the catalogue entry (src/doctor/catalogue.ts) that explains it. */
+/** A problem with a chain, named by the catalogue entry (doctor/explain/catalogue.ts) that explains it. */
 export interface ChainProblem {
   id: 'unknown-authority' | 'cert-expired' | 'san-mismatch' | 'no-ip-sans' | 'legacy-common-name' | 'eku-incompatible';
   /** One line, in the words a Go client would use where it has words for it. */
@@ -44,13 +46,17 @@ export interface ChainVerdict {
 
 export type Usage = 'serverAuth' | 'clientAuth';
 
-interface Parsed {
+interface Parsed extends ChainLink {
   der: Buffer;
-  x509: X509Certificate;
   view: CertificateView;
 }
 
-const parse = (der: Buffer, source: string): Parsed => ({ der, x509: new X509Certificate(der), view: inspectCertificate(der, source) });
+const parse = (der: Buffer, source: string): Parsed => ({
+  der,
+  core: readCertificateCore(der, source),
+  x509: new X509Certificate(der),
+  view: inspectCertificate(der, source),
+});
 
 const goTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -76,14 +82,6 @@ export function describeCertificate(der: Buffer, fromCaFile = false): ChainEntry
 
 const sameDer = (a: Parsed, b: Parsed): boolean => a.der.equals(b.der);
 
-function signedBy(cert: Parsed, issuer: Parsed): boolean {
-  try {
-    return cert.x509.checkIssued(issuer.x509) && cert.x509.verify(issuer.x509.publicKey);
-  } catch {
-    return false;
-  }
-}
-
 /** Go's EKU rule: no EKU extension, anyExtendedKeyUsage, or the usage itself. CAs are checked the same way. */
 export function allowsUsage(view: Pick<CertificateView, 'extKeyUsage'>, usage: Usage): boolean {
   return view.extKeyUsage.length === 0 || view.extKeyUsage.includes('any') || view.extKeyUsage.includes(usage);
@@ -106,17 +104,10 @@ export function verifyChain(
   const roots = trusted.map((d, i) => parse(d, `CA certificate ${i + 1}`));
   const problems: ChainProblem[] = [];
 
-  const path: Parsed[] = [leaf];
-  let anchor: Parsed | undefined = roots.find((r) => sameDer(r, leaf));
-  while (!anchor) {
-    const current = path[path.length - 1] as Parsed;
-    anchor = roots.find((r) => signedBy(current, r));
-    if (anchor) break;
-    const next = intermediates.find((c) => !path.includes(c) && signedBy(current, c));
-    if (next && path.length < 8) {
-      path.push(next);
-      continue;
-    }
+  // Go's path rules, shared with check (pki/chain.ts).
+  const { path, anchor, stuck } = buildChain(leaf, intermediates, roots);
+  if (stuck) {
+    const current = stuck;
     const issuer = current.view.issuer.text;
     // Same subject, wrong key: the classic regenerated CA whose old copy was distributed.
     const nearMiss = [...roots, ...intermediates].find((c) => c.view.subject.text === issuer && !sameDer(c, current));
@@ -130,7 +121,6 @@ export function verifyChain(
       message: `x509: certificate signed by unknown authority: ${why}`,
       certificate: current.view.subject.text,
     });
-    break;
   }
 
   const chain = anchor ? [...path, ...(path.some((p) => sameDer(p, anchor as Parsed)) ? [] : [anchor])] : path;
@@ -193,13 +183,4 @@ export function checkHost(leafDer: Buffer, host: string): ChainProblem | undefin
     };
   }
   return { id: 'san-mismatch', message: `x509: certificate is valid for ${valid.join(', ')}, not ${bare}`, certificate: subject };
-}
-
-/** Every CERTIFICATE block of a PEM text, as DER (a CA file may hold several). */
-export function certificatesFromPem(pem: string): Buffer[] {
-  const out: Buffer[] = [];
-  for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)) {
-    out.push(Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64'));
-  }
-  return out;
 }

@@ -2,13 +2,14 @@
  * Every code `etcd-tls probe` can report, with a one-line title and the catalogue entries (`explain`)
  * that describe the failure. Codes are stable: add new ones, never reuse old ones.
  */
-import type { Finding, Severity } from './findings.js';
+import type { CatalogueId } from '../explain/catalogue.js';
+import type { Severity } from '../severity.js';
 
 export interface ProbeCodeInfo {
   title: string;
   severity: Severity;
-  /** Ids in src/doctor/catalogue.ts. */
-  seeAlso: readonly string[];
+  /** Entries of the catalogue (explain/catalogue.ts). */
+  seeAlso: readonly CatalogueId[];
 }
 
 export const PROBE_CODES = {
@@ -56,8 +57,11 @@ export const PROBE_CODES = {
 
 export type ProbeCode = keyof typeof PROBE_CODES;
 
-/** A finding with the code's severity and catalogue ids; `severity` overrides where the context softens it. */
-export function probeFinding(code: ProbeCode, subject: string, message: string, fix: string, severity?: Severity): Finding {
+/**
+ * A finding with the code's severity and catalogue ids; `severity` overrides where the context softens it.
+ * The result is a Finding (findings.ts), its type left to inference so this registry need not import it.
+ */
+export function probeFinding(code: ProbeCode, subject: string, message: string, fix: string, severity?: Severity) {
   const info: ProbeCodeInfo = PROBE_CODES[code];
   return { code, severity: severity ?? info.severity, subject, message, fix, seeAlso: [...info.seeAlso] };
 }

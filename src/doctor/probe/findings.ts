@@ -3,11 +3,12 @@
  * (a rejected client certificate is explained by checking it against the CA that signed the server),
  * and turned into a finding with a concrete fix. Pure: observations in, findings out.
  */
-import type { Finding } from './findings.js';
-import type { MemberReport, ParsedEndpoint, ProbeCredentials } from './probe.js';
-import { probeFinding } from './probe-codes.js';
-import type { HandshakeFailure } from './tls-handshake.js';
-import { certificatesFromPem, describeCertificate, verifyChain, type ChainProblem } from './tls-verify.js';
+import type { Finding } from '../findings.js';
+import type { MemberReport, ParsedEndpoint, ProbeCredentials } from './report.js';
+import { probeFinding } from './codes.js';
+import type { HandshakeFailure } from './handshake.js';
+import { describeCertificate, verifyChain, type ChainProblem } from './verify.js';
+import { parsePemCertificates } from '../../pki/pem.js';
 
 /** What the wording depends on: the endpoint, the files given, the timeout and the time. */
 export interface ProbeContext {
@@ -71,7 +72,7 @@ export function serverProblemFinding(ctx: ProbeContext, p: ChainProblem): Findin
 }
 
 export function clientSubject(ctx: ProbeContext): string {
-  const der = ctx.creds.cert ? certificatesFromPem(ctx.creds.cert)[0] : undefined;
+  const der = ctx.creds.cert ? parsePemCertificates(ctx.creds.cert, ctx.creds.certSource ?? 'client certificate')[0] : undefined;
   return der ? `"${describeCertificate(der).subject}"` : certName(ctx.creds);
 }
 
@@ -152,7 +153,7 @@ function clientRejectionFinding(ctx: ProbeContext, f: HandshakeFailure, caCerts:
       "pass --cert and --key (or --client NAME --out DIR) with a client certificate issued by the CA in etcd's --trusted-ca-file; etcdctl needs --cert/--key, kube-apiserver --etcd-certfile/--etcd-keyfile",
     );
   }
-  const leaf = certificatesFromPem(creds.cert)[0];
+  const leaf = parsePemCertificates(creds.cert, creds.certSource ?? 'client certificate')[0];
   const problems = leaf && caCerts.length > 0 ? verifyChain([leaf], caCerts, 'clientAuth', ctx.now).problems : [];
   const subject = clientSubject(ctx);
   const unknown = problems.find((p) => p.id === 'unknown-authority');

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { fail } from '../errors.js';
-import { PUBLIC_FILE_MODE, readTextFile, writeFileAtomic } from '../store/files.js';
+import { fail } from '../../errors.js';
+import { PUBLIC_FILE_MODE, readTextFile, writeFileAtomic } from '../../store/files.js';
 
 export const STATE_FILE = 'migration.json';
 

@@ -4,17 +4,17 @@
  * listener answering with the right scheme, every member healthy, every member's view of the member
  * list the same and as expected).
  */
-import { readTextFile } from '../store/files.js';
+import { readTextFile } from '../../store/files.js';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fail } from '../errors.js';
-import type { ClusterLayout, MemberLayout } from '../cluster/layout.js';
-import { memberClientTls } from '../cluster/local.js';
-import { checkHealth, etcdRequest, memberList, type ClientTls, type Member } from '../etcd/gateway.js';
-import { certificateDerFromPem } from '../pki/certificate.js';
-import { inspectCertificate } from '../pki/inspect.js';
-import { normalizeIp } from '../pki/san.js';
-import { advertisedClientUrl, advertisedPeerUrl, plaintextClientUrl, type MemberStage, type Stages } from './migrate-plan.js';
+import { fail } from '../../errors.js';
+import type { ClusterLayout, MemberLayout } from '../../cluster/layout.js';
+import { memberClientTls } from '../../cluster/local.js';
+import { checkHealth, etcdRequest, memberList, type ClientTls, type Member } from '../../etcd/gateway.js';
+import { parseCertificatePem } from '../../pki/pem.js';
+import { inspectCertificate } from '../../pki/inspect.js';
+import { normalizeIp } from '../../pki/san.js';
+import { advertisedClientUrl, advertisedPeerUrl, plaintextClientUrl, type MemberStage, type Stages } from './plan.js';
 
 export interface Check {
   name: string;
@@ -53,7 +53,7 @@ export function peerSourceAddresses(m: MemberLayout): string[] {
 /** Every member's peer certificate carries its source addresses (reads DIR/nodes/<m>/peer.pem). */
 export function peerSourceCheck(layout: ClusterLayout): Check {
   for (const m of layout.members) {
-    const cert = inspectCertificate(certificateDerFromPem(readTextFile(m.files.peerCert, 'peer certificate'), m.files.peerCert), m.files.peerCert);
+    const cert = inspectCertificate(parseCertificatePem(readTextFile(m.files.peerCert, 'peer certificate'), m.files.peerCert), m.files.peerCert);
     const sans = new Set(cert.sans.ips.map(normalizeIp));
     const missing = peerSourceAddresses(m).filter((ip) => !sans.has(ip));
     if (missing.length > 0)

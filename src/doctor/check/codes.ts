@@ -2,12 +2,13 @@
  * Every code `etcd-tls check` can report, with a one-line title and the catalogue entries (`explain`)
  * that describe the failure it leads to. Codes are stable: add new ones, never reuse old ones.
  */
-import type { Finding, Severity } from './findings.js';
+import type { CatalogueId } from '../explain/catalogue.js';
+import type { Severity } from '../severity.js';
 
 export interface CheckCodeInfo {
   title: string;
-  /** Ids in src/doctor/catalogue.ts. */
-  seeAlso?: readonly string[];
+  /** Entries of the catalogue (explain/catalogue.ts). */
+  seeAlso?: readonly CatalogueId[];
 }
 
 export const CHECK_CODES = {
@@ -84,8 +85,11 @@ export const CHECK_CODES = {
 
 export type CheckCode = keyof typeof CHECK_CODES;
 
-/** Build a finding for a registered code; its catalogue references come from the registry. */
-export function finding(code: CheckCode, severity: Severity, subject: string, message: string, fix: string): Finding {
-  const seeAlso = (CHECK_CODES[code] as CheckCodeInfo).seeAlso;
+/**
+ * Build a finding for a registered code; its catalogue references come from the registry.
+ * The result is a Finding (findings.ts), its type left to inference so this registry need not import it.
+ */
+export function finding(code: CheckCode, severity: Severity, subject: string, message: string, fix: string) {
+  const seeAlso: readonly CatalogueId[] | undefined = (CHECK_CODES[code] as CheckCodeInfo).seeAlso;
   return { code, severity, subject, message, fix, ...(seeAlso ? { seeAlso: [...seeAlso] } : {}) };
 }

@@ -9,11 +9,11 @@
  */
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { rotationFindings } from './check-rotation.js';
-import { fail } from '../errors.js';
-import type { KeyAlgorithm } from '../pki/keys.js';
-import { readFileBytes, readTextFile } from '../store/files.js';
-import { findLeftovers } from '../store/leftovers.js';
+import { rotationFindings } from './rotation.js';
+import { fail } from '../../errors.js';
+import type { KeyAlgorithm } from '../../pki/keys.js';
+import { readFileBytes, readTextFile } from '../../store/files.js';
+import { findLeftovers } from '../../store/leftovers.js';
 import {
   checkCaBundle,
   checkCertificateBasics,
@@ -31,13 +31,13 @@ import {
   type LoadedCertFile,
   type LoadedKeyFile,
   type PeerSanContext,
-} from './check-certs.js';
-import { finding } from './check-codes.js';
-import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, parseInitialCluster, settingSubject } from './check-config.js';
-import { mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from './etcd-config.js';
-import { dedupeFindings, type Finding } from './findings.js';
+} from './certs.js';
+import { finding } from './codes.js';
+import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, parseInitialCluster, settingSubject } from './config.js';
+import { mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from '../../etcd/config.js';
+import { dedupeFindings, type Finding } from '../findings.js';
 
-export type { CertRole } from './check-certs.js';
+export type { CertRole } from './certs.js';
 
 export interface CertificateTarget {
   cert: string;
@@ -287,7 +287,7 @@ class CheckSession {
 
   /** A spec says which members and clients exist and where each member is reached. */
   async addSpec(specFile: string, dir: string): Promise<void> {
-    const [{ parseSpec }, { layoutCluster }] = await Promise.all([import('../cluster/spec.js'), import('../cluster/layout.js')]);
+    const [{ parseSpec }, { layoutCluster }] = await Promise.all([import('../../cluster/spec.js'), import('../../cluster/layout.js')]);
     const layout = layoutCluster(parseSpec(readTextFile(specFile, 'cluster spec'), specFile), { dir });
     const hostOf = (url: string): string => {
       const u = parseEtcdUrl(url);

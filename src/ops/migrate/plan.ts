@@ -11,9 +11,9 @@
  *     peer listener. Peers dial whatever the member list says, so the reverse order would cut it off.
  *   phase 3 (only with --drop-plaintext): restart without the plaintext client listener.
  */
-import { fail } from '../errors.js';
-import type { ClusterLayout, MemberLayout } from '../cluster/layout.js';
-import { etcdEnvironment } from '../cluster/render.js';
+import { fail } from '../../errors.js';
+import type { ClusterLayout, MemberLayout } from '../../cluster/layout.js';
+import { etcdEnvironment } from '../../cluster/render.js';
 
 export type ClientStage = 'http' | 'dual' | 'https';
 /** `updated`: the member list already says https, the member still listens http (the phase-2 window). */

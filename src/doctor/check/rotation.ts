@@ -6,12 +6,12 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NEXT_CA_CERT } from '../cluster/layout.js';
-import { rotationStatus } from '../cluster/rotation-state.js';
-import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
-import { parsePemBlocks } from '../pki/der.js';
-import { finding } from './check-codes.js';
-import type { Finding } from './findings.js';
+import { NEXT_CA_CERT } from '../../cluster/layout.js';
+import { rotationStatus } from '../../cluster/rotation-state.js';
+import { readCertificateFacts, type CertificateFacts } from '../../pki/certificate-facts.js';
+import { parsePemBlocks } from '../../pki/pem.js';
+import { finding } from './codes.js';
+import type { Finding } from '../findings.js';
 
 const CHAIN_CODES = new Set(['cert-not-signed-by-ca', 'cert-issuer-mismatch', 'cert-aki-mismatch']);
 

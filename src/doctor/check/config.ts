@@ -6,13 +6,13 @@ import { isIP } from 'node:net';
 import { verify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
-import { parsePemBlocks } from '../pki/der.js';
-import { signatureAlgorithmName } from '../pki/inspect.js';
-import type { KeyAlgorithm } from '../pki/keys.js';
-import { finding } from './check-codes.js';
-import type { LoadedCert } from './check-certs.js';
-import { describeOrigin, envName, parseGoBool, REMOVED_FLAGS, type EtcdConfig, type EtcdSetting } from './etcd-config.js';
-import type { Finding } from './findings.js';
+import { parsePemBlocks } from '../../pki/pem.js';
+import { signatureAlgorithmName } from '../../pki/inspect.js';
+import type { KeyAlgorithm } from '../../pki/keys.js';
+import { finding } from './codes.js';
+import type { LoadedCert } from './certs.js';
+import { describeOrigin, envName, parseGoBool, REMOVED_FLAGS, type EtcdConfig, type EtcdSetting } from '../../etcd/config.js';
+import type { Finding } from '../findings.js';
 
 export interface EtcdUrl {
   raw: string;

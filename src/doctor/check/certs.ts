@@ -6,15 +6,16 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { isEtcdTlsError } from '../errors.js';
-import { readCertificateCore, nodeCertificate, type CertificateCore } from '../pki/certificate.js';
-import { parsePemBlocks } from '../pki/der.js';
-import { inspectCertificate, type CertificateView } from '../pki/inspect.js';
-import { keyMatchesPublicKey, parsePrivateKeyPem, privateKeyPemMatches } from '../pki/keys.js';
-import { normalizeIp } from '../pki/san.js';
-import { readFileBytes } from '../store/files.js';
-import { finding, type CheckCode } from './check-codes.js';
-import type { Finding } from './findings.js';
+import { isEtcdTlsError } from '../../errors.js';
+import { readCertificateCore, nodeCertificate, type CertificateCore } from '../../pki/certificate.js';
+import { buildChain } from '../../pki/chain.js';
+import { parsePemBlocks } from '../../pki/pem.js';
+import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
+import { keyMatchesPublicKey, parsePrivateKeyPem, privateKeyPemMatches } from '../../pki/keys.js';
+import { normalizeIp } from '../../pki/san.js';
+import { readFileBytes } from '../../store/files.js';
+import { finding, type CheckCode } from './codes.js';
+import type { Finding } from '../findings.js';
 
 export type CertRole = 'server' | 'peer' | 'client';
 
@@ -230,47 +231,41 @@ export interface CaBundle {
   certs: LoadedCert[];
 }
 
-function signs(ca: LoadedCert, cert: LoadedCert): boolean {
-  try {
-    return cert.x509.verify(ca.x509.publicKey);
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Verify a leaf (and any intermediates after it in its file) up to a CA in `bundle`: signature, issuer
- * name and authority key id, as Go's chain builder matches them.
+ * Verify a leaf (and any intermediates after it in its file) up to a CA in `bundle` with Go's rules
+ * (pki/chain.ts, the same builder probe uses); then the authority key ids along the path, which Go
+ * ignores but OpenSSL-based clients do not.
  */
 export function checkChain(path: string, chain: readonly LoadedCert[], bundle: CaBundle): Finding[] {
   const [leaf, ...intermediates] = chain;
   if (!leaf) return [];
-  let current = leaf;
-  for (let depth = 0; depth < 5; depth++) {
-    const root = bundle.certs.find((ca) => signs(ca, current));
-    const signer = root ?? intermediates.find((c) => c !== current && signs(c, current));
-    if (!signer) {
-      const cas = bundle.certs.map((c) => c.view.subject.text).join('; ') || 'none';
-      return [
-        finding(
-          'cert-not-signed-by-ca',
-          'error',
-          path,
-          `${current === leaf ? 'not' : `its intermediate ${current.view.subject.text} is not`} signed by any CA in ${bundle.path} (issuer ${current.view.issuer.text}; CAs there: ${cas}): peers and clients fail with "certificate signed by unknown authority"`,
-          `reissue it from the CA in ${bundle.path}, or put the CA that issued it into ${bundle.path} on every host`,
-        ),
-      ];
-    }
-    if (!current.core.issuerDer.equals(signer.core.subjectDer))
+  const built = buildChain(leaf, intermediates, bundle.certs);
+  if (built.stuck) {
+    const current = built.stuck;
+    const signer = built.misnamedSigner;
+    if (signer)
       return [
         finding('cert-issuer-mismatch', 'error', path, `its issuer name (${current.view.issuer.text}) differs from the subject of the CA whose key signed it (${signer.view.subject.text}); Go finds issuers by name and fails with "unknown authority"`, `reissue it from ${bundle.path}`),
       ];
+    const cas = bundle.certs.map((c) => c.view.subject.text).join('; ') || 'none';
+    return [
+      finding(
+        'cert-not-signed-by-ca',
+        'error',
+        path,
+        `${current === leaf ? 'not' : `its intermediate ${current.view.subject.text} is not`} signed by any CA in ${bundle.path} (issuer ${current.view.issuer.text}; CAs there: ${cas}): peers and clients fail with "certificate signed by unknown authority"`,
+        `reissue it from the CA in ${bundle.path}, or put the CA that issued it into ${bundle.path} on every host`,
+      ),
+    ];
+  }
+  const links = built.anchor && built.anchor !== leaf ? [...built.path, built.anchor] : built.path;
+  for (let i = 0; i + 1 < links.length; i++) {
+    const current = links[i] as LoadedCert;
+    const signer = links[i + 1] as LoadedCert;
     if (current.view.authorityKeyId && signer.view.subjectKeyId && current.view.authorityKeyId !== signer.view.subjectKeyId)
       return [
         finding('cert-aki-mismatch', 'warning', path, `its authority key id ${current.view.authorityKeyId} differs from the CA's subject key id ${signer.view.subjectKeyId}; OpenSSL-based clients refuse the chain`, `reissue it from ${bundle.path}`),
       ];
-    if (root) return [];
-    current = signer;
   }
   return [];
 }

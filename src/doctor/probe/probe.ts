@@ -8,92 +8,19 @@
  * the steps that depend on it are reported as skipped with the reason.
  */
 import { createSecureContext } from 'node:tls';
-import { fail } from '../errors.js';
-import { checkHealth, EtcdRequestError, memberList, type ClientTls, type Member } from '../etcd/gateway.js';
-import { dedupeFindings, type Finding } from './findings.js';
-import { probeFinding } from './probe-codes.js';
-import { caName, clientSubject, connectFinding, gatewayFinding, handshakeFinding, memberFindings, serverProblemFinding, type ProbeContext } from './probe-findings.js';
-import { tlsHandshake, type HandshakeFailure, type HandshakeOutcome } from './tls-handshake.js';
-import {
-  allowsUsage,
-  certificatesFromPem,
-  checkHost,
-  describeCertificate,
-  verifyChain,
-  type ChainEntry,
-} from './tls-verify.js';
+import { fail } from '../../errors.js';
+import { checkHealth, EtcdRequestError, memberList, type ClientTls, type Member } from '../../etcd/gateway.js';
+import { dedupeFindings, type Finding } from '../findings.js';
+import { probeFinding } from './codes.js';
+import { caName, clientSubject, connectFinding, gatewayFinding, handshakeFinding, memberFindings, serverProblemFinding, type ProbeContext } from './findings.js';
+import { tlsHandshake, type HandshakeFailure, type HandshakeOutcome } from './handshake.js';
+import { allowsUsage, checkHost, describeCertificate, verifyChain } from './verify.js';
+import { parsePemCertificates } from '../../pki/pem.js';
+import type { EndpointReport, MemberReport, ParsedEndpoint, ProbeCredentials, ProbeOptions, ProbeReport, StepReport, TlsReport } from './report.js';
+
+export type { EndpointReport, MemberReport, ParsedEndpoint, ProbeCredentials, ProbeOptions, ProbeReport, StepReport, StepStatus, TlsReport } from './report.js';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
-
-/** PEM texts to probe with, and the file names that messages show. */
-export interface ProbeCredentials {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  caSource?: string;
-  certSource?: string;
-}
-
-export interface ProbeOptions {
-  credentials?: ProbeCredentials;
-  timeoutMs?: number;
-  /** The time certificates are checked against; injected so tests are exact. */
-  now?: () => Date;
-}
-
-export type StepStatus = 'ok' | 'failed' | 'skipped';
-
-export interface StepReport {
-  status: StepStatus;
-  /** One line: what was seen, or why the step failed or was skipped. */
-  detail: string;
-}
-
-export interface TlsReport {
-  protocol?: string;
-  cipher?: string;
-  handshake: StepReport;
-  /** Leaf first, as the server presented it (plus the CA from the CA file that completed it). */
-  chain: ChainEntry[];
-  verification: StepReport;
-  clientCertificate: StepReport;
-}
-
-/** A member as `etcdctl member list` shows it: the ID in hex; `id` is the decimal the gateway uses. */
-export interface MemberReport {
-  id: string;
-  idHex: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-  isLearner: boolean;
-}
-
-export interface EndpointReport {
-  /** `https://127.0.0.61:2379` */
-  endpoint: string;
-  reachable: boolean;
-  /** Absent for http:// endpoints and when the TCP connection failed. */
-  tls?: TlsReport;
-  health: StepReport & { healthy?: boolean };
-  members: StepReport & { list?: MemberReport[] };
-  findings: Finding[];
-}
-
-export interface ProbeReport {
-  endpoints: EndpointReport[];
-  /** Every endpoint's findings, repeats (the same member seen from several endpoints) removed. */
-  findings: Finding[];
-}
-
-export interface ParsedEndpoint {
-  /** `https://host:port`, the form used in every message. */
-  origin: string;
-  scheme: 'http' | 'https';
-  /** As in the URL; IPv6 in brackets. */
-  host: string;
-  port: number;
-}
 
 /**
  * `https://127.0.0.61:2379`, `http://[::1]:2379`, or `127.0.0.61:2379` (https assumed, as for an
@@ -121,7 +48,7 @@ export function parseEndpoint(text: string): ParsedEndpoint {
  * together: a key that is not the certificate's, or PEM that does not parse.
  */
 export function checkCredentials(c: ProbeCredentials): void {
-  if (c.ca !== undefined && certificatesFromPem(c.ca).length === 0)
+  if (c.ca !== undefined && parsePemCertificates(c.ca, c.caSource ?? 'CA file').length === 0)
     throw fail('BAD_PEM', `${c.caSource ?? 'CA file'}: holds no PEM "CERTIFICATE" block`);
   if (Boolean(c.cert) !== Boolean(c.key))
     throw fail('MISSING_FLAG', c.cert ? 'probe: --key is required with --cert' : 'probe: --cert is required with --key');
@@ -169,7 +96,7 @@ function clientTls(c: ProbeCredentials): ClientTls {
 async function probeHttps(ctx: Context): Promise<EndpointReport> {
   const { ep, creds } = ctx;
   const hs = await tlsHandshake(ep.host, ep.port, { ...clientTls(creds), timeoutMs: ctx.timeoutMs });
-  const caCerts = creds.ca ? certificatesFromPem(creds.ca) : [];
+  const caCerts = creds.ca ? parsePemCertificates(creds.ca, creds.caSource ?? 'CA file') : [];
   const base = { endpoint: ep.origin, findings: ctx.findings };
 
   if (!hs.secure) {

@@ -5,13 +5,13 @@
  * the plan says, record the step in DIR/migration.json.
  */
 import { readlinkSync } from 'node:fs';
-import { fail, isEtcdTlsError } from '../errors.js';
-import { readSpecFile } from '../cluster/generate.js';
-import { withDirectoryLock } from '../store/lock.js';
-import { layoutCluster, type ClusterLayout, type MemberLayout } from '../cluster/layout.js';
-import { ETCD_INSTALL_HINT, findEtcd, logFileOf, logTail, restartMember, runningPid } from '../cluster/local.js';
-import { memberList, memberUpdate, type Member } from '../etcd/gateway.js';
-import { clientEndpoint, observeCluster, waitForCluster } from './migrate-checks.js';
+import { fail, isEtcdTlsError } from '../../errors.js';
+import { readSpecFile } from '../../cluster/generate.js';
+import { withDirectoryLock } from '../../store/lock.js';
+import { layoutCluster, type ClusterLayout, type MemberLayout } from '../../cluster/layout.js';
+import { ETCD_INSTALL_HINT, findEtcd, logFileOf, logTail, restartMember, runningPid } from '../../cluster/local.js';
+import { memberList, memberUpdate, type Member } from '../../etcd/gateway.js';
+import { clientEndpoint, observeCluster, waitForCluster } from './checks.js';
 import {
   applyStep,
   initialStages,
@@ -21,11 +21,11 @@ import {
   stagesAfter,
   type MigrationStep,
   type Stages,
-} from './migrate-plan.js';
-import { previewMigration, type MigrateOptions, type MigrationPreview } from './migrate-preview.js';
-import { readMigrationState, recordStep, writeMigrationState, type DoneStep, type MigrationState } from './migrate-state.js';
+} from './plan.js';
+import { previewMigration, type MigrateOptions, type MigrationPreview } from './preview.js';
+import { readMigrationState, recordStep, writeMigrationState, type DoneStep, type MigrationState } from './state.js';
 
-export { previewMigration, type MigrateOptions, type MigrationPreview } from './migrate-preview.js';
+export { previewMigration, type MigrateOptions, type MigrationPreview } from './preview.js';
 
 export type MigrationEvent =
   | { type: 'step'; index: number; total: number; step: MigrationStep; managed: boolean; pid?: number }

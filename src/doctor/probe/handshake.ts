@@ -2,7 +2,7 @@
  * One TLS handshake with an endpoint, recording what happened at each stage instead of throwing:
  * TCP connect, the handshake (protocol, cipher, the chain the server presented), and whether the
  * server then accepted us. The server certificate is NOT verified here (rejectUnauthorized: false):
- * the caller verifies it with tls-verify.ts so it can say why it fails.
+ * the caller verifies it with verify.ts so it can say why it fails.
  *
  * Under TLS 1.3 the client finishes its side of the handshake before the server has looked at the
  * client certificate, so a rejected certificate only shows as an alert on the first read. That is
