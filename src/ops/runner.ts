@@ -129,6 +129,16 @@ function unfinishedMigration(dir: string): boolean {
   }
 }
 
+/** The rotation or member change recorded unfinished in DIR, if any. */
+export function unfinishedOperation(dir: string): { file: string; state: OpState } | undefined {
+  for (const op of ['rotate-ca', 'member-add'] as const) {
+    const file = stateFileOf(dir, op);
+    const state = readOpState(file);
+    if (state && !state.completedAt) return { file, state };
+  }
+  return undefined;
+}
+
 /**
  * Refuse to start `op` while another operation is recorded unfinished in DIR (the lock only covers a
  * run in progress; this covers one that stopped half-way and waits to be resumed).
