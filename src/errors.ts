@@ -90,6 +90,14 @@ export const ERROR_CODES = {
   CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
   TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
 
+  // Live operations (ops/): member add/remove, rotate-ca
+  OPERATION_REFUSED: 'a live operation does not meet a precondition; nothing was changed',
+  QUORUM_AT_RISK: 'the operation would leave the cluster without quorum (or one failure away from it); nothing was changed',
+  ADDRESS_COLLISION: "a new member's address or port is taken by another member or process; nothing was changed",
+  OPERATION_IN_PROGRESS: 'another live operation (migration, rotation, member change) is recorded unfinished in the directory',
+  MEMBER_UNHEALTHY: 'a member is unhealthy before a step; the step was not started (run again once it is healthy)',
+  MEMBER_NOT_BACK: 'a member did not come back healthy after a step; the state is saved (run again to resume)',
+  REVOCATION_UNAVAILABLE: "revoking a removed member's certificates is not available in this build",
   // Day 2 (lifecycle/)
   UNKNOWN_NAME: 'a member or client name is not in the directory',
   CA_PASSPHRASE_MISSING: 'the CA key is encrypted and no passphrase was given (--ca-passphrase-file, ETCD_TLS_CA_PASSPHRASE or a terminal)',

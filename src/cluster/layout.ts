@@ -91,6 +91,13 @@ export interface MemberLayout {
   installed: MemberInstalledPaths;
   server: CertificateIntent;
   peer: CertificateIntent;
+  /**
+   * How this member bootstraps: `new` with the whole spec's member list for a cluster created at once;
+   * `existing` with the cluster's members at the time it joins (itself included) for one added later
+   * through runtime reconfiguration (`etcd-tls member add`).
+   */
+  initialClusterState: 'new' | 'existing';
+  initialCluster: string;
 }
 
 export interface ClientFiles {
@@ -137,6 +144,20 @@ export interface LayoutOptions {
   dir: string;
   /** Point every config at the files inside DIR so the cluster can run in place. */
   local?: boolean;
+  /**
+   * The members DIR already has configurations for (readMembership), in the order they were generated:
+   * a spec member not among them joins the running cluster instead of bootstrapping it. Absent or empty:
+   * every member bootstraps a new cluster together.
+   */
+  existing?: readonly ExistingMember[];
+}
+
+/** A member DIR holds a configuration for: how it bootstrapped, and its peer URL. */
+export interface ExistingMember {
+  name: string;
+  initialClusterState: 'new' | 'existing';
+  initialCluster: string;
+  peerUrl: string;
 }
 
 /** The installed locations (what configs reference without --local). */
@@ -149,6 +170,10 @@ export const INSTALL_PATHS = {
   clientsDir: '/etc/etcd/pki/clients',
   kubeApiserverDir: '/etc/kubernetes/pki/etcd-tls',
 } as const;
+
+/** The CA a rotation introduces, beside DIR/ca.pem until the rotation ends (`etcd-tls rotate-ca`). */
+export const NEXT_CA_CERT = 'ca-next.pem';
+export const NEXT_CA_KEY = 'ca-next-key.pem';
 
 export const peerHostname = (cluster: string): string => `peer.${cluster}.etcd.internal`;
 
@@ -227,8 +252,12 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       },
       server: memberCertificate(m, 'server', sans),
       peer: memberCertificate(m, 'peer', peerSans),
+      initialClusterState: 'new',
+      initialCluster: '',
     };
   });
+  const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  assignBootstrap(members, initialCluster, options.existing ?? []);
 
   const clients = spec.clients.map((c): ClientLayout => {
     const kube = isKubeApiserver(c);
@@ -278,7 +307,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
     crl: { file: path.join(dir, CRL_FILE), record: path.join(dir, REVOCATION_RECORD_FILE) },
     members,
     clients,
-    initialCluster: members.map((m) => `${m.name}=${m.peerUrl}`).join(','),
+    initialCluster,
     clientEndpoints: members.map((m) => m.clientUrl),
     peerHostname: peerName,
   };
@@ -292,4 +321,29 @@ function memberCertificate(m: MemberSpec, role: 'server' | 'peer', sans: { dns: 
 /** Every certificate the layout asks for, CA excluded, in a stable order (members, then clients). */
 export function certificateIntents(layout: ClusterLayout): CertificateIntent[] {
   return [...layout.members.flatMap((m) => [m.server, m.peer]), ...layout.clients.map((c) => c.certificate)];
+}
+
+/**
+ * Runtime reconfiguration adds one member at a time, each started with the cluster's members at that
+ * moment: the members DIR already configures (a member removed from the spec stays in that list until
+ * `member remove` archives its folder), then the joining members one by one in spec order.
+ */
+function assignBootstrap(members: MemberLayout[], initialCluster: string, existing: readonly ExistingMember[]): void {
+  if (existing.length === 0) {
+    for (const m of members) m.initialCluster = initialCluster;
+    return;
+  }
+  const known = new Map(existing.map((e) => [e.name, e]));
+  const current = existing.map((e) => `${e.name}=${members.find((m) => m.name === e.name)?.peerUrl ?? e.peerUrl}`);
+  for (const m of members) {
+    const had = known.get(m.name);
+    if (had) {
+      m.initialClusterState = had.initialClusterState;
+      m.initialCluster = had.initialCluster;
+      continue;
+    }
+    current.push(`${m.name}=${m.peerUrl}`);
+    m.initialClusterState = 'existing';
+    m.initialCluster = current.join(',');
+  }
 }

@@ -3,8 +3,8 @@
  * DIR and every bundle) as one atomic batch. Revoking never reissues anything: the result says what
  * to do next. Revoking what is already revoked changes nothing and says so.
  */
-import { fail } from '../errors.js';
 import { parseCertificatePem } from '../pki/pem.js';
+import { fail } from '../errors.js';
 import { readCertificateFacts } from '../pki/certificate-facts.js';
 import { isCrlReason, type CrlReason } from '../pki/crl.js';
 import { systemClock, type Clock } from '../pki/issue.js';

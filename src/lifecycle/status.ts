@@ -6,10 +6,12 @@
  * CRL that is expired, unparsable or not signed by the CA; `warn` — within --warn, a CRL past half
  * its validity or a bundle's CRL copy that differs from DIR/crl.der; `ok` otherwise.
  */
+import { parseCertificatePem } from '../pki/pem.js';
 import * as fs from 'node:fs';
+import { NEXT_CA_CERT } from '../cluster/layout.js';
+import { rotationStatus, type RotationStatus } from '../cluster/rotation-state.js';
 import * as path from 'node:path';
 import { isEtcdTlsError } from '../errors.js';
-import { parseCertificatePem } from '../pki/pem.js';
 import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
 import { crlSignedBy, parseCrl, type CrlView } from '../pki/crl.js';
 import { describeKeySpec, isEncryptedKeyPem, privateKeyPemMatches } from '../pki/keys.js';
@@ -52,6 +54,8 @@ export interface StatusReport {
   criticalMs: number;
   entries: StatusEntry[];
   level: Level;
+  /** A CA rotation under way in DIR: its phase and next step. */
+  rotation?: RotationStatus;
 }
 
 export interface StatusOptions {
@@ -66,6 +70,8 @@ const worse = (a: Level, b: Level): Level => (a === 'critical' || b === 'critica
 
 interface Ca {
   facts?: CertificateFacts;
+  /** During a CA rotation: the next CA (DIR/ca-next.pem), whose leaves are as good as the CA's. */
+  next?: CertificateFacts;
 }
 
 function gradeExpiry(notAfter: Date, now: Date, o: StatusOptions): { level: Level; problem?: string } {
@@ -101,7 +107,10 @@ function certificateEntry(name: string, role: StatusRole, file: string, ca: Ca, 
     level = 'critical';
     problems.push('not valid yet');
   }
-  const fromCa = ca.facts !== undefined && facts.issuerDer.equals(ca.facts.subjectDer);
+  const signedBy = (c: CertificateFacts | undefined): boolean =>
+    c !== undefined && facts.issuerDer.equals(c.subjectDer) && (!c.subjectKeyId || !facts.authorityKeyId || facts.authorityKeyId === c.subjectKeyId.toString('hex'));
+  const fromNext = role !== 'ca' && signedBy(ca.next);
+  const fromCa = fromNext || (ca.facts !== undefined && facts.issuerDer.equals(ca.facts.subjectDer));
   if (role !== 'ca' && !fromCa) {
     level = 'critical';
     problems.push("not issued by DIR's CA");
@@ -122,7 +131,7 @@ function certificateEntry(name: string, role: StatusRole, file: string, ca: Ca, 
       level,
       problems,
       subject: facts.subject.text,
-      issuer: role === 'ca' ? facts.subject.text : fromCa ? (ca.facts?.subject.text as string) : 'another CA',
+      issuer: role === 'ca' ? facts.subject.text : fromNext ? `${ca.next?.subject.text} (next CA)` : fromCa ? (ca.facts?.subject.text as string) : 'another CA',
       serial,
       notBefore: facts.notBefore,
       notAfter: facts.notAfter,
@@ -237,8 +246,13 @@ export function collectStatus(dirArg: string, options: StatusOptions): StatusRep
   const revoked = new Set(readRevocationRecord(pki.record).revoked.map((r) => r.serial));
   const entries: StatusEntry[] = [];
   const caResult = certificateEntry('ca', 'ca', pki.caCert, {}, revoked, now, options);
-  const ca: Ca = caResult.facts ? { facts: caResult.facts } : {};
+  // Mid-rotation the next CA is listed too, and its leaves are not "from another CA".
+  const rotation = rotationStatus(pki.dir);
+  const nextFile = path.join(pki.dir, NEXT_CA_CERT);
+  const nextResult = fs.existsSync(nextFile) ? certificateEntry('ca-next', 'ca', nextFile, {}, revoked, now, options) : undefined;
+  const ca: Ca = { ...(caResult.facts ? { facts: caResult.facts } : {}), ...(nextResult?.facts ? { next: nextResult.facts } : {}) };
   entries.push(caResult.entry);
+  if (nextResult) entries.push(nextResult.entry);
   const caKey = keyEntry('ca key', pki.caKey, caResult.facts, true);
   if (caKey) entries.push(caKey);
   const topCrl = crlEntry('crl', pki.crl, ca, now);
@@ -257,5 +271,13 @@ export function collectStatus(dirArg: string, options: StatusOptions): StatusRep
     if (crlCopy.level !== 'ok') entries.push(crlCopy);
   }
   for (const env of options.etcdEnvFiles ?? []) entries.push(...etcdEnvEntries(env, ca, revoked, now, options));
-  return { dir: pki.dir, now, warnMs: options.warnMs, criticalMs: options.criticalMs, entries, level: entries.reduce<Level>((l, e) => worse(l, e.level), 'ok') };
+  return {
+    dir: pki.dir,
+    now,
+    warnMs: options.warnMs,
+    criticalMs: options.criticalMs,
+    entries,
+    level: entries.reduce<Level>((l, e) => worse(l, e.level), 'ok'),
+    ...(rotation ? { rotation } : {}),
+  };
 }

@@ -150,6 +150,17 @@ const CASES: Case[] = [
     clean: { name: 'two CAs with distinct names', mutate: (s) => (s.post = (b, f) => (f['ca.pem'] = b.ca.pem + makeCert({ cn: 'next CA', ca: true }).pem)) },
   },
   {
+    code: 'ca-rotation-in-progress',
+    trigger: [
+      {
+        name: 'a next CA beside ca.pem (rotate-ca after phase 1)',
+        severity: 'info',
+        mutate: (s) => (s.post = (b, f) => (f['ca-next.pem'] = makeCert({ cn: 'check test CA', ca: true }).pem)),
+      },
+    ],
+    clean: { name: 'a finished rotation: only ca.pem', mutate: (s) => (s.post = (b, f) => (f['ca.pem'] = b.ca.pem)) },
+  },
+  {
     code: 'server-cert-missing-serverauth',
     trigger: [{ name: 'clientAuth only', severity: 'error', mutate: (s) => (s.server.eku = ['clientAuth']) }],
     clean: { name: 'no EKU extension (any usage)', mutate: (s) => (s.server.eku = null) },

@@ -89,7 +89,7 @@ describe('status', () => {
     const r = await etcdTls(['status', copy, '--now', at(0), '--json']);
     assert.equal(r.code, 4);
     const j = JSON.parse(r.stdout) as Record<string, unknown> & { certificates: Record<string, unknown>[]; other: { name: string; missing: boolean }[] };
-    assert.deepEqual(Object.keys(j), ['kind', 'version', 'dir', 'now', 'warnSeconds', 'criticalSeconds', 'status', 'exitCode', 'certificateAuthorities', 'certificates', 'crls', 'other']);
+    assert.deepEqual(Object.keys(j), ['kind', 'version', 'dir', 'now', 'warnSeconds', 'criticalSeconds', 'status', 'exitCode', 'certificateAuthorities', 'certificates', 'crls', 'other', 'rotation']);
     const admin = j.certificates.find((c) => c.name === 'admin');
     assert.equal(admin?.missing, true);
     assert.deepEqual(Object.keys(j.certificates[0] ?? {}), ['name', 'role', 'file', 'missing', 'status', 'problems', 'subject', 'issuer', 'serial', 'keyType', 'notBefore', 'expirationDate', 'residualSeconds', 'residualTime', 'caName', 'revoked']);

@@ -92,7 +92,7 @@ async function useEveryFile(t: { name: string }, layout: ClusterLayout, sandbox:
     const yaml = parseYaml(readFileSync(m.files.yaml, 'utf8')) as Record<string, unknown>;
     assert.equal(yaml.name, m.name);
     assert.equal(yaml['initial-cluster-token'], layout.cluster);
-    assert.equal(yaml['initial-cluster'], layout.initialCluster);
+    assert.equal(yaml['initial-cluster'], m.initialCluster);
     assert.equal(yaml['data-dir'], m.installed.dataDir);
     assert.equal((yaml['client-transport-security'] as Record<string, unknown>)['cert-file'], m.installed.serverCert);
 
@@ -195,6 +195,8 @@ describe('generated files are inert under hostile values', () => {
     layout.clientEndpoints = HOSTILE.slice(4);
     const m = layout.members[0] as ClusterLayout['members'][number];
     m.name = HOSTILE[1] as string;
+    // Each member renders its own bootstrap list (a joiner's differs from the founders').
+    m.initialCluster = layout.initialCluster;
     m.installed.dataDir = `/var/lib/${HOSTILE[2] as string}`;
     m.installed.serverCert = `/etc/${HOSTILE[3] as string}/server.pem`;
     m.installed.env = `/etc/${HOSTILE[6] as string}/etcd.env`;

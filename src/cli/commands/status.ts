@@ -70,7 +70,11 @@ export function renderTable(r: StatusReport): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
   const counts = { ok: 0, warn: 0, critical: 0 };
   for (const e of r.entries) counts[e.level]++;
-  return `${[line(head), ...rows.map(line)].join('\n')}\n\n${r.level.toUpperCase()}: ${counts.critical} critical, ${counts.warn} warning(s), ${counts.ok} ok (warn within ${formatTimeLeft(r.warnMs)}, critical within ${formatTimeLeft(r.criticalMs)})\n`;
+  const rot = r.rotation;
+  const rotation = rot
+    ? `\nCA rotation in progress (${rel(rot.file)}): phase ${rot.phase}, ${rot.phaseTitle}; ${rot.done} of ${rot.total} steps done${rot.next ? `; next: ${rot.next.title}` : ''}. Continue with \`etcd-tls rotate-ca --spec SPEC --out DIR\`.\n`
+    : '';
+  return `${[line(head), ...rows.map(line)].join('\n')}\n${rotation}\n${r.level.toUpperCase()}: ${counts.critical} critical, ${counts.warn} warning(s), ${counts.ok} ok (warn within ${formatTimeLeft(r.warnMs)}, critical within ${formatTimeLeft(r.criticalMs)})\n`;
 }
 
 /** The JSON shape documented in docs/day2.md ("status --json"). */
@@ -107,6 +111,7 @@ export function statusJson(r: StatusReport): object {
     certificates: r.entries.filter((e) => e.role === 'server' || e.role === 'peer' || e.role === 'client').map(item),
     crls: r.entries.filter((e) => e.role === 'crl' || e.role === 'crl-copy').map(item),
     other: r.entries.filter((e) => e.role === 'key' || e.role === 'ca-copy').map(item),
+    rotation: r.rotation ? { file: r.rotation.file, phase: r.rotation.phase, phaseTitle: r.rotation.phaseTitle, stepsDone: r.rotation.done, steps: r.rotation.total, next: r.rotation.next ?? null } : null,
   };
 }
 

@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
+import { rotationFindings } from './rotation.js';
 import { fail } from '../../errors.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
 import { readFileBytes, readTextFile } from '../../store/files.js';
@@ -84,7 +85,8 @@ interface Leaf {
 
 const CERT_EXT = /\.(pem|crt)$/;
 const KEY_FILE = /(-key\.pem|\.key)$/;
-const CA_FILE = /(^|[-_.])ca(-bundle|-chain)?\.(pem|crt)$/;
+// ca-next.pem: the CA a rotation introduces (rotate-ca), a CA file like ca.pem.
+const CA_FILE = /(^|[-_.])ca(-bundle|-chain|-next)?\.(pem|crt)$/;
 const ENV_FILES = new Set(['etcd.env', 'etcd.conf']);
 const YAML_FILES = new Set(['etcd.yaml', 'etcd.yml', 'etcd.conf.yml', 'etcd.conf.yaml']);
 
@@ -438,6 +440,8 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
   const report = session.finish();
+  // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.
+  if (request.dir) report.findings = rotationFindings(path.resolve(request.dir), report.findings, (f) => session.display(f));
   return leftovers.length ? { ...report, findings: [...leftovers, ...report.findings] } : report;
 }
 

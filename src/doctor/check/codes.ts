@@ -37,6 +37,7 @@ export const CHECK_CODES = {
   'chain-not-checked': { title: 'no CA was given, so the chain was not verified' },
   'ca-not-ca': { title: 'a certificate in a CA file is not a CA certificate', seeAlso: ['unknown-authority'] },
   'ca-has-eku': { title: 'a CA certificate carries an extended key usage list', seeAlso: ['eku-incompatible'] },
+  'ca-rotation-in-progress': { title: 'a CA rotation (rotate-ca) is under way: two CAs, mixed issuers; the finding says the phase and the next step' },
   'ca-duplicate-subject': { title: 'two CAs in one trusted CA file share a subject name', seeAlso: ['unknown-authority'] },
 
   // Role (extended key usage)
