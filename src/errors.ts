@@ -74,6 +74,13 @@ export const ERROR_CODES = {
   NOTHING_RECOGNISED: 'explain found no known etcd TLS failure in its input',
   CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
   TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
+
+  // Day 2 (lifecycle/)
+  UNKNOWN_NAME: 'a member or client name is not in the directory',
+  CA_PASSPHRASE_MISSING: 'the CA key is encrypted and no passphrase was given (--ca-passphrase-file, ETCD_TLS_CA_PASSPHRASE or a terminal)',
+  CA_PASSPHRASE_WRONG: 'the passphrase does not decrypt the CA key',
+  BAD_REVOCATION_RECORD: 'the revocation record (revoked.json) cannot be read; nothing was written',
+  BAD_CRL: 'a CRL file cannot be parsed or is not signed by the CA',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

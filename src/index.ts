@@ -173,3 +173,12 @@ export { explainLine, explainText, type Explanation } from './doctor/explain/exp
  *   if (preview.ok) await migrateCluster({ spec: 'cluster.yaml', out: 'pki' });
  */
 export { migrateCluster, previewMigration, type MigrateOptions, type MigrationReport } from './ops/migrate/migrate.js';
+
+// ---- lifecycle/: status, renew, revoke, CRLs, the CA key. -------------------------------------------
+export { issueCrl, parseCrl, crlSignedBy, CRL_REASONS, type CrlReason, type CrlView, type CrlInput, type RevokedEntry } from './pki/crl.js';
+export { renewCertificate } from './pki/renew.js';
+export { collectStatus, type StatusReport, type StatusEntry, type StatusOptions } from './lifecycle/status.js';
+export { renew, type RenewSelection, type RenewResult, type RenewedItem } from './lifecycle/renew.js';
+export { revoke, type RevokeTargets, type RevokeResult } from './lifecycle/revoke.js';
+export { resignCrl, readRevocationRecord, type RevocationRecord } from './lifecycle/crl.js';
+export { readCaPrivateKey, loadCaIssuer, convertCaKey, PASSPHRASE_ENV, type PassphraseSource } from './lifecycle/ca-key.js';

@@ -19,7 +19,7 @@ import {
   type Clock,
   type RandomSource,
 } from '../pki/issue.js';
-import { encodePrivateKeyPem, generateKeyPair, spkiDer, type PrivateKeyFormat } from '../pki/keys.js';
+import { encodePrivateKeyPem, encryptPrivateKeyPem, generateKeyPair, spkiDer, type PrivateKeyFormat } from '../pki/keys.js';
 import { buildName, type Name } from '../pki/name.js';
 import { caProfile, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts, type SubjectAltNames } from '../pki/san.js';
@@ -85,11 +85,11 @@ function newKey(req: CsrRequest, existing: KeyObject | undefined): KeyObject {
   return existing ?? generateKeyPair(req.key).privateKey;
 }
 
-function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject | undefined, format: PrivateKeyFormat): CfsslResult {
+function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject | undefined, format: PrivateKeyFormat, encryptWith?: string): CfsslResult {
   return {
     ...(certDer ? { cert: toPem('CERTIFICATE', certDer) } : {}),
     csr: toPem('CERTIFICATE REQUEST', csrDer),
-    ...(key ? { key: encodePrivateKeyPem(key, format) } : {}),
+    ...(key ? { key: encryptWith !== undefined ? encryptPrivateKeyPem(key, encryptWith) : encodePrivateKeyPem(key, format) } : {}),
   };
 }
 
@@ -101,7 +101,7 @@ function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject 
  * @example
  *   const { cert, csr, key } = initCa(parseCsrJson(text, 'ca-csr.json', { initca: true, warn }), { warn });
  */
-export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyObject; existingKeySource?: string }): CfsslResult {
+export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyObject; existingKeySource?: string; encryptKeyWith?: string }): CfsslResult {
   const clock = opts.clock ?? systemClock;
   const subject = buildName(req.subject, req.source);
   if (subject.length === 0)
@@ -117,7 +117,7 @@ export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyO
   const csr = buildCsr({ subject, sans, source: req.source, ...(ca ? { ca } : {}) }, privateKey);
   const request: CertificateRequest = { subject, publicKey: spkiDer(privateKey), sans: emptySans(), source: req.source, ...(ca ? { ca } : {}) };
   const cert = issueCertificate(request, profile, { selfSigned: true, privateKey }, clock, opts.random ?? systemRandom);
-  return pemOutputs(cert.der, csr, opts.existingKey ? undefined : privateKey, opts.keyFormat ?? 'traditional');
+  return pemOutputs(cert.der, csr, opts.existingKey ? undefined : privateKey, opts.keyFormat ?? 'traditional', opts.encryptKeyWith);
 }
 
 function leafSubject(req: CsrRequest, sans: SubjectAltNames): Name {

@@ -12,7 +12,7 @@ import { didYouMean } from './suggest.js';
 
 interface CommandEntry {
   name: string;
-  group: 'cfssl-compatible' | 'cluster' | 'doctor' | 'other';
+  group: 'cfssl-compatible' | 'cluster' | 'doctor' | 'day2' | 'other';
   summary: string;
   load: () => Promise<CommandModule>;
 }
@@ -36,6 +36,12 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'certinfo', group: 'cfssl-compatible', summary: 'print a certificate or CSR as JSON', load: () => import('./commands/certinfo.js') },
   { name: 'print-defaults', group: 'cfssl-compatible', summary: "print cfssl's default config or CSR JSON", load: () => import('./commands/print-defaults.js') },
   { name: 'json', group: 'cfssl-compatible', summary: 'write cfssl JSON output to files (replaces cfssljson)', load: () => import('./commands/json.js') },
+  { name: 'gencrl', group: 'cfssl-compatible', summary: 'generate a CRL from a list of serials (base64 DER, as cfssl)', load: () => import('./commands/gencrl.js') },
+  { name: 'status', group: 'day2', summary: 'expiry of every certificate, key, CA and CRL in DIR: table, --json, --prometheus; exit 0/3/4', load: () => import('./commands/status.js') },
+  { name: 'renew', group: 'day2', summary: 'reissue certificates in place (same key, or --rekey); says what restarts what', load: () => import('./commands/renew.js') },
+  { name: 'revoke', group: 'day2', summary: 'revoke member/client certificates: record it and re-sign the CRL etcd enforces', load: () => import('./commands/revoke.js') },
+  { name: 'crl', group: 'day2', summary: "re-sign DIR's CRL with a fresh nextUpdate (for cron)", load: () => import('./commands/crl.js') },
+  { name: 'ca', group: 'day2', summary: "encrypt or decrypt DIR's CA key in place (ca encrypt|decrypt)", load: () => import('./commands/ca.js') },
 ];
 
 export function readVersion(): string {
@@ -57,11 +63,12 @@ const COMPLETION_HELP = [
 ].join('\n');
 
 function topLevelHelp(): string {
-  const groups: CommandEntry['group'][] = ['cluster', 'doctor', 'cfssl-compatible'];
+  const groups: CommandEntry['group'][] = ['cluster', 'day2', 'doctor', 'cfssl-compatible'];
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   const sections = groups.map((g) => {
     const rows = COMMANDS.filter((c) => c.group === g).map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
-    return `${g === 'cfssl-compatible' ? 'cfssl-compatible (cfssl → etcd-tls, cfssljson → etcd-tls json)' : g}:\n${rows.join('\n')}`;
+    const title = g === 'cfssl-compatible' ? 'cfssl-compatible (cfssl → etcd-tls, cfssljson → etcd-tls json)' : g === 'day2' ? 'day 2 (expiry, renewal, revocation, CA key)' : g;
+    return `${title}:\n${rows.join('\n')}`;
   });
   return [
     'etcd-tls: secure etcd with TLS, from CA to a running mTLS cluster.',

@@ -9,6 +9,7 @@ import { layoutCluster, type ClusterLayout } from './layout.js';
 import { materializePlan, type MaterializeResult } from './materialize.js';
 import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
 import { memberCountWarnings, parseSpec, type ClusterSpec } from './spec.js';
+import type { PassphraseSource } from '../lifecycle/ca-key.js';
 
 export interface ClusterTarget {
   /** Output directory. */
@@ -36,6 +37,9 @@ export interface GenerateOptions extends ClusterTarget {
   clock?: Clock;
   random?: RandomSource;
   onIssued?: (cert: PlannedCertificate) => void;
+  passphrase?: PassphraseSource;
+  /** Encrypt a new CA's key with this passphrase. */
+  encryptCaKeyWith?: string;
 }
 
 /**
@@ -49,6 +53,8 @@ export async function generateCluster(spec: ClusterSpec, options: GenerateOption
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.random ? { random: options.random } : {}),
       ...(options.onIssued ? { onIssued: options.onIssued } : {}),
+      ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+      ...(options.encryptCaKeyWith !== undefined ? { encryptCaKeyWith: options.encryptCaKeyWith } : {}),
     });
     return { plan, result };
   });

@@ -43,8 +43,17 @@ export const ROLE_USAGES: Readonly<Record<CertificateRole, readonly string[]>> =
   client: ['digital signature', 'key encipherment', 'client auth'],
 };
 
+/**
+ * The CRL at the top of DIR and in every bundle. DER, because etcd 3.6 reads DER only (3.4/3.5 read
+ * PEM or DER); re-signed by `etcd-tls crl`, rewritten by `etcd-tls revoke`.
+ */
+export const CRL_FILE = 'crl.der';
+/** What was revoked, by whom it was issued and the last CRL number (lifecycle/crl.ts documents the shape). */
+export const REVOCATION_RECORD_FILE = 'revoked.json';
+
 export interface MemberFiles {
   ca: string;
+  crl: string;
   serverCert: string;
   serverKey: string;
   peerCert: string;
@@ -59,6 +68,7 @@ export interface MemberFiles {
 export interface MemberInstalledPaths {
   pkiDir: string;
   ca: string;
+  crl: string;
   serverCert: string;
   serverKey: string;
   peerCert: string;
@@ -85,6 +95,7 @@ export interface MemberLayout {
 
 export interface ClientFiles {
   ca: string;
+  crl: string;
   cert: string;
   key: string;
   etcdctlEnv: string;
@@ -109,6 +120,8 @@ export interface ClusterLayout {
   dir: string;
   local: boolean;
   ca: { intent: CaIntent; cert: string; key: string };
+  /** DIR/crl.der and DIR/revoked.json. */
+  crl: { file: string; record: string };
   members: MemberLayout[];
   clients: ClientLayout[];
   /** `member1=https://127.0.0.11:2380,...` */
@@ -191,6 +204,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       dir: memberDir,
       files: {
         ca: at('ca.pem'),
+        crl: at(CRL_FILE),
         serverCert: at('server.pem'),
         serverKey: at('server-key.pem'),
         peerCert: at('peer.pem'),
@@ -203,6 +217,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       installed: {
         pkiDir,
         ca: inPki('ca.pem'),
+        crl: inPki(CRL_FILE),
         serverCert: inPki('server.pem'),
         serverKey: inPki('server-key.pem'),
         peerCert: inPki('peer.pem'),
@@ -226,6 +241,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       dir: clientDir,
       files: {
         ca: at('ca.pem'),
+        crl: at(CRL_FILE),
         cert: at('client.pem'),
         key: at('client-key.pem'),
         etcdctlEnv: at('etcdctl.env'),
@@ -259,6 +275,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       cert: path.join(dir, 'ca.pem'),
       key: path.join(dir, 'ca-key.pem'),
     },
+    crl: { file: path.join(dir, CRL_FILE), record: path.join(dir, REVOCATION_RECORD_FILE) },
     members,
     clients,
     initialCluster: members.map((m) => `${m.name}=${m.peerUrl}`).join(','),

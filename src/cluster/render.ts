@@ -47,6 +47,10 @@ export function etcdEnvironment(layout: ClusterLayout, member: MemberLayout): [s
     ['ETCD_PEER_KEY_FILE', i.peerKey],
     ['ETCD_PEER_TRUSTED_CA_FILE', i.ca],
     ['ETCD_PEER_CLIENT_CERT_AUTH', 'true'],
+    // Revocation: etcd re-reads the CRL on every accepted connection, and refuses every connection while
+    // the file is missing or unparsable, so gen writes a signed (empty) CRL from the start.
+    ['ETCD_CLIENT_CRL_FILE', i.crl],
+    ['ETCD_PEER_CRL_FILE', i.crl],
     // etcd 3.4's allowed-CN takes one CN and peer CNs are member names; a shared DNS SAN that only peer
     // certificates carry keeps client certificates (same CA) off the peer port.
     ['ETCD_PEER_CERT_ALLOWED_HOSTNAME', layout.peerHostname],
@@ -155,7 +159,7 @@ export function renderInstallScript(layout: ClusterLayout, member: MemberLayout)
     'done',
     'cd "$(dirname "$0")"',
     'if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run me as root" >&2; exit 1; fi',
-    'for f in ca.pem server.pem server-key.pem peer.pem peer-key.pem etcd.env etcd.service; do',
+    'for f in ca.pem crl.der server.pem server-key.pem peer.pem peer-key.pem etcd.env etcd.service; do',
     '  if [ ! -f "$f" ]; then echo "install.sh: $f is missing: run me from the member folder" >&2; exit 1; fi',
     'done',
     '',
@@ -173,6 +177,7 @@ export function renderInstallScript(layout: ClusterLayout, member: MemberLayout)
     `install -d -m 0755 ${sq(dirOf(i.env))}`,
     `install -d -m 0700 -o etcd -g "$group" ${sq(i.pkiDir)}`,
     `install -m 0644 -o etcd -g "$group" ca.pem ${sq(i.ca)}`,
+    `install -m 0644 -o etcd -g "$group" crl.der ${sq(i.crl)}`,
     `install -m 0644 -o etcd -g "$group" server.pem ${sq(i.serverCert)}`,
     `install -m 0644 -o etcd -g "$group" peer.pem ${sq(i.peerCert)}`,
     `install -m 0600 -o etcd -g "$group" server-key.pem ${sq(i.serverKey)}`,

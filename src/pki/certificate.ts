@@ -112,8 +112,12 @@ export interface Issuer {
  * must be its key. `certSource`/`keySource` name the files in error messages.
  */
 export function loadIssuer(certPem: string, certSource: string, keyPem: string, keySource: string): Issuer {
+  return issuerFromKey(certPem, certSource, parsePrivateKeyPem(keyPem, keySource), keySource);
+}
+
+/** loadIssuer for a key already decoded (an encrypted CA key, decrypted by lifecycle/ca-key). */
+export function issuerFromKey(certPem: string, certSource: string, privateKey: KeyObject, keySource: string): Issuer {
   const cert = readCertificateCore(parseCertificatePem(certPem, certSource), certSource);
-  const privateKey = parsePrivateKeyPem(keyPem, keySource);
   if (!keyMatchesPublicKey(privateKey, cert.spki))
     throw fail('KEY_MISMATCH', `${keySource}: this private key does not belong to the CA certificate ${certSource}`);
   if (!cert.isCA) throw fail('NOT_A_CA', `${certSource}: is not a CA certificate (basicConstraints CA:TRUE is missing)`);

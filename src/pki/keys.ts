@@ -303,6 +303,30 @@ export function parsePrivateKeyPem(pem: string, source: string): KeyObject {
   return key;
 }
 
+/** Whether a PEM private key is encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY" or legacy OpenSSL "Proc-Type: 4,ENCRYPTED"). */
+export const isEncryptedKeyPem = (pem: string): boolean => /ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(pem);
+
+/**
+ * Decrypt an encrypted PEM private key. A wrong passphrase is CA_PASSPHRASE_WRONG (OpenSSL cannot
+ * tell a wrong passphrase from a damaged file, so the message says both).
+ */
+export function decryptPrivateKeyPem(pem: string, passphrase: string, source: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem', passphrase });
+  } catch (e) {
+    throw fail('CA_PASSPHRASE_WRONG', `${source}: the passphrase does not decrypt this key (wrong passphrase, or the file is damaged)`, e);
+  }
+  // Re-encoded unencrypted, so every other check on the key is the one parsePrivateKeyPem makes.
+  return parsePrivateKeyPem(key.export({ format: 'pem', type: 'pkcs8' }) as string, source);
+}
+
+/** Encrypted PKCS#8 PEM: PBKDF2 (HMAC-SHA256) + AES-256-CBC, which OpenSSL 1.1 and 3 read. */
+export function encryptPrivateKeyPem(key: KeyObject, passphrase: string): string {
+  if (passphrase.length === 0) throw new TypeError('encryptPrivateKeyPem: empty passphrase');
+  return key.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string;
+}
+
 /** Whether a private key belongs to a public key (compares SubjectPublicKeyInfo bytes). */
 export function keyMatchesPublicKey(privateKey: KeyObject, spki: Uint8Array): boolean {
   return spkiDer(privateKey).equals(Buffer.from(spki));

@@ -383,6 +383,21 @@ const CASES: Case[] = [
     code: 'crl-not-signed-by-ca',
     trigger: [{ name: 'a CRL from another CA', severity: 'error', mutate: (s) => { s.files['crl.pem'] = makeCrl(makeCert({ cn: 'other CA', ca: true, key: ecKey() })); s.env.ETCD_PEER_CRL_FILE = '{dir}/crl.pem'; } }],
   },
+  {
+    code: 'crl-stale',
+    trigger: [
+      { name: 'nextUpdate passed', severity: 'warning', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca, [1], new Date(NOW.getTime() - 8 * 86_400_000))); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
+      { name: 'past half its validity', severity: 'info', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca, [1], new Date(NOW.getTime() - 4 * 86_400_000))); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
+    ],
+    clean: { name: 'a fresh CRL', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca)); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
+  },
+  {
+    code: 'crl-bypassed-by-http-listener',
+    trigger: [
+      { name: 'a client CRL and listen-client-http-urls', severity: 'warning', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca)); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; s.env.ETCD_LISTEN_CLIENT_HTTP_URLS = `http://${MEMBER_IP}:2381`; } },
+    ],
+    clean: { name: 'a client CRL without a separate HTTP listener', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca)); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
+  },
 ];
 
 const describeFindings = (fs: readonly Finding[]): string => fs.map((f) => `${f.severity} ${f.code} [${f.subject}] ${f.message}`).join('\n');

@@ -109,12 +109,12 @@ async function useEveryFile(t: { name: string }, layout: ClusterLayout, sandbox:
       mkdirSync(stubs, { recursive: true });
       const { bin, log } = stubBin(stubs);
       // Rendered without gen, the member folder has no PEM files: install.sh only needs them to exist.
-      for (const f of ['ca.pem', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem'])
+      for (const f of ['ca.pem', 'crl.der', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem'])
         if (!existsSync(path.join(m.dir, f))) writeFileSync(path.join(m.dir, f), '');
       const r = await run('sh', [m.files.install], { cwd: sandbox, env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
       assert.equal(r.code, 0, `install.sh: ${r.stderr}`);
       const targets = calls(log).filter((c) => c[0] === 'install').map((c) => c[c.length - 1]);
-      for (const p of [m.installed.ca, m.installed.serverCert, m.installed.serverKey, m.installed.peerCert, m.installed.peerKey, m.installed.env, m.installed.dataDir])
+      for (const p of [m.installed.ca, m.installed.crl, m.installed.serverCert, m.installed.serverKey, m.installed.peerCert, m.installed.peerKey, m.installed.env, m.installed.dataDir])
         assert.ok(targets.includes(p), `install.sh did not install ${JSON.stringify(p)} as one argument: ${JSON.stringify(targets)}`);
       // Opt-in only: without --trust-ca the system trust store is left alone.
       assert.ok(!calls(log).some((c) => c[0] === 'update-ca-certificates' || c[0] === 'update-ca-trust'), 'install.sh touched the system trust store without --trust-ca');

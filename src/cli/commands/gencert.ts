@@ -7,11 +7,12 @@ import { parseCsrJson } from '../../cfssl/csr.js';
 import { genCert, initCa } from '../../cfssl/gencert.js';
 import { readIssuer, readSourceArg } from '../../cfssl/inputs.js';
 import { renderResult } from '../../cfssl/json.js';
-import { parsePrivateKeyPem } from '../../pki/keys.js';
 import { CFSSL_DEFAULT_PROFILE } from '../../pki/profile.js';
 import { readTextArg } from '../../store/files.js';
 import { parseFlags, renderFlagHelp, requireFlag, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
+import { newPassphrase, readCaPrivateKey } from '../../lifecycle/ca-key.js';
 
 const FLAGS = {
   initca: { type: 'boolean', description: 'make a new self-signed CA from CSRJSON (key, CSR and certificate)' },
@@ -25,6 +26,8 @@ const FLAGS = {
   label: { type: 'string', value: 'LABEL', description: 'accepted for cfssl compatibility (multi-root signers); ignored' },
   remote: { type: 'string', value: 'HOST', description: 'not supported: etcd-tls signs locally' },
   loglevel: { type: 'string', value: 'N', description: 'accepted for cfssl compatibility; etcd-tls prints only warnings and errors' },
+  encrypt: { type: 'boolean', description: 'with -initca: write the CA key encrypted (PKCS#8, PBKDF2 + AES-256-CBC) with the CA passphrase' },
+  ...CA_PASSPHRASE_FLAGS,
 } satisfies FlagDefs;
 
 export function help(): string {
@@ -42,6 +45,7 @@ export function help(): string {
     '',
     'Examples:',
     '  etcd-tls gencert -initca ca-csr.json | etcd-tls json -bare ca',
+    '  ETCD_TLS_CA_PASSPHRASE=... etcd-tls gencert -initca -encrypt ca-csr.json | etcd-tls json -bare ca',
     `  echo '{"CN":"member1","key":{"algo":"ecdsa","size":256}}' | etcd-tls gencert -ca=ca.pem -ca-key=ca-key.pem \\`,
     '      -config=ca-config.json -profile=peer -hostname="10.0.0.1,member1" - | etcd-tls json -bare member1',
     '',
@@ -60,11 +64,21 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     if (flags.config !== undefined || flags.profile !== undefined || flags.hostname !== undefined)
       io.warn('gencert: -config, -profile and -hostname do not apply to -initca (as in cfssl); set "ca":{"expiry":...} in the CSR JSON');
     const keyArg = flags['ca-key'] === undefined ? undefined : await readSourceArg(flags['ca-key'], 'CA private key');
-    const existingKey = keyArg === undefined ? undefined : parsePrivateKeyPem(keyArg.text, keyArg.source);
+    const existingKey = keyArg === undefined ? undefined : await readCaPrivateKey(keyArg.text, keyArg.source, passphraseSource(flags));
+    const encryptKeyWith = flags.encrypt && !existingKey ? await newPassphrase(passphraseSource(flags), 'the new CA key') : undefined;
     const input = await readTextArg(positionals[0] as string, 'CSR JSON');
     const req = parseCsrJson(input.text, input.source, { initca: true, warn: io.warn });
     if (flags.cn !== undefined) req.subject.CN = flags.cn;
-    io.out(renderResult(initCa(req, { warn: io.warn, keyFormat, ...(existingKey && keyArg ? { existingKey, existingKeySource: keyArg.source } : {}) })));
+    io.out(
+      renderResult(
+        initCa(req, {
+          warn: io.warn,
+          keyFormat,
+          ...(existingKey && keyArg ? { existingKey, existingKeySource: keyArg.source } : {}),
+          ...(encryptKeyWith !== undefined ? { encryptKeyWith } : {}),
+        }),
+      ),
+    );
     return 0;
   }
 
@@ -76,7 +90,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     flags.config === undefined && flags.profile === undefined
       ? CFSSL_DEFAULT_PROFILE
       : (await import('../../cfssl/config.js')).loadProfile(flags.config, flags.profile, io.warn);
-  const issuer = await readIssuer(ca, caKey);
+  if (flags.encrypt) io.warn('gencert: -encrypt applies to -initca only; ignored');
+  const issuer = await readIssuer(ca, caKey, passphraseSource(flags));
   const input = await readTextArg(positionals[0] as string, 'CSR JSON');
   const req = parseCsrJson(input.text, input.source, { initca: false, warn: io.warn });
   if (flags.cn !== undefined) req.subject.CN = flags.cn;

@@ -8,6 +8,7 @@ import { signCsr } from '../../cfssl/sign.js';
 import { readTextArg } from '../../store/files.js';
 import { parseFlags, renderFlagHelp, requireFlag, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 
 const FLAGS = {
   ca: { type: 'string', value: 'FILE', description: 'CA certificate to sign with (also file:PATH, env:VAR)' },
@@ -19,6 +20,7 @@ const FLAGS = {
   label: { type: 'string', value: 'LABEL', description: 'accepted for cfssl compatibility; ignored' },
   remote: { type: 'string', value: 'HOST', description: 'not supported: etcd-tls signs locally' },
   loglevel: { type: 'string', value: 'N', description: 'accepted for cfssl compatibility; ignored' },
+  ...CA_PASSPHRASE_FLAGS,
 } satisfies FlagDefs;
 
 export function help(): string {
@@ -52,7 +54,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const ca = requireFlag('sign', flags.ca, 'ca', 'the CA certificate to sign with');
   const caKey = requireFlag('sign', flags['ca-key'], 'ca-key', "the CA's private key");
   const profile = loadProfile(flags.config, flags.profile, io.warn);
-  const issuer = await readIssuer(ca, caKey);
+  const issuer = await readIssuer(ca, caKey, passphraseSource(flags));
   const subject = subjectArg === undefined ? undefined : await readTextArg(subjectArg, 'subject JSON');
   const csr = await readTextArg(csrArg, 'CSR');
   const result = signCsr(csr.text, csr.source, {
