@@ -90,10 +90,13 @@ function timeline(m: ReportModel): string {
   const rowH = 22;
   const top = 24;
   const height = top + certs.length * rowH + 24;
+  // The scale follows the leaves: a ten-year CA would squeeze one-year leaves into a sliver. Bars that
+  // run past the right edge are cut there and labelled with their end date.
+  const scaled = m.leaves.length ? m.leaves : certs;
   const start = Math.min(m.now.getTime(), ...certs.map((c) => c.notBefore.getTime()));
-  const end = Math.max(m.now.getTime(), ...certs.map((c) => c.notAfter.getTime()));
+  const end = Math.max(m.now.getTime(), ...scaled.map((c) => c.notAfter.getTime())) + DAY;
   const span = Math.max(end - start, 1);
-  const x = (t: number): number => Math.round((label + ((t - start) / span) * (width - label - 10)) * 10) / 10;
+  const x = (t: number): number => Math.round((label + ((Math.min(t, end) - start) / span) * (width - label - 10)) * 10) / 10;
   const rows = certs
     .map((c, i) => {
       const y = top + i * rowH;
@@ -104,7 +107,9 @@ function timeline(m: ReportModel): string {
         `<g class="mark" data-name="${h(c.name)}"><title>${h(`${c.name}: ${c.commonName}, ${isoMinute(c.notBefore)} – ${isoMinute(c.notAfter)} UTC, renewal due from ${isoMinute(new Date(c.notAfter.getTime() - c.renewalWindowMs))}`)}</title>` +
         `<text x="4" y="${y + 14}">${h(c.name.length > 28 ? `${c.name.slice(0, 27)}…` : c.name)}</text>` +
         `<rect x="${x0}" y="${y + 4}" width="${Math.max(x1 - x0, 1)}" height="12" fill="${COLOR[c.level]}" opacity="0.8"/>` +
-        `<rect class="renewal" x="${xr}" y="${y + 4}" width="${Math.max(x1 - xr, 1)}" height="12" fill="url(#hatch)"/></g>`
+        (c.notAfter.getTime() - c.renewalWindowMs > end
+          ? `<rect class="renewal" x="${x1}" y="${y + 4}" width="0" height="12"/><text x="${x1 - 4}" y="${y + 14}" text-anchor="end" fill="#fff">→ ${h(isoMinute(c.notAfter).slice(0, 10))}</text></g>`
+          : `<rect class="renewal" x="${xr}" y="${y + 4}" width="${Math.max(x1 - xr, 1)}" height="12" fill="url(#hatch)"/></g>`)
       );
     })
     .join('');
