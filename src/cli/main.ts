@@ -48,6 +48,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'revoke', group: 'day2', summary: 'revoke member/client certificates: record it and re-sign the CRL etcd enforces', load: () => import('./commands/revoke.js') },
   { name: 'crl', group: 'day2', summary: "re-sign DIR's CRL with a fresh nextUpdate (for cron)", load: () => import('./commands/crl.js') },
   { name: 'ca', group: 'day2', summary: "encrypt or decrypt DIR's CA key in place (ca encrypt|decrypt)", load: () => import('./commands/ca.js') },
+  { name: 'report', group: 'day2', summary: 'one self-contained HTML page: trust chain, expiry timeline, check findings', load: () => import('./commands/report.js') },
 ];
 
 export function readVersion(): string {

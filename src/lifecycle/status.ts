@@ -40,6 +40,8 @@ export interface StatusEntry {
   /** Certificates: notAfter; CRLs: nextUpdate. */
   notAfter?: Date;
   keyType?: string;
+  /** Subject alternative names: DNS names, IPs, emails, URIs. */
+  sans?: string[];
   revoked?: boolean;
   /** Name of the CA that signed it (kubeadm's caName): `ca` for DIR's CA. */
   caName?: string;
@@ -136,6 +138,7 @@ function certificateEntry(name: string, role: StatusRole, file: string, ca: Ca, 
       notBefore: facts.notBefore,
       notAfter: facts.notAfter,
       keyType: describeKeySpec(facts.publicKey),
+      sans: [...facts.sans.dns, ...facts.sans.ips, ...facts.sans.emails, ...facts.sans.uris],
       revoked: isRevoked,
       caName: role === 'ca' ? 'ca' : fromCa ? 'ca' : 'unknown',
     },

@@ -33,6 +33,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   zsh: 'zsh',
   fish: 'fish',
   man: 'man-db',
+  chromium: 'chromium',
 };
 
 /** The absolute path of `name` on PATH, or null. */

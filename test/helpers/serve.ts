@@ -105,7 +105,7 @@ export interface HttpAnswer {
 
 /** One HTTP request with a raw body (any content type), never throwing on a status. */
 export async function call(url: string, opts: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
-  const res = await fetch(url, { method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'), ...(opts.body !== undefined ? { body: opts.body } : {}), headers: opts.headers ?? {} });
+  const res = await fetch(url, { method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'), ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : new Uint8Array(opts.body) } : {}), headers: opts.headers ?? {} });
   const body = await res.text();
   let json;
   try {

@@ -25,7 +25,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   cluster: 3, // spec -> layout -> plan -> files
   doctor: 4, // check, probe, explain: diagnosis, changes nothing
   lifecycle: 4, // planned: status, renew, revoke
-  report: 4, // planned
+  report: 5, // the HTML report: composes lifecycle/status and doctor/check, changes nothing
   ops: 5, // operations that change a live cluster: migrate (planned: members, rotate-ca)
   server: 5, // the signing server's HTTP edge; below cli because the serve command starts it
   cli: 6,
