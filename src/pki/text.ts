@@ -23,12 +23,20 @@ export function controlCharacterIn(value: string): string | undefined {
 }
 
 /**
+ * Refuse a control character: what every generated file's quoting needs. Values etcd-tls composes
+ * itself (an initial-cluster list of many members) have no length limit of their own.
+ */
+export function refuseControlCharacters(value: string, where: string): void {
+  const control = controlCharacterIn(value);
+  if (control) throw fail('CONTROL_CHARACTER', `${where}: contains a control character (${control}); names, SANs and paths must be printable text`);
+}
+
+/**
  * Refuse a control character or a value longer than `max`. `where` names the file and field. The
  * message never repeats the value: it may be megabytes long, and it is exactly what is being refused.
  */
 export function checkText(value: string, where: string, max: number = MAX_TEXT): void {
   if (value.length > max) throw fail('TOO_LONG', `${where}: is ${value.length} characters long; the limit is ${max}`);
-  const control = controlCharacterIn(value);
-  if (control) throw fail('CONTROL_CHARACTER', `${where}: contains a control character (${control}); names, SANs and paths must be printable text`);
+  refuseControlCharacters(value, where);
 }
 

@@ -53,4 +53,14 @@ describe('cluster size', () => {
     const body = JSON.parse(r.stdout) as { certificates: unknown[] };
     assert.equal(body.certificates.length, 10 + 10_000);
   });
+
+  test('regression: MAX_MEMBERS members plan (an initial-cluster list of 1,000 peers is written whole, not refused as too long)', async (t) => {
+    const dir = await makeTempDir(t, 'cluster-scale-max-');
+    const spec = path.join(dir, 'max.yaml');
+    writeFileSync(spec, specText(MAX_MEMBERS, 0));
+    const r = await cli(['plan', spec, '--out', path.join(dir, 'pki'), '--json'], 512);
+    assert.equal(r.code, 0, r.stderr);
+    const body = JSON.parse(r.stdout) as { certificates: unknown[] };
+    assert.equal(body.certificates.length, 2 * MAX_MEMBERS);
+  });
 });

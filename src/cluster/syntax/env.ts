@@ -4,13 +4,13 @@
  * and `` \` `` as the escaped character, and neither expands anything else inside the quotes once
  * `$` and backquote are escaped.
  */
-import { checkText } from '../../pki/text.js';
+import { refuseControlCharacters } from '../../pki/text.js';
 
 export { shellComment as envComment } from './shell.js';
 
 /** `"value"` with `\`, `"`, `$` and backquote escaped; control characters refused. */
 export function envQuote(value: string, what = 'environment value'): string {
-  checkText(value, what);
+  refuseControlCharacters(value, what);
   return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 

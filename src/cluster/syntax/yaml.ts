@@ -4,15 +4,15 @@
  * `!` or `-` keep their letters. Control characters are refused rather than escaped: nothing etcd-tls
  * writes has a reason to carry one.
  */
-import { checkText } from '../../pki/text.js';
+import { refuseControlCharacters } from '../../pki/text.js';
 
 export function yamlString(value: string, what = 'YAML value'): string {
-  checkText(value, what);
+  refuseControlCharacters(value, what);
   return JSON.stringify(value);
 }
 
 /** `# text`; a comment ends at a newline, so one is refused. */
 export function yamlComment(text: string): string {
-  checkText(text, 'comment');
+  refuseControlCharacters(text, 'comment');
   return `# ${text}`;
 }
