@@ -11,8 +11,11 @@ import { makeTempDir } from '../helpers/tmp.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const GEN_SPEC = readFileSync(path.join(FIXTURES, 'cluster', 'gen.yaml'), 'utf8');
-/** gen.yaml's non-certificate files: 4 configs + a ca.pem copy per member, etcdctl.env + ca.pem per client, 2 kube files. */
-const CONFIG_FILES = 3 * 5 + 2 * 2 + 2;
+/**
+ * gen.yaml's non-certificate files: 4 configs + a ca.pem and a crl.der copy per member, etcdctl.env + ca.pem
+ * + crl.der per client, 2 kube files, and DIR's own crl.der and revoked.json.
+ */
+const CONFIG_FILES = 3 * 6 + 2 * 3 + 2 + 2;
 
 /** Every file under `dir`: content hash, mode, mtime and inode (an atomic rewrite changes the inode). */
 function snapshot(dir: string): Map<string, string> | null {
