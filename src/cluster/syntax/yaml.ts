@@ -4,10 +4,10 @@
  * `!` or `-` keep their letters. Control characters are refused rather than escaped: nothing etcd-tls
  * writes has a reason to carry one.
  */
-import { checkText } from '../../pki/text.js';
+import { checkText, MAX_GENERATED_VALUE } from '../../pki/text.js';
 
 export function yamlString(value: string, what = 'YAML value'): string {
-  checkText(value, what);
+  checkText(value, what, MAX_GENERATED_VALUE);
   return JSON.stringify(value);
 }
 
