@@ -83,11 +83,16 @@ export interface InitialCluster {
 // Every member of a generated directory carries the same initial-cluster in two configs: parse each
 // distinct value once (a 300-member check parsed 300 entries × 600 configs). Bounded for library use.
 const initialClusterCache = new Map<string, InitialCluster>();
+let initialClusterParses = 0;
+
+/** How many initial-cluster values have been parsed (not served from the cache): the scale test's probe. */
+export const initialClusterParseCount = (): number => initialClusterParses;
 
 /** parseInitialCluster with every URL parsed, cached by the setting's text. */
 export function initialClusterOf(value: string): InitialCluster {
   const cached = initialClusterCache.get(value);
   if (cached) return cached;
+  initialClusterParses++;
   const { entries, bad } = parseInitialCluster(value);
   const parsed = entries.map((e) => ({ ...e, parsed: parseEtcdUrl(e.url) }));
   const byName = new Map<string, string[]>();
