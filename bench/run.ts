@@ -11,9 +11,10 @@ import { runCheckBench } from './check.js';
 import { runCliBench } from './cli.js';
 import { runGenBench, type GenCase } from './gen.js';
 import { runIssueBench } from './issue.js';
+import { runServeBench } from './serve.js';
 import { children, haveCommand, loadAverage, machineLine, progress, renderSection, type Section } from './table.js';
 
-const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'check'] as const;
+const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'check', 'serve', 'ops'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--only ${BENCHES.join(',')}] [--out FILE]
@@ -74,6 +75,19 @@ async function migrationSection(): Promise<Section> {
     intro: ['A 3-member plaintext cluster on 127.0.0.91-93, one put every 100 ms throughout, `etcd-tls migrate` run as a user runs it.'],
     head: ['scenario', 'writes attempted', 'acknowledged', 'failed', 'acknowledged + readable', 'failovers', 'max write latency', 'migration'],
     rows: rows.map((r) => [r.scenario, r.writesAttempted, r.writesAcknowledged, r.writesFailed, r.acknowledgedReadable, r.failovers, `${r.maxWriteLatencyMs} ms`, `${r.migrationSeconds} s`]),
+    notes: [],
+  };
+}
+
+/** Live operations (member add/remove, rotate-ca) under a writer and a reader: bench/ops.ts. */
+async function opsSection(): Promise<Section> {
+  const m = await import('./ops.js');
+  const rows = await m.runOpsBench();
+  return {
+    title: '`etcd-tls member add/remove` and `rotate-ca` under load (bench/ops.ts)',
+    intro: ['A 3-member mTLS cluster on 127.0.0.151-155 (`etcd-tls up`), one put every 100 ms through the members and one read of the latest acknowledged key every 100 ms through them in reverse order.'],
+    head: ['operation', 'writes attempted', 'acknowledged', 'failed', 'acknowledged + readable', 'reads failed', 'failovers', 'max write latency', 'duration'],
+    rows: rows.map((r) => [r.operation, r.attempted, r.acknowledged, r.failed, r.readable, r.readsFailed, r.failovers, `${r.maxLatencyMs} ms`, `${r.seconds} s`]),
     notes: [],
   };
 }
@@ -144,6 +158,8 @@ async function main(): Promise<void> {
     );
     await run('migrate', ['etcd'], async () => [await migrationSection()]);
     await run('check', ['hyperfine', 'openssl'], (dir) => runCheckBench({ dir, members: 300, runs: o.quick ? 3 : 10 }));
+    await run('serve', ['wrk', 'cfssl', 'sqlite3'], (dir) => runServeBench({ dir, quick: o.quick }));
+    await run('ops', ['etcd'], async () => [await opsSection()]);
   } finally {
     cleanUp();
   }

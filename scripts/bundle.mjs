@@ -42,6 +42,8 @@ await build({
   logLevel: 'warning',
   // import.meta has no CommonJS equivalent: a bundled module that uses it must fail the build, not run wrong.
   logOverride: { 'empty-import-meta': 'error' },
+  // pg's optional native binding (pg-native), required only when NODE_PG_FORCE_NATIVE is set; we never use it.
+  external: ['pg-native'],
 });
 
 // Training runs: each command runs once the way users run it, and bin/etcd-tls saves V8's code cache

@@ -72,8 +72,38 @@ export const ERROR_CODES = {
   TOO_LONG: 'a subject field, SAN or other value is longer than its documented limit',
   BAD_ENCODING: 'a text input is not valid UTF-8',
   NOTHING_RECOGNISED: 'explain found no known etcd TLS failure in its input',
+
+  // Signing server, remote signing and the ledger (server/, ledger/)
+  AUTH_REQUIRED: 'the profile requires an authenticated request (authsign), or the request has no token',
+  BAD_TOKEN: 'the authsign token is not the HMAC of the request under the profile key',
+  NOT_FOUND: 'no such certificate, endpoint or record',
+  METHOD_NOT_ALLOWED: 'the HTTP method is not allowed on this endpoint',
+  BODY_TOO_LARGE: 'the request body is larger than the server accepts',
+  ENDPOINT_DISABLED: 'the endpoint is disabled because the server lacks what it needs (a CA, a ledger)',
+  LEDGER_UNAVAILABLE: 'the issuance ledger cannot be reached or written; nothing was issued',
+  LEDGER_READ_ONLY: 'the issuance ledger is read-only; nothing was issued',
+  REMOTE_FAILED: 'the remote signing server could not be reached or answered with an error',
+  // Ledger administration (db migrate, ledger list|show)
+  BAD_DB_URL: 'the --db value is not a ledger file path, sqlite:PATH or postgres:// URL',
+  LEDGER_SCHEMA: "the ledger database lacks the certificates table or columns; run 'etcd-tls db migrate'",
+  DUPLICATE_SERIAL: 'a certificate with this serial number and CA is already recorded',
   CA_NOT_YET_VALID: 'the CA certificate is not valid yet (its notBefore is in the future)',
   TOO_MANY_MEMBERS: 'the spec has more members than etcd-tls generates for',
+
+  // Live operations (ops/): member add/remove, rotate-ca
+  OPERATION_REFUSED: 'a live operation does not meet a precondition; nothing was changed',
+  QUORUM_AT_RISK: 'the operation would leave the cluster without quorum (or one failure away from it); nothing was changed',
+  ADDRESS_COLLISION: "a new member's address or port is taken by another member or process; nothing was changed",
+  OPERATION_IN_PROGRESS: 'another live operation (migration, rotation, member change) is recorded unfinished in the directory',
+  MEMBER_UNHEALTHY: 'a member is unhealthy before a step; the step was not started (run again once it is healthy)',
+  MEMBER_NOT_BACK: 'a member did not come back healthy after a step; the state is saved (run again to resume)',
+  REVOCATION_UNAVAILABLE: "revoking a removed member's certificates is not available in this build",
+  // Day 2 (lifecycle/)
+  UNKNOWN_NAME: 'a member or client name is not in the directory',
+  CA_PASSPHRASE_MISSING: 'the CA key is encrypted and no passphrase was given (--ca-passphrase-file, ETCD_TLS_CA_PASSPHRASE or a terminal)',
+  CA_PASSPHRASE_WRONG: 'the passphrase does not decrypt the CA key',
+  BAD_REVOCATION_RECORD: 'the revocation record (revoked.json) cannot be read; nothing was written',
+  BAD_CRL: 'a CRL file cannot be parsed or is not signed by the CA',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -174,3 +174,19 @@ export { explainLine, explainText, type Explanation } from './doctor/explain/exp
  *   if (preview.ok) await migrateCluster({ spec: 'cluster.yaml', out: 'pki' });
  */
 export { migrateCluster, previewMigration, type MigrateOptions, type MigrationReport } from './ops/migrate/migrate.js';
+
+// ---- lifecycle/: day 2 on files (status, renew, revoke and CRLs, the CA key). ---------------------------
+
+/**
+ * @example
+ *   const report = collectStatus('pki', { warnMs: 30 * 86_400_000, criticalMs: 7 * 86_400_000 });
+ *   await revoke('pki', { clients: ['admin'], reason: 'keyCompromise' });
+ */
+export { issueCrl, parseCrl, crlSignedBy, CRL_REASONS, type CrlReason, type CrlView, type CrlInput, type RevokedEntry } from './pki/crl.js';
+export { renewCertificate } from './pki/renew.js';
+export { collectStatus, type StatusReport, type StatusEntry, type StatusOptions } from './lifecycle/status.js';
+export { renew, type RenewSelection, type RenewResult, type RenewedItem } from './lifecycle/renew.js';
+export { revoke, type RevokeTargets, type RevokeResult } from './lifecycle/revoke.js';
+export { resignCrl } from './lifecycle/crl.js';
+export { readRevocationRecord, type RevocationRecord } from './cluster/crl.js';
+export { readCaPrivateKey, loadCaIssuer, convertCaKey, PASSPHRASE_ENV, type PassphraseSource } from './lifecycle/ca-key.js';

@@ -22,6 +22,10 @@ export interface ConfigProfile {
   remote?: string;
   /** Where the profile is defined, for messages: `ca-config.json: signing.profiles.server`. */
   where: string;
+  /** Names in `auth_keys` whose HMAC a signing server requires for this profile (auth_key, prev_auth_key). */
+  authKeys?: string[];
+  /** The key a client signs its authsign requests with (`auth_remote.auth_key`, else `auth_key`). */
+  clientAuthKey?: string;
 }
 
 export interface SigningConfig {
@@ -44,6 +48,7 @@ const PROFILE_FIELDS = [
   'expiry',
   'backdate',
   'auth_key',
+  'prev_auth_key',
   'remote',
   'not_before',
   'not_after',
@@ -58,7 +63,6 @@ const PROFILE_UNSUPPORTED = {
   CSRWhitelist: 'CSR fields are always copied as validated',
   ClientProvidesSerialNumbers: 'serial numbers are always random',
   copy_extensions: 'CSR extensions other than SANs and basic constraints are not copied',
-  prev_auth_key: 'there is no signing server',
   lint_error_level: 'there is no pre-issuance linting',
   ignored_lints: 'there is no pre-issuance linting',
   ignored_lint_sources: 'there is no pre-issuance linting',
@@ -149,10 +153,11 @@ function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { a
   const whitelist = r.string('name_whitelist');
   const policies = readPolicies(r);
   const authKey = r.string('auth_key');
+  const prevAuthKey = r.string('prev_auth_key');
   const remote = r.string('remote');
   const authRemote = r.object('auth_remote');
   const authRemoteName = authRemote?.string('remote');
-  authRemote?.string('auth_key');
+  const authRemoteKey = authRemote?.string('auth_key');
   authRemote?.finish(['remote', 'auth_key']);
 
   const caReader = r.object('ca_constraint');
@@ -165,8 +170,8 @@ function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { a
   const remoteName = remote || authRemoteName;
   if (remoteName && !cfg.remotes.has(remoteName))
     throw fail('BAD_CONFIG', `${r.where(remote ? 'remote' : 'auth_remote.remote')}: "${remoteName}" is not in "remotes"`);
-  if (authKey && !cfg.authKeys.has(authKey))
-    throw fail('BAD_CONFIG', `${r.where('auth_key')}: "${authKey}" is not in "auth_keys"`);
+  for (const [field, name] of [['auth_key', authKey], ['prev_auth_key', prevAuthKey], ['auth_remote.auth_key', authRemoteKey]] as const)
+    if (name && !cfg.authKeys.has(name)) throw fail('BAD_CONFIG', `${r.where(field)}: "${name}" is not in "auth_keys"`);
   if (!remoteName && !isDefault && usages.keyUsage.length + usages.extKeyUsage.length === 0)
     throw fail('BAD_CONFIG', `${where}: ${usageStrings.length ? 'none of its usages is a usage cfssl knows' : 'has no "usages"'}; a profile needs at least one (e.g. "signing", "key encipherment", "server auth")`);
   if (!remoteName && isDefault && expiryMs === undefined)
@@ -196,7 +201,16 @@ function readProfile(r: ObjectReader, name: string, isDefault: boolean, cfg: { a
     ...(policies?.length ? { policies } : {}),
     ...(nameWhitelist ? { nameWhitelist } : {}),
   };
-  return { entry: { profile, where, ...(remoteName ? { remote: remoteName } : {}) }, ...(expiryMs !== undefined ? { expiryMs } : {}) };
+  const serverKeys = [authKey, prevAuthKey].filter((k): k is string => Boolean(k));
+  const clientKey = authRemoteKey || authKey;
+  const entry: ConfigProfile = {
+    profile,
+    where,
+    ...(remoteName ? { remote: remoteName } : {}),
+    ...(serverKeys.length ? { authKeys: serverKeys } : {}),
+    ...(clientKey ? { clientAuthKey: clientKey } : {}),
+  };
+  return { entry, ...(expiryMs !== undefined ? { expiryMs } : {}) };
 }
 
 function stringMap(r: ObjectReader | undefined, describe: (key: string, v: JsonValue) => string): Map<string, string> {
@@ -234,7 +248,7 @@ export function parseSigningConfig(text: string, source: string, warn: Warn): Si
   root.object('ocsp'); // cfssl's OCSP responder settings: not used by signing.
   root.finish(['signing', 'auth_keys', 'remotes', 'ocsp']);
   if (!signing) throw fail('MISSING_FIELD', `${source}: signing: missing; a cfssl config puts "default" and "profiles" under "signing"`);
-  if (remotes.size > 0) warn(`${root.where('remotes')}: remote signing is not supported by etcd-tls; profiles that use a remote cannot sign`);
+  if (remotes.size > 0) warn(`${root.where('remotes')}: profiles that name a remote sign only in -remote mode (gencert, sign, info), not with a local CA`);
 
   const refs = { authKeys: new Set(authKeys.keys()), remotes: new Set(remotes.keys()) };
   const defaultReader = signing.object('default');
@@ -271,6 +285,11 @@ function withDefaults(raw: RawProfile, def: RawProfile): ConfigProfile {
  * the profiles there are (cfssl silently signs with the default profile instead).
  */
 export function selectProfile(config: SigningConfig | undefined, name: string | undefined, builtin: Profile = CFSSL_DEFAULT_PROFILE): Profile {
+  return selectConfigProfile(config, name, builtin).profile;
+}
+
+/** selectProfile with the profile's auth keys (for the signing server): same errors. */
+export function selectConfigProfile(config: SigningConfig | undefined, name: string | undefined, builtin: Profile = CFSSL_DEFAULT_PROFILE): ConfigProfile {
   let chosen: ConfigProfile;
   if (!name) {
     chosen = config ? config.default : { profile: builtin, where: 'the built-in default profile' };
@@ -288,7 +307,7 @@ export function selectProfile(config: SigningConfig | undefined, name: string | 
     chosen = found;
   }
   if (chosen.remote)
-    throw fail('BAD_CONFIG', `${chosen.where}: uses remote signer "${chosen.remote}"; remote signing is not supported by etcd-tls`);
+    throw fail('BAD_CONFIG', `${chosen.where}: uses remote signer "${chosen.remote}"; it signs only in -remote mode (no -ca), not with a local CA`);
   const u = chosen.profile.usages;
   if (u.keyUsage.length + u.extKeyUsage.length === 0) {
     const names = [...(config?.profiles.keys() ?? [])].sort();
@@ -297,7 +316,7 @@ export function selectProfile(config: SigningConfig | undefined, name: string | 
       `${chosen.where}: has no usages, so it cannot sign; ${names.length ? `pass -profile (${names.join(', ')}) or ` : ''}add "usages" to the default profile`,
     );
   }
-  return chosen.profile;
+  return chosen;
 }
 
 /** Read and parse a config file (`-config`). */

@@ -69,8 +69,8 @@ function readNameEntry(r: ObjectReader): NameEntry {
   return entry;
 }
 
-/** `{"CN", "names", "SerialNumber"}`: a subject (also `sign`'s SUBJECT file). */
-function readSubject(r: ObjectReader): NameSpec {
+/** `{"CN", "names", "SerialNumber"}`: a subject (also `sign`'s SUBJECT file and the API's `subject`). */
+export function readSubject(r: ObjectReader): NameSpec {
   const subject: NameSpec = {};
   const cn = r.string('CN');
   if (cn !== undefined) subject.CN = cn;
@@ -129,7 +129,11 @@ export interface CsrParseOptions {
  *   const req = parseCsrJson(text, 'ca-csr.json', { initca: true, warn: io.warn });
  */
 export function parseCsrJson(text: string, source: string, opts: CsrParseOptions): CsrRequest {
-  const r = ObjectReader.root(parseJson(text, source), opts.warn);
+  return readCsrRequest(ObjectReader.root(parseJson(text, source), opts.warn), source, opts);
+}
+
+/** CSR JSON already parsed: a whole document, or the `request` object of an API call. */
+export function readCsrRequest(r: ObjectReader, source: string, opts: CsrParseOptions): CsrRequest {
   const subject = readSubject(r);
   const hosts = r.stringList('hosts') ?? [];
   const keyReader = r.object('key');

@@ -10,6 +10,7 @@ import { buildCsr } from '../pki/csr.js';
 import { toPem } from '../pki/pem.js';
 import { hasSans } from '../pki/extensions.js';
 import {
+  commonNamesOf,
   issueCertificate,
   systemClock,
   systemRandom,
@@ -17,16 +18,17 @@ import {
   checkValidityWindow,
   type CertificateRequest,
   type Clock,
+  type IssuedCertificate,
   type RandomSource,
 } from '../pki/issue.js';
-import { encodePrivateKeyPem, generateKeyPair, spkiDer, type PrivateKeyFormat } from '../pki/keys.js';
+import { encodePrivateKeyPem, encryptPrivateKeyPem, generateKeyPair, spkiDer, type PrivateKeyFormat } from '../pki/keys.js';
 import { buildName, type Name } from '../pki/name.js';
 import { caProfile, type Profile } from '../pki/profile.js';
 import { emptySans, parseHosts, type SubjectAltNames } from '../pki/san.js';
 import { validatePublicKey } from '../pki/validate.js';
 import type { CsrRequest } from './csr.js';
 import type { Warn } from './fields.js';
-import type { CfsslResult } from './json.js';
+import type { CfsslResult, IssuedLeaf } from './json.js';
 
 export interface FlowOptions {
   warn: Warn;
@@ -85,11 +87,17 @@ function newKey(req: CsrRequest, existing: KeyObject | undefined): KeyObject {
   return existing ?? generateKeyPair(req.key).privateKey;
 }
 
-function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject | undefined, format: PrivateKeyFormat): CfsslResult {
+/** The ledger's view of a certificate just issued from `subject` and `sans`. */
+export function issuedLeaf(cert: IssuedCertificate, subject: Name | Buffer, sans: SubjectAltNames): IssuedLeaf {
+  const cn = Buffer.isBuffer(subject) ? commonNamesOf(subject).at(-1) : subject.filter((a) => a.type === 'CN').at(-1)?.value;
+  return { ...cert, sans: [...sans.dns, ...sans.ips, ...sans.emails, ...sans.uris], commonName: cn ?? '' };
+}
+
+function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject | undefined, format: PrivateKeyFormat, encryptWith?: string): CfsslResult {
   return {
     ...(certDer ? { cert: toPem('CERTIFICATE', certDer) } : {}),
     csr: toPem('CERTIFICATE REQUEST', csrDer),
-    ...(key ? { key: encodePrivateKeyPem(key, format) } : {}),
+    ...(key ? { key: encryptWith !== undefined ? encryptPrivateKeyPem(key, encryptWith) : encodePrivateKeyPem(key, format) } : {}),
   };
 }
 
@@ -101,7 +109,7 @@ function pemOutputs(certDer: Buffer | undefined, csrDer: Buffer, key: KeyObject 
  * @example
  *   const { cert, csr, key } = initCa(parseCsrJson(text, 'ca-csr.json', { initca: true, warn }), { warn });
  */
-export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyObject; existingKeySource?: string }): CfsslResult {
+export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyObject; existingKeySource?: string; encryptKeyWith?: string }): CfsslResult {
   const clock = opts.clock ?? systemClock;
   const subject = buildName(req.subject, req.source);
   if (subject.length === 0)
@@ -117,7 +125,7 @@ export function initCa(req: CsrRequest, opts: FlowOptions & { existingKey?: KeyO
   const csr = buildCsr({ subject, sans, source: req.source, ...(ca ? { ca } : {}) }, privateKey);
   const request: CertificateRequest = { subject, publicKey: spkiDer(privateKey), sans: emptySans(), source: req.source, ...(ca ? { ca } : {}) };
   const cert = issueCertificate(request, profile, { selfSigned: true, privateKey }, clock, opts.random ?? systemRandom);
-  return pemOutputs(cert.der, csr, opts.existingKey ? undefined : privateKey, opts.keyFormat ?? 'traditional');
+  return pemOutputs(cert.der, csr, opts.existingKey ? undefined : privateKey, opts.keyFormat ?? 'traditional', opts.encryptKeyWith);
 }
 
 function leafSubject(req: CsrRequest, sans: SubjectAltNames): Name {
@@ -150,7 +158,7 @@ export function genCert(req: CsrRequest, opts: GenCertOptions): CfsslResult {
   const privateKey = generateKeyPair(req.key).privateKey;
   const csr = buildCsr({ subject, sans, source: req.source }, privateKey);
   const cert = issueCertificate({ subject, publicKey: spkiDer(privateKey), sans, source: req.source }, profile, opts.issuer, clock, opts.random ?? systemRandom);
-  return pemOutputs(cert.der, csr, privateKey, opts.keyFormat ?? 'traditional');
+  return { ...pemOutputs(cert.der, csr, privateKey, opts.keyFormat ?? 'traditional'), issued: issuedLeaf(cert, subject, sans) };
 }
 
 /** A new key and its CSR (`genkey`). */

@@ -3,7 +3,7 @@
  * `file:PATH` and `env:VAR` for -ca and -ca-key. (Config files: readSigningConfig in config.ts.)
  */
 import { fail } from '../errors.js';
-import { loadIssuer, type Issuer } from '../pki/certificate.js';
+import { loadCaIssuer, type Issuer, type PassphraseSource } from '../pki/certificate.js';
 import { readTextArg } from '../store/files.js';
 
 /** Text of a `-ca`/`-ca-key` style argument: a path, `file:PATH`, `env:VAR` or `-` (stdin). */
@@ -18,8 +18,9 @@ export async function readSourceArg(arg: string, what: string): Promise<{ text: 
 }
 
 /** Load the CA named by -ca and -ca-key: the certificate must be a CA and the key must be its key. */
-export async function readIssuer(caArg: string, caKeyArg: string): Promise<Issuer> {
+export async function readIssuer(caArg: string, caKeyArg: string, passphrase?: PassphraseSource): Promise<Issuer> {
   const cert = await readSourceArg(caArg, 'CA certificate');
   const key = await readSourceArg(caKeyArg, 'CA private key');
-  return loadIssuer(cert.text, cert.source, key.text, key.source);
+  // An encrypted CA key is decrypted with the passphrase the edge supplies (cli/passphrase.ts).
+  return loadCaIssuer(cert.text, cert.source, key.text, key.source, passphrase);
 }

@@ -341,6 +341,19 @@ export interface CfsslResult {
   cert?: string;
   csr?: string;
   key?: string;
+  /** What the ledger records of a certificate signed by a CA (absent for self-signed output). Not printed. */
+  issued?: IssuedLeaf;
+}
+
+/** The facts of an issued certificate that its record needs, from the request that made it. */
+export interface IssuedLeaf {
+  der: Buffer;
+  serialHex: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** SANs as written in the certificate: DNS names, IPs, emails, URIs. */
+  sans: string[];
+  commonName: string;
 }
 
 /**

@@ -8,18 +8,18 @@ import type { Issuer } from '../pki/certificate.js';
 import { children, content, decodeOid, DerError, readElement, sequence } from '../pki/der.js';
 import { parsePemBlocks, toPem } from '../pki/pem.js';
 import { issueCertificate, systemClock, systemRandom, type CertificateRequest, type Clock, type RandomSource } from '../pki/issue.js';
-import { inspectCsr, type CsrView } from '../pki/inspect.js';
+import { readCsrCore, type CsrCore } from '../pki/csr.js';
 import { buildName, NAME_OIDS, type NameSpec } from '../pki/name.js';
 import type { Profile } from '../pki/profile.js';
 import { parseHosts } from '../pki/san.js';
-import { fitToIssuer, frozenClock } from './gencert.js';
+import { fitToIssuer, frozenClock, issuedLeaf } from './gencert.js';
 import type { Warn } from './fields.js';
 import type { CfsslResult } from './json.js';
 
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
 
 /** Decode a PEM CSR and verify its self-signature; BAD_PEM / BAD_DER / BAD_CSR_SIGNATURE name `source`. */
-export function parseCsrPem(pem: string, source: string): CsrView {
+export function parseCsrPem(pem: string, source: string): CsrCore {
   let blocks;
   try {
     blocks = parsePemBlocks(pem);
@@ -32,7 +32,7 @@ export function parseCsrPem(pem: string, source: string): CsrView {
     const found = blocks[0]?.label;
     throw fail('BAD_PEM', `${source}: expected a PEM "CERTIFICATE REQUEST" block${found ? `, found "${found}"` : ', found no PEM block'}`);
   }
-  const view = inspectCsr(block.der, source);
+  const view = readCsrCore(block.der, source);
   if (!view.signatureValid)
     throw fail('BAD_CSR_SIGNATURE', `${source}: the CSR's signature does not verify with its own public key (the CSR was altered or corrupted)`);
   return view;
@@ -98,5 +98,5 @@ export function signCsr(csrPem: string, source: string, opts: SignOptions): Cfss
   const clock = frozenClock(opts.clock ?? systemClock);
   const profile = fitToIssuer(opts.profile, opts.issuer, clock, opts.warn ?? (() => {}));
   const cert = issueCertificate(request, profile, opts.issuer, clock, opts.random ?? systemRandom);
-  return { cert: toPem('CERTIFICATE', cert.der), csr: csrPem };
+  return { cert: toPem('CERTIFICATE', cert.der), csr: csrPem, issued: issuedLeaf(cert, subject, sans) };
 }

@@ -102,3 +102,9 @@ export function requireFlag(command: string, value: string | undefined, flag: st
   if (value === undefined || value === '') throw fail('MISSING_FLAG', `${command}: -${flag} is required: ${why}`);
   return value;
 }
+
+/** The optional DIR positional of the day-2 commands (status, renew, revoke, crl, ca); gen's default. */
+export function dirArgument(command: string, positionals: readonly string[], fallback = 'etcd-tls-pki'): string {
+  if (positionals.length > 1) throw fail('USAGE', `${command}: expected at most one DIR argument, got ${positionals.length} (see 'etcd-tls ${command} --help')`);
+  return positionals[0] ?? fallback;
+}

@@ -12,7 +12,7 @@ import { didYouMean } from './suggest.js';
 
 interface CommandEntry {
   name: string;
-  group: 'cfssl-compatible' | 'cluster' | 'doctor' | 'other';
+  group: 'cfssl-compatible' | 'cluster' | 'doctor' | 'day2' | 'other';
   summary: string;
   load: () => Promise<CommandModule>;
 }
@@ -29,13 +29,25 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'probe', group: 'doctor', summary: 'probe live etcd endpoints: TLS handshake, /health, member list', load: () => import('./commands/probe.js') },
   { name: 'explain', group: 'doctor', summary: 'explain an etcd TLS error line: cause and fix', load: () => import('./commands/explain.js') },
   { name: 'migrate', group: 'doctor', summary: 'migrate a running cluster from http to https, member by member', load: () => import('./commands/migrate.js') },
+  { name: 'member', group: 'cluster', summary: 'add or remove a member of a running cluster from the spec, one at a time', load: () => import('./commands/member.js') },
+  { name: 'rotate-ca', group: 'cluster', summary: 'replace the CA of a running cluster in four phases, without a failed write', load: () => import('./commands/rotate-ca.js') },
   { name: 'gencert', group: 'cfssl-compatible', summary: 'generate a key and a certificate signed by a CA (or a new CA with -initca)', load: () => import('./commands/gencert.js') },
   { name: 'sign', group: 'cfssl-compatible', summary: 'sign an existing CSR', load: () => import('./commands/sign.js') },
   { name: 'genkey', group: 'cfssl-compatible', summary: 'generate a key and CSR (and a CA with -initca)', load: () => import('./commands/genkey.js') },
   { name: 'selfsign', group: 'cfssl-compatible', summary: 'generate a self-signed certificate', load: () => import('./commands/selfsign.js') },
   { name: 'certinfo', group: 'cfssl-compatible', summary: 'print a certificate or CSR as JSON', load: () => import('./commands/certinfo.js') },
   { name: 'print-defaults', group: 'cfssl-compatible', summary: "print cfssl's default config or CSR JSON", load: () => import('./commands/print-defaults.js') },
+  { name: 'info', group: 'cfssl-compatible', summary: "ask a signing server for its CA and a profile's usages", load: () => import('./commands/info.js') },
+  { name: 'serve', group: 'cfssl-compatible', summary: "cfssl's signing API server, every certificate recorded in a ledger", load: () => import('./commands/serve.js') },
   { name: 'json', group: 'cfssl-compatible', summary: 'write cfssl JSON output to files (replaces cfssljson)', load: () => import('./commands/json.js') },
+  { name: 'db', group: 'cluster', summary: "create or complete the issuance ledger's tables (db migrate --db URL)", load: () => import('./commands/db.js') },
+  { name: 'ledger', group: 'cluster', summary: 'list and show the certificates the issuance ledger recorded', load: () => import('./commands/ledger.js') },
+  { name: 'gencrl', group: 'cfssl-compatible', summary: 'generate a CRL from a list of serials (base64 DER, as cfssl)', load: () => import('./commands/gencrl.js') },
+  { name: 'status', group: 'day2', summary: 'expiry of every certificate, key, CA and CRL in DIR: table, --json, --prometheus; exit 0/3/4', load: () => import('./commands/status.js') },
+  { name: 'renew', group: 'day2', summary: 'reissue certificates in place (same key, or --rekey); says what restarts what', load: () => import('./commands/renew.js') },
+  { name: 'revoke', group: 'day2', summary: 'revoke member/client certificates: record it and re-sign the CRL etcd enforces', load: () => import('./commands/revoke.js') },
+  { name: 'crl', group: 'day2', summary: "re-sign DIR's CRL with a fresh nextUpdate (for cron)", load: () => import('./commands/crl.js') },
+  { name: 'ca', group: 'day2', summary: "encrypt or decrypt DIR's CA key in place (ca encrypt|decrypt)", load: () => import('./commands/ca.js') },
 ];
 
 export function readVersion(): string {
@@ -57,11 +69,12 @@ const COMPLETION_HELP = [
 ].join('\n');
 
 function topLevelHelp(): string {
-  const groups: CommandEntry['group'][] = ['cluster', 'doctor', 'cfssl-compatible'];
+  const groups: CommandEntry['group'][] = ['cluster', 'day2', 'doctor', 'cfssl-compatible'];
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   const sections = groups.map((g) => {
     const rows = COMMANDS.filter((c) => c.group === g).map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
-    return `${g === 'cfssl-compatible' ? 'cfssl-compatible (cfssl → etcd-tls, cfssljson → etcd-tls json)' : g}:\n${rows.join('\n')}`;
+    const title = g === 'cfssl-compatible' ? 'cfssl-compatible (cfssl → etcd-tls, cfssljson → etcd-tls json)' : g === 'day2' ? 'day 2 (expiry, renewal, revocation, CA key)' : g;
+    return `${title}:\n${rows.join('\n')}`;
   });
   return [
     'etcd-tls: secure etcd with TLS, from CA to a running mTLS cluster.',

@@ -2,13 +2,18 @@
  * The cluster use cases as the edges call them: spec file → layout → plan (→ files). One place, so
  * `plan`, `gen`, `up` and `demo` agree on every step.
  */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fail } from '../errors.js';
 import { readTextFile } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
 import { systemClock, type Clock, type RandomSource } from '../pki/issue.js';
-import { layoutCluster, type ClusterLayout } from './layout.js';
+import { layoutCluster, NEXT_CA_CERT, type ClusterLayout } from './layout.js';
 import { materializePlan, type MaterializeResult } from './materialize.js';
+import { readMembership } from './membership.js';
 import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
 import { memberCountWarnings, parseSpec, type ClusterSpec } from './spec.js';
+import type { PassphraseSource } from '../pki/certificate.js';
 
 export interface ClusterTarget {
   /** Output directory. */
@@ -28,7 +33,7 @@ export function readSpecFile(file: string, warn?: (message: string) => void): Cl
 }
 
 export async function planFromSpec(spec: ClusterSpec, target: ClusterTarget, clock: Clock = systemClock): Promise<ClusterPlan> {
-  const layout: ClusterLayout = layoutCluster(spec, { dir: target.out, local: target.local ?? false });
+  const layout: ClusterLayout = layoutCluster(spec, { dir: target.out, local: target.local ?? false, existing: readMembership(target.out) });
   return planCluster(layout, readClusterState(layout), clock.now());
 }
 
@@ -36,6 +41,9 @@ export interface GenerateOptions extends ClusterTarget {
   clock?: Clock;
   random?: RandomSource;
   onIssued?: (cert: PlannedCertificate) => void;
+  passphrase?: PassphraseSource;
+  /** Encrypt a new CA's key with this passphrase. */
+  encryptCaKeyWith?: string;
 }
 
 /**
@@ -44,11 +52,17 @@ export interface GenerateOptions extends ClusterTarget {
  */
 export async function generateCluster(spec: ClusterSpec, options: GenerateOptions): Promise<{ plan: ClusterPlan; result: MaterializeResult }> {
   return withDirectoryLock(options.out, 'etcd-tls gen', async () => {
+    // Mid-rotation, leaves of the next CA would look "issued by another CA" and be reissued by the old one.
+    const next = path.join(options.out, NEXT_CA_CERT);
+    if (existsSync(next))
+      throw fail('OPERATION_IN_PROGRESS', `${next}: a CA rotation is under way; finish it with \`etcd-tls rotate-ca\` before running gen (nothing was written)`);
     const plan = await planFromSpec(spec, options, options.clock);
     const result = await materializePlan(plan, {
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.random ? { random: options.random } : {}),
       ...(options.onIssued ? { onIssued: options.onIssued } : {}),
+      ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+      ...(options.encryptCaKeyWith !== undefined ? { encryptCaKeyWith: options.encryptCaKeyWith } : {}),
     });
     return { plan, result };
   });

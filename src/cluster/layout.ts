@@ -43,8 +43,17 @@ export const ROLE_USAGES: Readonly<Record<CertificateRole, readonly string[]>> =
   client: ['digital signature', 'key encipherment', 'client auth'],
 };
 
+/**
+ * The CRL at the top of DIR and in every bundle. DER, because etcd 3.6 reads DER only (3.4/3.5 read
+ * PEM or DER); re-signed by `etcd-tls crl`, rewritten by `etcd-tls revoke`.
+ */
+export const CRL_FILE = 'crl.der';
+/** What was revoked, by whom it was issued and the last CRL number (lifecycle/crl.ts documents the shape). */
+export const REVOCATION_RECORD_FILE = 'revoked.json';
+
 export interface MemberFiles {
   ca: string;
+  crl: string;
   serverCert: string;
   serverKey: string;
   peerCert: string;
@@ -59,6 +68,7 @@ export interface MemberFiles {
 export interface MemberInstalledPaths {
   pkiDir: string;
   ca: string;
+  crl: string;
   serverCert: string;
   serverKey: string;
   peerCert: string;
@@ -81,10 +91,18 @@ export interface MemberLayout {
   installed: MemberInstalledPaths;
   server: CertificateIntent;
   peer: CertificateIntent;
+  /**
+   * How this member bootstraps: `new` with the whole spec's member list for a cluster created at once;
+   * `existing` with the cluster's members at the time it joins (itself included) for one added later
+   * through runtime reconfiguration (`etcd-tls member add`).
+   */
+  initialClusterState: 'new' | 'existing';
+  initialCluster: string;
 }
 
 export interface ClientFiles {
   ca: string;
+  crl: string;
   cert: string;
   key: string;
   etcdctlEnv: string;
@@ -109,6 +127,8 @@ export interface ClusterLayout {
   dir: string;
   local: boolean;
   ca: { intent: CaIntent; cert: string; key: string };
+  /** DIR/crl.der and DIR/revoked.json. */
+  crl: { file: string; record: string };
   members: MemberLayout[];
   clients: ClientLayout[];
   /** `member1=https://127.0.0.11:2380,...` */
@@ -124,6 +144,20 @@ export interface LayoutOptions {
   dir: string;
   /** Point every config at the files inside DIR so the cluster can run in place. */
   local?: boolean;
+  /**
+   * The members DIR already has configurations for (readMembership), in the order they were generated:
+   * a spec member not among them joins the running cluster instead of bootstrapping it. Absent or empty:
+   * every member bootstraps a new cluster together.
+   */
+  existing?: readonly ExistingMember[];
+}
+
+/** A member DIR holds a configuration for: how it bootstrapped, and its peer URL. */
+export interface ExistingMember {
+  name: string;
+  initialClusterState: 'new' | 'existing';
+  initialCluster: string;
+  peerUrl: string;
 }
 
 /** The installed locations (what configs reference without --local). */
@@ -136,6 +170,10 @@ export const INSTALL_PATHS = {
   clientsDir: '/etc/etcd/pki/clients',
   kubeApiserverDir: '/etc/kubernetes/pki/etcd-tls',
 } as const;
+
+/** The CA a rotation introduces, beside DIR/ca.pem until the rotation ends (`etcd-tls rotate-ca`). */
+export const NEXT_CA_CERT = 'ca-next.pem';
+export const NEXT_CA_KEY = 'ca-next-key.pem';
 
 export const peerHostname = (cluster: string): string => `peer.${cluster}.etcd.internal`;
 
@@ -191,6 +229,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       dir: memberDir,
       files: {
         ca: at('ca.pem'),
+        crl: at(CRL_FILE),
         serverCert: at('server.pem'),
         serverKey: at('server-key.pem'),
         peerCert: at('peer.pem'),
@@ -203,6 +242,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       installed: {
         pkiDir,
         ca: inPki('ca.pem'),
+        crl: inPki(CRL_FILE),
         serverCert: inPki('server.pem'),
         serverKey: inPki('server-key.pem'),
         peerCert: inPki('peer.pem'),
@@ -212,8 +252,12 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       },
       server: memberCertificate(m, 'server', sans),
       peer: memberCertificate(m, 'peer', peerSans),
+      initialClusterState: 'new',
+      initialCluster: '',
     };
   });
+  const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  assignBootstrap(members, initialCluster, options.existing ?? []);
 
   const clients = spec.clients.map((c): ClientLayout => {
     const kube = isKubeApiserver(c);
@@ -226,6 +270,7 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       dir: clientDir,
       files: {
         ca: at('ca.pem'),
+        crl: at(CRL_FILE),
         cert: at('client.pem'),
         key: at('client-key.pem'),
         etcdctlEnv: at('etcdctl.env'),
@@ -259,9 +304,10 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       cert: path.join(dir, 'ca.pem'),
       key: path.join(dir, 'ca-key.pem'),
     },
+    crl: { file: path.join(dir, CRL_FILE), record: path.join(dir, REVOCATION_RECORD_FILE) },
     members,
     clients,
-    initialCluster: members.map((m) => `${m.name}=${m.peerUrl}`).join(','),
+    initialCluster,
     clientEndpoints: members.map((m) => m.clientUrl),
     peerHostname: peerName,
   };
@@ -275,4 +321,29 @@ function memberCertificate(m: MemberSpec, role: 'server' | 'peer', sans: { dns: 
 /** Every certificate the layout asks for, CA excluded, in a stable order (members, then clients). */
 export function certificateIntents(layout: ClusterLayout): CertificateIntent[] {
   return [...layout.members.flatMap((m) => [m.server, m.peer]), ...layout.clients.map((c) => c.certificate)];
+}
+
+/**
+ * Runtime reconfiguration adds one member at a time, each started with the cluster's members at that
+ * moment: the members DIR already configures (a member removed from the spec stays in that list until
+ * `member remove` archives its folder), then the joining members one by one in spec order.
+ */
+function assignBootstrap(members: MemberLayout[], initialCluster: string, existing: readonly ExistingMember[]): void {
+  if (existing.length === 0) {
+    for (const m of members) m.initialCluster = initialCluster;
+    return;
+  }
+  const known = new Map(existing.map((e) => [e.name, e]));
+  const current = existing.map((e) => `${e.name}=${members.find((m) => m.name === e.name)?.peerUrl ?? e.peerUrl}`);
+  for (const m of members) {
+    const had = known.get(m.name);
+    if (had) {
+      m.initialClusterState = had.initialClusterState;
+      m.initialCluster = had.initialCluster;
+      continue;
+    }
+    current.push(`${m.name}=${m.peerUrl}`);
+    m.initialClusterState = 'existing';
+    m.initialCluster = current.join(',');
+  }
 }

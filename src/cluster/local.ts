@@ -150,11 +150,19 @@ async function waitHealthy(m: MemberLayout, tls: ClientTls | undefined, url: str
  * Start every member not already running and wait for all to report healthy over mTLS (or http with
  * `insecure`). On failure the members this call started are stopped again.
  */
+/**
+ * A member added to the spec after the cluster was created joins only through `etcd-tls member add`
+ * (runtime reconfiguration first): until it has run once, `up` leaves it alone.
+ */
+export const awaitsMemberAdd = (m: MemberLayout): boolean =>
+  m.initialClusterState === 'existing' && !existsSync(path.join(m.installed.dataDir, 'member'));
+
 export async function startLocalCluster(layout: ClusterLayout, options: StartOptions): Promise<LocalMember[]> {
   const started: MemberLayout[] = [];
   const result: LocalMember[] = [];
+  const members = layout.members.filter((m) => !awaitsMemberAdd(m));
   try {
-    for (const m of layout.members) {
+    for (const m of members) {
       const existing = runningPid(m);
       const pid = existing ?? startOne(layout, m, options);
       if (existing === undefined) started.push(m);
@@ -162,7 +170,7 @@ export async function startLocalCluster(layout: ClusterLayout, options: StartOpt
     }
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     await Promise.all(
-      layout.members.map((m) =>
+      members.map((m) =>
         waitHealthy(m, options.insecure ? undefined : memberClientTls(m), options.insecure ? m.clientUrl.replace('https://', 'http://') : m.clientUrl, deadline),
       ),
     );

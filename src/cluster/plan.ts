@@ -18,6 +18,7 @@ import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js'
 import { needsRenewal } from '../pki/renewal.js';
 import { normalizeIp } from '../pki/san.js';
 import { PUBLIC_FILE_MODE, readFileIfExists } from '../store/files.js';
+import { crlSigningReason } from './crl.js';
 import type { CertificateIntent, ClusterLayout } from './layout.js';
 import { renderConfigFiles } from './render.js';
 
@@ -34,6 +35,8 @@ export interface ClusterState {
   ca: PemPair;
   certificates: Map<string, PemPair>;
   files: Map<string, Buffer>;
+  /** DIR/crl.der's bytes, when it exists. */
+  crl?: Buffer;
 }
 
 const readIfExists = (file: string): Buffer | undefined => readFileIfExists(file, 'existing output file');
@@ -54,13 +57,14 @@ export function readClusterState(layout: ClusterLayout): ClusterState {
     certificates.set(intent.path, { ...(certPem ? { certPem } : {}), ...(keyPem ? { keyPem } : {}) });
   }
   const files = new Map<string, Buffer>();
-  for (const f of [...renderConfigFiles(layout).map((r) => r.path), ...caCopyPaths(layout)]) {
+  for (const f of [...renderConfigFiles(layout).map((r) => r.path), ...caCopyPaths(layout), ...crlCopyPaths(layout)]) {
     const data = readIfExists(f);
     if (data) files.set(f, data);
   }
   const caCert = readTextIfExists(layout.ca.cert);
   const caKey = readTextIfExists(layout.ca.key);
-  return { dirExists: true, ca: { ...(caCert ? { certPem: caCert } : {}), ...(caKey ? { keyPem: caKey } : {}) }, certificates, files };
+  const crl = readIfExists(layout.crl.file);
+  return { dirExists: true, ca: { ...(caCert ? { certPem: caCert } : {}), ...(caKey ? { keyPem: caKey } : {}) }, certificates, files, ...(crl ? { crl } : {}) };
 }
 
 export type CertificateAction = 'create' | 'reissue' | 'keep';
@@ -75,11 +79,16 @@ export interface PlannedCertificate {
   keyPath: string;
   /** Parsed profile inputs, so materialize need not parse them again. */
   expiryMs: number;
+  /**
+   * Set when the only reason to reissue is the renewal window: materialize renews it from this
+   * certificate with its own key (pki/renew.ts, as `etcd-tls renew` does), writing the certificate only.
+   */
+  renewFrom?: string;
 }
 
 export interface PlannedFile {
   path: string;
-  data: string;
+  data: string | Buffer;
   mode: number;
   action: FileAction;
 }
@@ -97,7 +106,9 @@ export interface ClusterPlan {
     existing?: ParsedCertificate;
   };
   certificates: PlannedCertificate[];
-  /** Configuration files and the per-folder copies of ca.pem. */
+  /** Sign DIR/crl.der (and copy it into every bundle), or keep it; `reason` says why it is signed. */
+  crl: { action: 'sign' | 'keep'; reason?: string };
+  /** Configuration files and the per-folder copies of ca.pem (and of crl.der when it is kept). */
   files: PlannedFile[];
 }
 
@@ -107,6 +118,11 @@ function intentsOf(layout: ClusterLayout): CertificateIntent[] {
 
 function caCopyPaths(layout: ClusterLayout): string[] {
   return [...layout.members.map((m) => m.files.ca), ...layout.clients.map((c) => c.files.ca)];
+}
+
+/** Every bundle's copy of DIR/crl.der. */
+export function crlCopyPaths(layout: ClusterLayout): string[] {
+  return [...layout.members.map((m) => m.files.crl), ...layout.clients.map((c) => c.files.crl)];
 }
 
 /** A path as the user would type it, for messages. */
@@ -219,14 +235,18 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
     const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
     const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
     const base = path.join(layout.dir, intent.path);
-    return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs };
+    const renewalOnly = reasons.length > 0 && reasons.every((r) => r === 'expired' || r.startsWith('due for renewal'));
+    return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs, ...(renewalOnly && existing.certPem ? { renewFrom: existing.certPem } : {}) };
   });
 
   // ca.pem copies are only known when the CA exists; a new CA's copies are added at materialize time.
   const caCopies = state.ca.certPem
     ? caCopyPaths(layout).map((p) => ({ path: p, data: state.ca.certPem as string, mode: PUBLIC_FILE_MODE }))
     : [];
-  const files = [...renderConfigFiles(layout), ...caCopies].map((f): PlannedFile => {
+  const crlReason = caCore ? crlSigningReason(state.crl, caCore.der, now) : 'new CA';
+  // A kept CRL is copied into bundles that lack it or hold another version; a signed one goes everywhere.
+  const crlCopies = !crlReason && state.crl ? crlCopyPaths(layout).map((p) => ({ path: p, data: state.crl as Buffer, mode: PUBLIC_FILE_MODE })) : [];
+  const files = [...renderConfigFiles(layout), ...caCopies, ...crlCopies].map((f): PlannedFile => {
     const existing = state.files.get(f.path);
     const action: FileAction = !existing ? 'create' : existing.equals(Buffer.from(f.data)) ? 'keep' : 'update';
     return { ...f, action };
@@ -243,6 +263,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
       ...(caCore ? { existing: caCore } : {}),
     },
     certificates,
+    crl: crlReason ? { action: 'sign', reason: crlReason } : { action: 'keep' },
     files,
   };
 }

@@ -161,3 +161,20 @@ export async function getKey(endpoint: string, key: string, tls?: ClientTls, tim
   const v = res.kvs?.[0]?.value;
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
 }
+
+/** `member add` (3.4+: optionally as a learner); returns the new member as the cluster lists it. */
+export async function memberAdd(endpoint: string, peerURLs: string[], isLearner: boolean, tls?: ClientTls, timeoutMs?: number): Promise<Member> {
+  const res = await gatewayCall<{ member?: RawMember }>(endpoint, '/v3/cluster/member/add', { peerURLs, isLearner }, tls, timeoutMs);
+  const id = BigInt(res.member?.ID ?? '0');
+  return { id, idHex: id.toString(16), name: res.member?.name ?? '', peerURLs: res.member?.peerURLs ?? peerURLs, clientURLs: res.member?.clientURLs ?? [], isLearner: res.member?.isLearner ?? isLearner };
+}
+
+/** `member promote`: a learner becomes a voting member; etcd refuses until the learner has caught up. */
+export async function memberPromote(endpoint: string, id: bigint, tls?: ClientTls, timeoutMs?: number): Promise<void> {
+  await gatewayCall(endpoint, '/v3/cluster/member/promote', { ID: id.toString(10) }, tls, timeoutMs);
+}
+
+/** `member remove` by ID. */
+export async function memberRemove(endpoint: string, id: bigint, tls?: ClientTls, timeoutMs?: number): Promise<void> {
+  await gatewayCall(endpoint, '/v3/cluster/member/remove', { ID: id.toString(10) }, tls, timeoutMs);
+}

@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { children, content, decodeOid, decodeTime, DerError, raw, readElement, TAG, type Element } from './der.js';
 import { parseCertificatePem } from './pem.js';
 import { EXT, extKeyUsageName, KEY_USAGE_BITS, keyIdentifier, keyUsageNames, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
-import { ecSizeOfOid, keyMatchesPublicKey, keySpecOf, parsePrivateKeyPem, type KeySpec } from './keys.js';
+import { decryptPrivateKeyPem, ecSizeOfOid, isEncryptedKeyPem, keyMatchesPublicKey, keySpecOf, parsePrivateKeyPem, type KeySpec } from './keys.js';
 import { nameViewOf, type NameView } from './name.js';
 import { emptySans, formatIpBytes, type SubjectAltNames } from './san.js';
 
@@ -136,6 +136,13 @@ function addGeneralNames(buf: Buffer, names: Element[], sans: SubjectAltNames): 
     } else if (gn.tag === 0x81) sans.emails.push(text());
     else if (gn.tag === 0x86) sans.uris.push(text());
   }
+}
+
+/** The SANs of a subjectAltName extension value (a CSR's extension request reads them too). */
+export function sansOf(value: Buffer): SubjectAltNames {
+  const sans = emptySans();
+  addGeneralNames(value, children(value, readElement(value, 0)), sans);
+  return sans;
 }
 
 /** The key type and size from a SubjectPublicKeyInfo (DER only: no OpenSSL key object). */
@@ -361,8 +368,12 @@ export interface Issuer {
  * must be its key. `certSource`/`keySource` name the files in error messages.
  */
 export function loadIssuer(certPem: string, certSource: string, keyPem: string, keySource: string): Issuer {
+  return issuerFromKey(certPem, certSource, parsePrivateKeyPem(keyPem, keySource), keySource);
+}
+
+/** loadIssuer for a key already decoded (an encrypted CA key, decrypted by lifecycle/ca-key). */
+export function issuerFromKey(certPem: string, certSource: string, privateKey: KeyObject, keySource: string): Issuer {
   const cert = parseCertificate(parseCertificatePem(certPem, certSource), certSource);
-  const privateKey = parsePrivateKeyPem(keyPem, keySource);
   if (!keyMatchesPublicKey(privateKey, cert.spki))
     throw fail('KEY_MISMATCH', `${keySource}: this private key does not belong to the CA certificate ${certSource}`);
   if (!cert.isCA) throw fail('NOT_A_CA', `${certSource}: is not a CA certificate (basicConstraints CA:TRUE is missing)`);
@@ -378,4 +389,28 @@ export const nodeCertificate = (der: Uint8Array): X509Certificate => new X509Cer
 export function verifySignedBy(cert: Uint8Array, issuerSpki: Uint8Array): boolean {
   const pub = createPublicKey({ key: Buffer.from(issuerSpki), format: 'der', type: 'spki' });
   return nodeCertificate(cert).verify(pub);
+}
+
+/**
+ * Where the passphrase of an encrypted CA key comes from: asked with a question (and `confirm` for a
+ * key about to be encrypted); undefined when there is no source. The CLI's is in cli/passphrase.ts
+ * (--ca-passphrase-file, $ETCD_TLS_CA_PASSPHRASE, a no-echo prompt on a terminal).
+ */
+export type PassphraseSource = (question: string, confirm: boolean) => Promise<string | undefined>;
+
+/**
+ * The one CA key reader every signing command uses: a plain key, or an encrypted one decrypted with
+ * the passphrase `source` gives. Errors: CA_PASSPHRASE_MISSING, CA_PASSPHRASE_WRONG, BAD_KEY.
+ */
+export async function readCaPrivateKey(keyPem: string, keySource: string, source?: PassphraseSource): Promise<KeyObject> {
+  if (!isEncryptedKeyPem(keyPem)) return parsePrivateKeyPem(keyPem, keySource);
+  const passphrase = await source?.(`passphrase for ${keySource}: `, false);
+  if (passphrase === undefined || passphrase === '')
+    throw fail('CA_PASSPHRASE_MISSING', `${keySource}: the CA key is encrypted: give --ca-passphrase-file FILE, set ETCD_TLS_CA_PASSPHRASE, or run on a terminal`);
+  return decryptPrivateKeyPem(keyPem, passphrase, keySource);
+}
+
+/** loadIssuer for a CA key that may be encrypted. */
+export async function loadCaIssuer(certPem: string, certSource: string, keyPem: string, keySource: string, source?: PassphraseSource): Promise<Issuer> {
+  return issuerFromKey(certPem, certSource, await readCaPrivateKey(keyPem, keySource, source), keySource);
 }

@@ -147,7 +147,7 @@ export function newSerial(random: RandomSource): Buffer {
 }
 
 /** The CN values of a DER Name: a subject kept as bytes from a CSR is still subject to name_whitelist. */
-function commonNamesOf(subjectDer: Buffer): string[] {
+export function commonNamesOf(subjectDer: Buffer): string[] {
   const out: string[] = [];
   try {
     for (const rdn of children(subjectDer, readElement(subjectDer, 0)))

@@ -525,3 +525,27 @@ export async function readTextArg(arg: string, what: string): Promise<{ text: st
   if (arg === '-') return { text: await readStdinText(what), source: 'stdin' };
   return { text: readTextFile(arg, what), source: arg };
 }
+
+/**
+ * Move a file or directory tree to `target` (which must not exist) with one rename, creating
+ * target's parent 0700 (archives hold keys). For keeping what an operation retires: an old CA, a
+ * removed member's folder. Never follows a symlink at `source`.
+ */
+export function archivePath(source: string, target: string): void {
+  const st = fs.lstatSync(source, { throwIfNoEntry: false });
+  if (!st) throw fail('FILE_NOT_FOUND', `${source}: nothing to archive`);
+  if (st.isSymbolicLink()) throw fail('WRITE_FAILED', `${source}: is a symbolic link; refusing to archive through it`);
+  if (fs.existsSync(target)) throw fail('WOULD_OVERWRITE', `${target}: exists; refusing to archive ${source} over it`);
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
+  try {
+    fs.renameSync(source, target);
+    const dirFd = fs.openSync(path.dirname(target), 'r');
+    try {
+      fs.fsyncSync(dirFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+  } catch (e) {
+    throw fail('WRITE_FAILED', `${target}: cannot move ${source} there: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
+  }
+}

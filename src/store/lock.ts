@@ -132,6 +132,9 @@ export async function withDirectoryLock<T>(dir: string, what: string, work: () =
     recoverLeftovers(dir);
     return work();
   }
+  // Held by this very run already (an operation calling another use case, e.g. member remove → revoke).
+  const mine = path.resolve(dir, LOCK_FILE);
+  if ([...held].some((h) => path.resolve(h) === mine)) return work();
   const lockPath = acquire(dir, what);
   held.add(lockPath);
   // A run killed mid-write (kill -9) left temp files or half a batch: remove them, or finish it.

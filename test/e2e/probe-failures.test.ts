@@ -29,7 +29,9 @@ const HOUR = 3_600_000;
 function makeCa(cn: string): Pair & { issuer: Issuer } {
   const { privateKey } = generateKeyPair({ algo: 'ecdsa', size: 256 });
   const req = { subject: [{ type: 'CN' as const, value: cn }], publicKey: spkiDer(privateKey), sans: { dns: [], ips: [], emails: [], uris: [] }, ca: {} };
-  const { der } = issueCertificate(req, caProfile(30 * DAY), { selfSigned: true, privateKey });
+  // Valid from 2020 to 2035: test (e) issues a leaf that expired in 2021, and a CA refuses to issue before its own notBefore.
+  const since2020: Clock = { now: () => new Date('2020-12-01T00:00:00Z') };
+  const { der } = issueCertificate(req, caProfile(15 * 365 * DAY), { selfSigned: true, privateKey }, since2020);
   const cert = toPem('CERTIFICATE', der);
   const key = encodePrivateKeyPem(privateKey);
   return { cert, key, issuer: loadIssuer(cert, 'ca.pem', key, 'ca-key.pem') };

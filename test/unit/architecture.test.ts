@@ -20,14 +20,14 @@ export const LAYERS: Readonly<Record<string, number>> = {
   pki: 1, // pure: bytes and typed objects
   store: 1, // every file write
   etcd: 2, // etcd's own world: its configuration model and its JSON gateway
-  ledger: 2, // planned: the signing server's issuance record
+  ledger: 2, // the signing server's issuance record (SQLite, PostgreSQL)
   cfssl: 3, // cfssl-compatible CA flows
   cluster: 3, // spec -> layout -> plan -> files
   doctor: 4, // check, probe, explain: diagnosis, changes nothing
   lifecycle: 4, // planned: status, renew, revoke
   report: 4, // planned
   ops: 5, // operations that change a live cluster: migrate (planned: members, rotate-ca)
-  server: 6, // planned: the signing server, an edge like cli
+  server: 5, // the signing server's HTTP edge; below cli because the serve command starts it
   cli: 6,
   'index.ts': 7, // the library's public face: everything but the edges
 };

@@ -105,13 +105,13 @@ describe('every profile field (config-full.json)', () => {
 describe('remote signing (config-remote.json)', () => {
   const { config, warnings } = parse(fixture('config-remote.json'), 'config-remote.json');
 
-  test('parses, with one warning that remote signing is not supported', () => {
-    assert.deepEqual(warnings, ['config-remote.json: remotes: remote signing is not supported by etcd-tls; profiles that use a remote cannot sign']);
+  test('parses, with one warning that remote profiles sign only in -remote mode', () => {
+    assert.deepEqual(warnings, ['config-remote.json: remotes: profiles that name a remote sign only in -remote mode (gencert, sign, info), not with a local CA']);
   });
 
   test('a local profile still signs; a remote one is BAD_CONFIG', () => {
     assert.equal(selectProfile(config, 'client').name, 'client');
-    assertFails(() => selectProfile(config, undefined), 'BAD_CONFIG', /^config-remote\.json: signing\.default: uses remote signer "ca-server"; remote signing is not supported/);
+    assertFails(() => selectProfile(config, undefined), 'BAD_CONFIG', /^config-remote\.json: signing\.default: uses remote signer "ca-server"; it signs only in -remote mode/);
     assertFails(() => selectProfile(config, 'forwarded'), 'BAD_CONFIG', /signing\.profiles\.forwarded: uses remote signer/);
   });
 });

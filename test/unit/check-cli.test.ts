@@ -89,7 +89,7 @@ describe('check finds errors', () => {
     const { code, stdout } = await check([pki, '--now', '2100-01-01T00:00:00Z']);
     assert.equal(code, 1);
     assert.match(stdout, /nodes\/member1\/server\.pem\n {2}error {4}cert-expired: CN=member1 expired at /);
-    assert.match(stdout, /\n\d+ errors, 0 warnings/);
+    assert.match(stdout, /\n\d+ errors, \d+ warnings/);
   });
 
   test('--flags with an http client URL beside TLS files (JSON)', async () => {

@@ -150,6 +150,17 @@ const CASES: Case[] = [
     clean: { name: 'two CAs with distinct names', mutate: (s) => (s.post = (b, f) => (f['ca.pem'] = b.ca.pem + makeCert({ cn: 'next CA', ca: true }).pem)) },
   },
   {
+    code: 'ca-rotation-in-progress',
+    trigger: [
+      {
+        name: 'a next CA beside ca.pem (rotate-ca after phase 1)',
+        severity: 'info',
+        mutate: (s) => (s.post = (b, f) => (f['ca-next.pem'] = makeCert({ cn: 'check test CA', ca: true }).pem)),
+      },
+    ],
+    clean: { name: 'a finished rotation: only ca.pem', mutate: (s) => (s.post = (b, f) => (f['ca.pem'] = b.ca.pem)) },
+  },
+  {
     code: 'server-cert-missing-serverauth',
     trigger: [{ name: 'clientAuth only', severity: 'error', mutate: (s) => (s.server.eku = ['clientAuth']) }],
     clean: { name: 'no EKU extension (any usage)', mutate: (s) => (s.server.eku = null) },
@@ -382,6 +393,21 @@ const CASES: Case[] = [
   {
     code: 'crl-not-signed-by-ca',
     trigger: [{ name: 'a CRL from another CA', severity: 'error', mutate: (s) => { s.files['crl.pem'] = makeCrl(makeCert({ cn: 'other CA', ca: true, key: ecKey() })); s.env.ETCD_PEER_CRL_FILE = '{dir}/crl.pem'; } }],
+  },
+  {
+    code: 'crl-stale',
+    trigger: [
+      { name: 'nextUpdate passed', severity: 'warning', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca, [1], new Date(NOW.getTime() - 8 * 86_400_000))); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
+      { name: 'past half its validity', severity: 'info', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca, [1], new Date(NOW.getTime() - 4 * 86_400_000))); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
+    ],
+    clean: { name: 'a fresh CRL', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca)); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
+  },
+  {
+    code: 'crl-bypassed-by-http-listener',
+    trigger: [
+      { name: 'a client CRL and listen-client-http-urls', severity: 'warning', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca)); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; s.env.ETCD_LISTEN_CLIENT_HTTP_URLS = `http://${MEMBER_IP}:2381`; } },
+    ],
+    clean: { name: 'a client CRL without a separate HTTP listener', mutate: (s) => { s.post = (b, f) => (f['crl.pem'] = makeCrl(b.ca)); s.env.ETCD_CLIENT_CRL_FILE = '{dir}/crl.pem'; } },
   },
 ];
 

@@ -70,7 +70,7 @@ describe('completion', () => {
     assert.equal(r.code, 0, r.stderr);
     writeFileSync(script, r.stdout);
     writeFileSync(path.join(dir, 'cluster.yaml'), '');
-    assert.deepEqual(await bashComplete(script, ['etcd-tls', 'ge']), ['gen', 'gencert', 'genkey']);
+    assert.deepEqual(await bashComplete(script, ['etcd-tls', 'ge']), ['gen', 'gencert', 'genkey', 'gencrl']);
     assert.deepEqual(await bashComplete(script, ['etcd-tls', 'gen', '--o']), ['--out']);
     assert.deepEqual(await bashComplete(script, ['etcd-tls', 'completion', '']), ['bash', 'zsh', 'fish']);
     const files = await run('bash', ['-c', `cd ${dir} && source ${script} && COMP_WORDS=(etcd-tls check --spec clu) COMP_CWORD=3 && _etcd_tls && echo "\${COMPREPLY[@]}"`]);

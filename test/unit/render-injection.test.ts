@@ -92,7 +92,7 @@ async function useEveryFile(t: { name: string }, layout: ClusterLayout, sandbox:
     const yaml = parseYaml(readFileSync(m.files.yaml, 'utf8')) as Record<string, unknown>;
     assert.equal(yaml.name, m.name);
     assert.equal(yaml['initial-cluster-token'], layout.cluster);
-    assert.equal(yaml['initial-cluster'], layout.initialCluster);
+    assert.equal(yaml['initial-cluster'], m.initialCluster);
     assert.equal(yaml['data-dir'], m.installed.dataDir);
     assert.equal((yaml['client-transport-security'] as Record<string, unknown>)['cert-file'], m.installed.serverCert);
 
@@ -109,12 +109,12 @@ async function useEveryFile(t: { name: string }, layout: ClusterLayout, sandbox:
       mkdirSync(stubs, { recursive: true });
       const { bin, log } = stubBin(stubs);
       // Rendered without gen, the member folder has no PEM files: install.sh only needs them to exist.
-      for (const f of ['ca.pem', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem'])
+      for (const f of ['ca.pem', 'crl.der', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem'])
         if (!existsSync(path.join(m.dir, f))) writeFileSync(path.join(m.dir, f), '');
       const r = await run('sh', [m.files.install], { cwd: sandbox, env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
       assert.equal(r.code, 0, `install.sh: ${r.stderr}`);
       const targets = calls(log).filter((c) => c[0] === 'install').map((c) => c[c.length - 1]);
-      for (const p of [m.installed.ca, m.installed.serverCert, m.installed.serverKey, m.installed.peerCert, m.installed.peerKey, m.installed.env, m.installed.dataDir])
+      for (const p of [m.installed.ca, m.installed.crl, m.installed.serverCert, m.installed.serverKey, m.installed.peerCert, m.installed.peerKey, m.installed.env, m.installed.dataDir])
         assert.ok(targets.includes(p), `install.sh did not install ${JSON.stringify(p)} as one argument: ${JSON.stringify(targets)}`);
       // Opt-in only: without --trust-ca the system trust store is left alone.
       assert.ok(!calls(log).some((c) => c[0] === 'update-ca-certificates' || c[0] === 'update-ca-trust'), 'install.sh touched the system trust store without --trust-ca');
@@ -195,6 +195,8 @@ describe('generated files are inert under hostile values', () => {
     layout.clientEndpoints = HOSTILE.slice(4);
     const m = layout.members[0] as ClusterLayout['members'][number];
     m.name = HOSTILE[1] as string;
+    // Each member renders its own bootstrap list (a joiner's differs from the founders').
+    m.initialCluster = layout.initialCluster;
     m.installed.dataDir = `/var/lib/${HOSTILE[2] as string}`;
     m.installed.serverCert = `/etc/${HOSTILE[3] as string}/server.pem`;
     m.installed.env = `/etc/${HOSTILE[6] as string}/etcd.env`;

@@ -30,7 +30,8 @@ const ETCD_ENV_NAMES = [
   'ETCD_NAME', 'ETCD_DATA_DIR', 'ETCD_LISTEN_CLIENT_URLS', 'ETCD_ADVERTISE_CLIENT_URLS', 'ETCD_LISTEN_PEER_URLS',
   'ETCD_INITIAL_ADVERTISE_PEER_URLS', 'ETCD_INITIAL_CLUSTER', 'ETCD_INITIAL_CLUSTER_STATE', 'ETCD_INITIAL_CLUSTER_TOKEN',
   'ETCD_CERT_FILE', 'ETCD_KEY_FILE', 'ETCD_TRUSTED_CA_FILE', 'ETCD_CLIENT_CERT_AUTH', 'ETCD_PEER_CERT_FILE',
-  'ETCD_PEER_KEY_FILE', 'ETCD_PEER_TRUSTED_CA_FILE', 'ETCD_PEER_CLIENT_CERT_AUTH', 'ETCD_PEER_CERT_ALLOWED_HOSTNAME',
+  'ETCD_PEER_KEY_FILE', 'ETCD_PEER_TRUSTED_CA_FILE', 'ETCD_PEER_CLIENT_CERT_AUTH', 'ETCD_CLIENT_CRL_FILE', 'ETCD_PEER_CRL_FILE',
+  'ETCD_PEER_CERT_ALLOWED_HOSTNAME',
 ];
 
 /** What `sh` sees after sourcing a file: the variables named, read back from a real shell. */
@@ -96,10 +97,10 @@ describe('layout of the demo spec', () => {
   test('files in DIR and installed paths the configs reference', () => {
     const m1 = member(demo, 'member1');
     assert.deepEqual(Object.values(m1.files), [
-      'ca.pem', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem', 'etcd.env', 'etcd.yaml', 'etcd.service', 'install.sh',
+      'ca.pem', 'crl.der', 'server.pem', 'server-key.pem', 'peer.pem', 'peer-key.pem', 'etcd.env', 'etcd.yaml', 'etcd.service', 'install.sh',
     ].map((f) => `/srv/pki/nodes/member1/${f}`));
     assert.deepEqual(m1.installed, {
-      pkiDir: '/etc/etcd/pki', ca: '/etc/etcd/pki/ca.pem', serverCert: '/etc/etcd/pki/server.pem', serverKey: '/etc/etcd/pki/server-key.pem',
+      pkiDir: '/etc/etcd/pki', ca: '/etc/etcd/pki/ca.pem', crl: '/etc/etcd/pki/crl.der', serverCert: '/etc/etcd/pki/server.pem', serverKey: '/etc/etcd/pki/server-key.pem',
       peerCert: '/etc/etcd/pki/peer.pem', peerKey: '/etc/etcd/pki/peer-key.pem', env: '/etc/etcd/etcd.env', dataDir: '/var/lib/etcd',
     });
     assert.deepEqual(client(demo, 'admin').installed.cert, '/etc/etcd/pki/clients/admin/client.pem');

@@ -6,10 +6,19 @@ import { parseFlags, renderFlagHelp } from '../args.js';
 import type { CliIo } from '../io.js';
 import { CLUSTER_FLAGS, specArgument } from './plan.js';
 import { withoutTornWrites } from '../run.js';
+import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
+import { newPassphrase } from '../../lifecycle/ca-key.js';
+import type { FlagDefs } from '../args.js';
+
+const GEN_FLAGS = {
+  ...CLUSTER_FLAGS,
+  'encrypt-ca-key': { type: 'boolean', description: 'write a new CA key encrypted (PKCS#8, PBKDF2 + AES-256-CBC) with the CA passphrase' },
+  ...CA_PASSPHRASE_FLAGS,
+} satisfies FlagDefs;
 
 export function help(): string {
   return [
-    'Usage: etcd-tls gen SPEC [--out DIR] [--local] [--json]',
+    'Usage: etcd-tls gen SPEC [--out DIR] [--local] [--json] [--encrypt-ca-key] [--ca-passphrase-file F]',
     '',
     "Issue the cluster's CA (only if DIR has none; an existing CA is never replaced), a server and a",
     'peer certificate per member, a certificate per client, and every config file (etcd.env,',
@@ -18,13 +27,17 @@ export function help(): string {
     'Everything is written as one atomic batch: a failure leaves DIR as it was.',
     '',
     'Options:',
-    renderFlagHelp(CLUSTER_FLAGS),
+    renderFlagHelp(GEN_FLAGS),
     '',
-    'Layout: DIR/ca.pem, DIR/ca-key.pem, DIR/nodes/<member>/..., DIR/clients/<client>/...',
+    'Layout: DIR/ca.pem, DIR/ca-key.pem, DIR/crl.der, DIR/revoked.json, DIR/nodes/<member>/...,',
+    'DIR/clients/<client>/... A signed CRL (empty until `etcd-tls revoke`) is written from the start and',
+    're-signed when past half its 168h validity; etcd.env points ETCD_CLIENT_CRL_FILE/ETCD_PEER_CRL_FILE at it.',
+    'Certificates within their renewal window are renewed with their own key (as `etcd-tls renew`).',
     '',
     'Examples:',
     '  etcd-tls gen cluster.yaml --out pki',
     '  etcd-tls gen cluster.yaml --out pki --local     # configs point into pki/, for `etcd-tls up`',
+    '  ETCD_TLS_CA_PASSPHRASE=... etcd-tls gen cluster.yaml --out pki --encrypt-ca-key',
     '',
   ].join('\n');
 }
@@ -34,6 +47,7 @@ const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
 export function summarize(result: MaterializeResult, dir: string): string {
   const lines = [
     result.caCreated ? `created CA ${rel(path.join(dir, 'ca.pem'))}` : `kept CA ${rel(path.join(dir, 'ca.pem'))}`,
+    ...(result.crlSigned ? [`signed CRL ${rel(path.join(dir, 'crl.der'))} (${result.crlSigned})`] : []),
     ...result.issued.map((c) => `${c.action === 'create' ? 'issued  ' : 'reissued'} ${rel(c.certPath)}${c.action === 'reissue' ? ` (${c.reasons.join('; ')})` : ''}`),
     `${result.issued.length} certificate(s) issued, ${result.kept.length} kept; ${result.written.length} file(s) written, ${result.unchanged.length} unchanged`,
   ];
@@ -41,14 +55,19 @@ export function summarize(result: MaterializeResult, dir: string): string {
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { flags, positionals } = parseFlags('gen', args, CLUSTER_FLAGS);
+  const { flags, positionals } = parseFlags('gen', args, GEN_FLAGS);
   const spec = readSpecFile(specArgument('gen', positionals), io.warn);
   const out = flags.out ?? 'etcd-tls-pki';
+  const passphrase = passphraseSource(flags);
+  // Asked before any work; used only if gen creates the CA (an existing CA key is never rewritten here).
+  const encryptCaKeyWith = flags['encrypt-ca-key'] ? await newPassphrase(passphrase, 'the new CA key') : undefined;
   let done = 0;
   const { plan, result } = await withoutTornWrites(io, () =>
     generateCluster(spec, {
       out,
       local: flags.local ?? false,
+      passphrase,
+      ...(encryptCaKeyWith !== undefined ? { encryptCaKeyWith } : {}),
       // Progress only on a terminal; piped output stays a clean summary.
       ...(io.isTTY && !flags.json ? { onIssued: () => io.err(`\rissuing certificates: ${++done}`) } : {}),
     }),
@@ -60,6 +79,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         {
           dir: plan.layout.dir,
           caCreated: result.caCreated,
+          crlSigned: result.crlSigned ?? null,
           issued: result.issued.map((c) => ({ file: c.certPath, action: c.action, reasons: c.reasons })),
           kept: result.kept.map((c) => c.certPath),
           written: result.written,

@@ -1,6 +1,6 @@
 /** `etcd-tls up SPEC --out DIR`: generate (in place) and start every member with the etcd on PATH. */
 import { generateCluster, readSpecFile } from '../../cluster/generate.js';
-import { ETCD_INSTALL_HINT, findEtcd, startLocalCluster, type LocalMember } from '../../cluster/local.js';
+import { awaitsMemberAdd, ETCD_INSTALL_HINT, findEtcd, startLocalCluster, type LocalMember } from '../../cluster/local.js';
 import { fail } from '../../errors.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
@@ -49,5 +49,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (io.isTTY && !flags.json) io.err(`starting ${plan.layout.members.length} member(s) with ${etcdPath} ...\n`);
   const members = await startLocalCluster(plan.layout, { etcdPath, timeoutMs, insecure: flags.insecure ?? false });
   io.out(flags.json ? `${JSON.stringify(members.map((m) => ({ ...m })), null, 2)}\n` : renderMembers(members));
+  for (const m of plan.layout.members.filter(awaitsMemberAdd))
+    io.err(`etcd-tls: warning: ${m.name} is new in the spec and joins the running cluster: run \`etcd-tls member add ${m.name} --spec SPEC --out DIR\`\n`);
   return 0;
 }

@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
+import { rotationFindings } from './rotation.js';
 import { fail } from '../../errors.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
 import { readFileBytes, readTextFile } from '../../store/files.js';
@@ -33,7 +34,7 @@ import {
 } from './certs.js';
 import { finding } from './codes.js';
 import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, initialClusterOf, settingSubject } from './config.js';
-import { mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from '../../etcd/config.js';
+import { describeOrigin, mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from '../../etcd/config.js';
 import { dedupeFindings, type Finding } from '../findings.js';
 
 export type { CertRole } from './certs.js';
@@ -84,7 +85,8 @@ interface Leaf {
 
 const CERT_EXT = /\.(pem|crt)$/;
 const KEY_FILE = /(-key\.pem|\.key)$/;
-const CA_FILE = /(^|[-_.])ca(-bundle|-chain)?\.(pem|crt)$/;
+// ca-next.pem: the CA a rotation introduces (rotate-ca), a CA file like ca.pem.
+const CA_FILE = /(^|[-_.])ca(-bundle|-chain|-next)?\.(pem|crt)$/;
 const ENV_FILES = new Set(['etcd.env', 'etcd.conf']);
 const YAML_FILES = new Set(['etcd.yaml', 'etcd.yml', 'etcd.conf.yml', 'etcd.conf.yaml']);
 
@@ -276,8 +278,21 @@ class CheckSession {
       const crl = file(crlFlag);
       if (!crl) continue;
       const trusted = [...new Set([...cas, ...(this.primaryCa ? [this.primaryCa] : [])])].flatMap((b) => this.certFile(b).certs);
-      out.push(...checkCrl(settingSubject(config.settings.get(crlFlag) as EtcdSetting), this.display(crl), readFileBytes(crl, 'CRL file'), trusted));
+      out.push(...checkCrl(settingSubject(config.settings.get(crlFlag) as EtcdSetting), this.display(crl), readFileBytes(crl, 'CRL file'), trusted, this.now));
     }
+    // GHSA-3wh4-j44w-pg92: a separate HTTP listener made gRPC client traffic skip the CRL (no fix on 3.4,
+    // which has no such flag). Offline the etcd version is unknown, so this is a warning naming the fixed releases.
+    const httpListener = config.settings.get('listen-client-http-urls') ?? config.ignored.find((i) => /listen[-_]client[-_]http[-_]urls/i.test(i.origin.name));
+    if (file('client-crl-file') && httpListener)
+      out.push(
+        finding(
+          'crl-bypassed-by-http-listener',
+          'warning',
+          'origin' in httpListener ? describeOrigin(httpListener.origin) : 'listen-client-http-urls',
+          'listen-client-http-urls is set with a client CRL: on etcd 3.5 before 3.5.32 and 3.6 before 3.6.13, gRPC clients on the client port are not checked against the CRL, so revoked client certificates still work',
+          'upgrade etcd to 3.5.32+ / 3.6.13+, or drop listen-client-http-urls',
+        ),
+      );
     if (this.localFallbacks.length)
       out.push(finding('file-resolved-locally', 'info', config.files[0] ?? '--flags', `the configured paths do not exist here, so the files of the same names beside the config were checked: ${this.localFallbacks.join(', ')}`, 'run check on the etcd host to check the installed files themselves'));
   }
@@ -424,6 +439,8 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
   const report = session.finish();
+  // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.
+  if (request.dir) report.findings = rotationFindings(path.resolve(request.dir), report.findings, (f) => session.display(f));
   return leftovers.length ? { ...report, findings: [...leftovers, ...report.findings] } : report;
 }
 

@@ -37,6 +37,7 @@ export const CHECK_CODES = {
   'chain-not-checked': { title: 'no CA was given, so the chain was not verified' },
   'ca-not-ca': { title: 'a certificate in a CA file is not a CA certificate', seeAlso: ['unknown-authority'] },
   'ca-has-eku': { title: 'a CA certificate carries an extended key usage list', seeAlso: ['eku-incompatible'] },
+  'ca-rotation-in-progress': { title: 'a CA rotation (rotate-ca) is under way: two CAs, mixed issuers; the finding says the phase and the next step' },
   'ca-duplicate-subject': { title: 'two CAs in one trusted CA file share a subject name', seeAlso: ['unknown-authority'] },
 
   // Role (extended key usage)
@@ -80,6 +81,8 @@ export const CHECK_CODES = {
   'cipher-suites-missing-aes128gcm': { title: "cipher-suites lacks the HTTP/2-required AES_128_GCM suite for the certificate's key type", seeAlso: ['cipher-suites-http2'] },
   'crl-invalid': { title: 'the CRL file cannot be parsed' },
   'crl-not-signed-by-ca': { title: 'the CRL is not signed by the trusted CA' },
+  'crl-stale': { title: "the CRL's nextUpdate has passed or is near (etcd still enforces it; re-sign it with etcd-tls crl)" },
+  'crl-bypassed-by-http-listener': { title: 'with --listen-client-http-urls, etcd 3.5 < 3.5.32 and 3.6 < 3.6.13 skip the client CRL for gRPC (GHSA-3wh4-j44w-pg92)' },
 } as const satisfies Record<string, CheckCodeInfo>;
 
 export type CheckCode = keyof typeof CHECK_CODES;

@@ -380,7 +380,7 @@ const digestOf = (sigOid: string): string | null | undefined => {
  * A CRL file (PEM "X509 CRL" or DER) must parse and be signed by one of `cas`: etcd matches revoked
  * serials only, so a CRL from another CA silently revokes nothing that matters.
  */
-export function checkCrl(subject: string, file: string, bytes: Buffer, cas: readonly LoadedCert[]): Finding[] {
+export function checkCrl(subject: string, file: string, bytes: Buffer, cas: readonly LoadedCert[], now?: Date): Finding[] {
   const fix = `write the CRL your CA issued to ${file} (PEM "X509 CRL" or DER)`;
   let der: Buffer = bytes;
   const text = bytes.toString('latin1');
@@ -399,7 +399,16 @@ export function checkCrl(subject: string, file: string, bytes: Buffer, cas: read
   } catch (e) {
     return [finding('crl-invalid', 'error', subject, `${file} is not a valid CRL (${(e as Error).message}): etcd rejects every connection while it cannot parse it`, fix)];
   }
-  if (cas.length === 0) return [];
+  const stale: Finding[] = [];
+  const next = crl.tbsCertList.nextUpdate?.getTime();
+  const thisUpdate = crl.tbsCertList.thisUpdate.getTime();
+  if (now && next) {
+    if (next.getTime() <= now.getTime())
+      stale.push(finding('crl-stale', 'warning', subject, `${file}: nextUpdate ${next.toISOString()} has passed; etcd still enforces it, but other verifiers refuse a stale CRL`, 'etcd-tls crl DIR (and copy crl.der to the members); run it daily from cron'));
+    else if (now.getTime() >= (thisUpdate.getTime() + next.getTime()) / 2)
+      stale.push(finding('crl-stale', 'info', subject, `${file}: past half its validity (nextUpdate ${next.toISOString()})`, 'etcd-tls crl DIR; run it daily from cron'));
+  }
+  if (cas.length === 0) return stale;
   const tbs = crl.tbsCertListRaw ? Buffer.from(crl.tbsCertListRaw) : Buffer.from(AsnConvert.serialize(crl.tbsCertList));
   const digest = digestOf(crl.signatureAlgorithm.algorithm);
   const signed = digest !== undefined && cas.some((ca) => {
@@ -410,6 +419,6 @@ export function checkCrl(subject: string, file: string, bytes: Buffer, cas: read
     }
   });
   return signed
-    ? []
-    : [finding('crl-not-signed-by-ca', 'error', subject, `${file} is not signed by the trusted CA (${cas.map((c) => c.subject.text).join('; ')}): it revokes serials of some other CA, so nothing of yours is revoked`, 'issue the CRL with the CA that signs your etcd certificates')];
+    ? stale
+    : [...stale, finding('crl-not-signed-by-ca', 'error', subject, `${file} is not signed by the trusted CA (${cas.map((c) => c.subject.text).join('; ')}): it revokes serials of some other CA, so nothing of yours is revoked`, 'issue the CRL with the CA that signs your etcd certificates')];
 }

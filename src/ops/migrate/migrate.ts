@@ -4,12 +4,12 @@
  * restart the member (or hand its operator the runbook and wait), gate on the whole cluster being as
  * the plan says, record the step in DIR/migration.json.
  */
-import { readlinkSync } from 'node:fs';
 import { fail, isEtcdTlsError } from '../../errors.js';
 import { readSpecFile } from '../../cluster/generate.js';
 import { withDirectoryLock } from '../../store/lock.js';
 import { layoutCluster, type ClusterLayout, type MemberLayout } from '../../cluster/layout.js';
-import { ETCD_INSTALL_HINT, findEtcd, logFileOf, logTail, restartMember, runningPid } from '../../cluster/local.js';
+import { logFileOf, logTail, restartMember, runningPid } from '../../cluster/local.js';
+import { etcdBinaryFor, unfinishedOperation } from '../runner.js';
 import { memberList, memberUpdate, type Member } from '../../etcd/gateway.js';
 import { clientEndpoint, observeCluster, waitForCluster } from './checks.js';
 import {
@@ -56,21 +56,6 @@ export interface MigrationReport {
 const DEFAULT_STEP_TIMEOUT_MS = 60_000;
 const DEFAULT_MANUAL_WAIT_MS = 30 * 60_000;
 
-function etcdBinary(options: MigrateOptions, managed: Record<string, number>): string {
-  if (options.etcdPath) return options.etcdPath;
-  // Restart with the binary the member runs now, which need not be the first etcd on our PATH.
-  for (const pid of Object.values(managed)) {
-    try {
-      return readlinkSync(`/proc/${pid}/exe`);
-    } catch {
-      // another user's process, or gone: try the next
-    }
-  }
-  const found = findEtcd();
-  if (!found) throw fail('ETCD_NOT_FOUND', `no etcd binary on PATH to restart members with; ${ETCD_INSTALL_HINT}`);
-  return found;
-}
-
 function refusal(preview: MigrationPreview): never {
   const failed = preview.checks.filter((c) => !c.ok);
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more; see --dry-run)` : '';
@@ -89,7 +74,12 @@ function refusal(preview: MigrationPreview): never {
 export async function migrateCluster(options: MigrateOptions, hooks: MigrationHooks = {}): Promise<MigrationReport> {
   // One run at a time per directory: two migrations would restart members under each other, and a
   // gen meanwhile would rewrite the configurations being rolled out (both fail with DIRECTORY_LOCKED).
-  return withDirectoryLock(options.out, 'etcd-tls migrate', () => runMigration(options, hooks));
+  return withDirectoryLock(options.out, 'etcd-tls migrate', () => {
+    // A rotation or member change half-done would have members restarted under it by the migration.
+    const other = unfinishedOperation(options.out);
+    if (other) throw fail('OPERATION_IN_PROGRESS', `${other.file}: ${other.state.operation} ${other.state.subject} is unfinished; finish it first`);
+    return runMigration(options, hooks);
+  });
 }
 
 async function runMigration(options: MigrateOptions, hooks: MigrationHooks): Promise<MigrationReport> {
@@ -136,7 +126,7 @@ async function runMigration(options: MigrateOptions, hooks: MigrationHooks): Pro
   }
 
   const isManaged = (name: string): boolean => !options.manual && state.managed.includes(name);
-  const etcdPath = plan.steps.some((s) => isManaged(s.member)) ? etcdBinary(options, preview.managed) : '';
+  const etcdPath = plan.steps.some((s) => isManaged(s.member)) ? etcdBinaryFor(Object.values(preview.managed), options.etcdPath) : '';
   const done = new Set(state.done.map((d) => d.id));
   const executed: DoneStep[] = [];
   let members: Member[] = [];
