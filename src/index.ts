@@ -95,13 +95,14 @@ export { MAX_RENEWAL_WINDOW_MS, needsRenewal, renewalWindowMs } from './pki/rene
 export { parseCertificatePem, parsePemBlocks, parsePemCertificates, toPem, type PemBlock } from './pki/pem.js';
 
 /**
- * The full typed view of a certificate or CSR, for people and the doctor.
+ * The one typed view of a certificate (a DER walker), and of a CSR, for people and the doctor.
  *
  * @example
- *   const view = inspectCertificate(parseCertificatePem(pem, 'server.pem'), 'server.pem');
- *   view.subject.CN; view.notAfter; view.sans;
+ *   const cert = parseCertificate(parseCertificatePem(pem, 'server.pem'), 'server.pem');
+ *   cert.subject.text; cert.notAfter; cert.sans;
  */
-export { inspectCertificate, inspectCsr, type CertificateView, type CsrView, type NameView } from './pki/inspect.js';
+export { parseCertificate, type ParsedCertificate, type NameView } from './pki/certificate.js';
+export { inspectCsr, type CsrView } from './pki/inspect.js';
 
 // ---- etcd/: etcd's own world. ---------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ import { isIP } from 'node:net';
 import { fail } from '../errors.js';
 import { children, content, decodeOid, raw, readElement, TAG, type Element } from '../pki/der.js';
 import { toPem } from '../pki/pem.js';
-import { decodeOrBadDer, inspectCertificate, inspectCsr, type NameView } from '../pki/inspect.js';
+import { decodeOrBadDer, inspectCsr, type NameView } from '../pki/inspect.js';
+import { parseCertificate } from '../pki/certificate.js';
 import { NAME_OIDS, type NameAttributeType } from '../pki/name.js';
 import type { OutputValue } from './json.js';
 
@@ -60,7 +61,7 @@ export function certificateInfo(der: Buffer, source: string): Obj {
 }
 
 function certificateObject(der: Buffer, source: string): Obj {
-  const v = inspectCertificate(der, source);
+  const v = parseCertificate(der, source);
   const sans = [...v.sans.dns, ...v.sans.ips, ...v.sans.emails, ...v.sans.uris];
   return {
     subject: certinfoName(v.subject),

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { fail } from '../errors.js';
-import { readCertificateCore } from '../pki/certificate.js';
+import { parseCertificate } from '../pki/certificate.js';
 import { parseCertificatePem } from '../pki/pem.js';
 import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, readFileIfExists, type FileToWrite } from '../store/files.js';
 import { jsonType } from './fields.js';
@@ -102,7 +102,7 @@ function certificateKind(certPath: string): 'ca' | 'leaf' | 'unknown' {
     if (!bytes) return 'unknown';
     const text = bytes.toString('latin1');
     const der = text.includes('-----BEGIN') ? parseCertificatePem(text, certPath) : bytes;
-    return readCertificateCore(der, certPath).isCA ? 'ca' : 'leaf';
+    return parseCertificate(der, certPath).isCA ? 'ca' : 'leaf';
   } catch {
     return 'unknown';
   }

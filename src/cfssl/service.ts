@@ -11,7 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail, EtcdTlsError } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
-import { readCertificateCore } from '../pki/certificate.js';
+import { parseCertificate } from '../pki/certificate.js';
 import { CRL_REASONS, issueCrl, type RevokedEntry } from '../pki/crl.js';
 import { CFSSL_EXT_KEY_USAGES, CFSSL_KEY_USAGES } from '../pki/extensions.js';
 import { parseCertificatePem, parsePemBlocks, toPem } from '../pki/pem.js';
@@ -374,7 +374,7 @@ export class SigningService {
     const seconds = expire === undefined || expire === '' ? 7 * 86_400 : Number(expire);
     if (!Number.isInteger(seconds) || seconds <= 0) throw fail('BAD_FIELD', `gencrl request: expireTime: "${expire}" is not a positive number of seconds`);
     const certDer = parseCertificatePem(certPem, 'gencrl request: certificate');
-    readCertificateCore(certDer, 'gencrl request: certificate');
+    parseCertificate(certDer, 'gencrl request: certificate');
     const key = parsePrivateKeyPem(keyPem, 'gencrl request: issuingKey');
     const now = this.clock.now();
     const revoked = serials.map((s, i) => {

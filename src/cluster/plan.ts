@@ -7,9 +7,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
-import { readCertificateCore, type CertificateCore } from '../pki/certificate.js';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.js';
 import { parseCertificatePem } from '../pki/pem.js';
-import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
 import { describeKeySpec, privateKeyPemMatches, type KeySpec } from '../pki/keys.js';
@@ -104,7 +103,7 @@ export interface ClusterPlan {
     key: KeySpec;
     expiryMs: number;
     /** The existing CA, when kept. */
-    existing?: CertificateCore;
+    existing?: ParsedCertificate;
   };
   certificates: PlannedCertificate[];
   /** Sign DIR/crl.der (and copy it into every bundle), or keep it; `reason` says why it is signed. */
@@ -142,15 +141,15 @@ const leafWindowProfile = (expiryMs: number): Profile => ({ ...caProfile(expiryM
 export function staleReasons(
   intent: CertificateIntent,
   existing: PemPair,
-  ca: CertificateCore,
+  ca: ParsedCertificate,
   expiryMs: number,
   now: Date,
 ): string[] {
   if (!existing.certPem) return ['missing'];
   if (!existing.keyPem) return ['key file missing'];
-  let view: CertificateFacts;
+  let view: ParsedCertificate;
   try {
-    view = readCertificateFacts(parseCertificatePem(existing.certPem, intent.path), intent.path);
+    view = parseCertificate(parseCertificatePem(existing.certPem, intent.path), intent.path);
   } catch {
     return ['existing certificate cannot be parsed'];
   }
@@ -160,7 +159,7 @@ export function staleReasons(
   } catch {
     reasons.push('existing key cannot be parsed');
   }
-  if (!view.issuerDer.equals(ca.subjectDer) || (ca.subjectKeyId && view.authorityKeyId !== ca.subjectKeyId.toString('hex')))
+  if (!view.issuerDer.equals(ca.subjectDer) || (ca.subjectKeyId && view.authorityKeyId !== ca.subjectKeyId))
     reasons.push('issued by another CA');
   const cn = view.subject.attributes.find((a) => a.type === 'CN')?.value;
   const o = view.subject.attributes.filter((a) => a.type === 'O').map((a) => a.value);
@@ -212,12 +211,12 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
   const caSubject = formatName(buildName({ CN: caIntent.subject.CN, names: caIntent.subject.names }, 'spec: ca'));
   const caExpiryMs = parseDuration(caIntent.validity, 'spec: ca.validity');
   checkValidityWindow(caProfile(caExpiryMs), now, 'spec: ca.validity');
-  let caCore: CertificateCore | undefined;
+  let caCore: ParsedCertificate | undefined;
   if (state.ca.certPem) {
     if (!state.ca.keyPem)
       throw fail('CA_KEY_MISSING', `${rel(layout.ca.cert)}: exists but ${rel(layout.ca.key)} does not; restore the key or choose another --out`);
-    caCore = readCertificateCore(parseCertificatePem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
-    const existingSubject = readCertificateFacts(caCore.der, layout.ca.cert).subject.text;
+    caCore = parseCertificate(parseCertificatePem(state.ca.certPem, layout.ca.cert), layout.ca.cert);
+    const existingSubject = caCore.subject.text;
     if (existingSubject !== caSubject)
       throw fail(
         'DIFFERENT_CA',

@@ -17,7 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fail } from '../errors.js';
-import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.js';
 import { parseCertificatePem, toPem } from '../pki/pem.js';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
 import { generateKeyAsync, privateKeyPemMatches, type KeySpec } from '../pki/keys.js';
@@ -101,12 +101,12 @@ export async function renew(dirArg: string, selection: RenewSelection, options: 
 
   return withDirectoryLock(pki.dir, 'etcd-tls renew', async () => {
     const now = clock.now();
-    const due: { leaf: LeafFiles; der: Buffer; facts: CertificateFacts; keyPem: string }[] = [];
+    const due: { leaf: LeafFiles; der: Buffer; facts: ParsedCertificate; keyPem: string }[] = [];
     const skipped: RenewResult['skipped'] = [];
     for (const leaf of selected) {
       if (!existsSync(leaf.cert)) throw fail('FILE_NOT_FOUND', `${leaf.cert}: the certificate of ${leaf.name} does not exist; run etcd-tls gen to issue it`);
       const der = parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert);
-      const facts = readCertificateFacts(der, leaf.cert);
+      const facts = parseCertificate(der, leaf.cert);
       const isDue =
         unconditional ||
         (selection.withinMs !== undefined ? facts.notAfter.getTime() - now.getTime() <= selection.withinMs : needsRenewal(facts, now));

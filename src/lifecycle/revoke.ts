@@ -5,7 +5,7 @@
  */
 import { parseCertificatePem } from '../pki/pem.js';
 import { fail } from '../errors.js';
-import { readCertificateFacts } from '../pki/certificate-facts.js';
+import { parseCertificate } from '../pki/certificate.js';
 import { isCrlReason, type CrlReason } from '../pki/crl.js';
 import { systemClock, type Clock } from '../pki/issue.js';
 import { readTextFile, writeFilesAtomic } from '../store/files.js';
@@ -56,7 +56,7 @@ interface Wanted {
 
 function leafWanted(pki: PkiDir, leaf: LeafFiles): Wanted {
   if (!existsSync(leaf.cert)) throw fail('FILE_NOT_FOUND', `${leaf.cert}: the certificate of ${leaf.name} does not exist; revoke it by --serial`);
-  const facts = readCertificateFacts(parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert), leaf.cert);
+  const facts = parseCertificate(parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert), leaf.cert);
   return {
     serial: normalizeSerial(facts.serialHex) as string,
     name: leaf.name,

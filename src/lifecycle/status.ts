@@ -12,7 +12,7 @@ import { NEXT_CA_CERT } from '../cluster/layout.js';
 import { rotationStatus, type RotationStatus } from '../cluster/rotation-state.js';
 import * as path from 'node:path';
 import { isEtcdTlsError } from '../errors.js';
-import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.js';
 import { crlSignedBy, parseCrl, type CrlView } from '../pki/crl.js';
 import { describeKeySpec, isEncryptedKeyPem, privateKeyPemMatches } from '../pki/keys.js';
 import { parseEtcdEnvFile } from '../etcd/config.js';
@@ -71,9 +71,9 @@ export interface StatusOptions {
 const worse = (a: Level, b: Level): Level => (a === 'critical' || b === 'critical' ? 'critical' : a === 'warn' || b === 'warn' ? 'warn' : 'ok');
 
 interface Ca {
-  facts?: CertificateFacts;
+  facts?: ParsedCertificate;
   /** During a CA rotation: the next CA (DIR/ca-next.pem), whose leaves are as good as the CA's. */
-  next?: CertificateFacts;
+  next?: ParsedCertificate;
 }
 
 function gradeExpiry(notAfter: Date, now: Date, o: StatusOptions): { level: Level; problem?: string } {
@@ -88,16 +88,16 @@ function missingEntry(name: string, role: StatusRole, file: string): StatusEntry
   return { name, role, file, missing: true, level: 'critical', problems: ['missing'] };
 }
 
-function readFacts(file: string): { facts?: CertificateFacts; problem?: string } {
+function readFacts(file: string): { facts?: ParsedCertificate; problem?: string } {
   try {
-    return { facts: readCertificateFacts(parseCertificatePem(fs.readFileSync(file, 'utf8'), file), file) };
+    return { facts: parseCertificate(parseCertificatePem(fs.readFileSync(file, 'utf8'), file), file) };
   } catch (e) {
     if (isEtcdTlsError(e)) return { problem: e.message.replace(`${file}: `, '') };
     throw e;
   }
 }
 
-function certificateEntry(name: string, role: StatusRole, file: string, ca: Ca, revoked: ReadonlySet<string>, now: Date, o: StatusOptions): { entry: StatusEntry; facts?: CertificateFacts } {
+function certificateEntry(name: string, role: StatusRole, file: string, ca: Ca, revoked: ReadonlySet<string>, now: Date, o: StatusOptions): { entry: StatusEntry; facts?: ParsedCertificate } {
   if (!fs.existsSync(file)) return { entry: missingEntry(name, role, file) };
   const { facts, problem } = readFacts(file);
   if (!facts) return { entry: { name, role, file, missing: false, level: 'critical', problems: [problem ?? 'unreadable'] } };
@@ -109,8 +109,8 @@ function certificateEntry(name: string, role: StatusRole, file: string, ca: Ca, 
     level = 'critical';
     problems.push('not valid yet');
   }
-  const signedBy = (c: CertificateFacts | undefined): boolean =>
-    c !== undefined && facts.issuerDer.equals(c.subjectDer) && (!c.subjectKeyId || !facts.authorityKeyId || facts.authorityKeyId === c.subjectKeyId.toString('hex'));
+  const signedBy = (c: ParsedCertificate | undefined): boolean =>
+    c !== undefined && facts.issuerDer.equals(c.subjectDer) && (!c.subjectKeyId || !facts.authorityKeyId || facts.authorityKeyId === c.subjectKeyId);
   const fromNext = role !== 'ca' && signedBy(ca.next);
   const fromCa = fromNext || (ca.facts !== undefined && facts.issuerDer.equals(ca.facts.subjectDer));
   if (role !== 'ca' && !fromCa) {
@@ -145,7 +145,7 @@ function certificateEntry(name: string, role: StatusRole, file: string, ca: Ca, 
   };
 }
 
-function keyEntry(name: string, file: string, facts: CertificateFacts | undefined, caKey: boolean): StatusEntry | undefined {
+function keyEntry(name: string, file: string, facts: ParsedCertificate | undefined, caKey: boolean): StatusEntry | undefined {
   if (!fs.existsSync(file)) {
     // A CA key kept offline is a choice (signing commands then need it back), not a broken bundle.
     return caKey

@@ -21,7 +21,7 @@ import { logFileOf, logTail, restartMember, runningPid } from '../cluster/local.
 import { etcdEnvironment } from '../cluster/render.js';
 import { checkHealth, type ClientTls } from '../etcd/gateway.js';
 import { type Issuer } from '../pki/certificate.js';
-import { readCertificateFacts } from '../pki/certificate-facts.js';
+import { parseCertificate } from '../pki/certificate.js';
 import { toPem } from '../pki/pem.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages } from '../pki/extensions.js';
@@ -116,7 +116,7 @@ function leafProfile(intent: CertificateIntent): Profile {
 
 /** The leaf of `intent` issued again by `issuer` for the public key of the certificate there now. */
 function reissue(certPath: string, intent: CertificateIntent, issuer: Issuer): FileToWrite {
-  const current = readCertificateFacts(parseCertificatePem(read(certPath), certPath), certPath);
+  const current = parseCertificate(parseCertificatePem(read(certPath), certPath), certPath);
   const subject = buildName({ CN: intent.subject.CN, names: intent.subject.O ? [{ O: intent.subject.O }] : [] }, `spec: ${intent.path}`);
   const sans = parseHosts([...intent.dns, ...intent.ips], `spec: ${intent.path}`, 'error');
   const issued = issueCertificate({ subject, publicKey: current.spki, sans }, leafProfile(intent), issuer, systemClock, systemRandom);
@@ -125,9 +125,9 @@ function reissue(certPath: string, intent: CertificateIntent, issuer: Issuer): F
 
 /** True when the certificate at `certPath` was issued by `ca` (issuer name and key identifier). */
 export function issuedBy(certPath: string, caPem: string, caSource: string): boolean {
-  const leaf = readCertificateFacts(parseCertificatePem(read(certPath), certPath), certPath);
-  const ca = readCertificateFacts(parseCertificatePem(caPem, caSource), caSource);
-  return leaf.issuerDer.equals(ca.subjectDer) && (!ca.subjectKeyId || leaf.authorityKeyId === ca.subjectKeyId.toString('hex'));
+  const leaf = parseCertificate(parseCertificatePem(read(certPath), certPath), certPath);
+  const ca = parseCertificate(parseCertificatePem(caPem, caSource), caSource);
+  return leaf.issuerDer.equals(ca.subjectDer) && (!ca.subjectKeyId || leaf.authorityKeyId === ca.subjectKeyId);
 }
 
 /** The ETCD_* variables a member runs with now (restarted with exactly these), else its etcd.env's. */

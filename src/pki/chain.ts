@@ -7,29 +7,21 @@
  *
  * Pure: parsed certificates in, a path out.
  */
-import type { X509Certificate } from 'node:crypto';
-import type { CertificateCore } from './certificate.js';
+import { signatureVerifies, type ParsedCertificate } from './certificate.js';
 
-/** A certificate as both readers see it: the fast DER fields and Node's X509Certificate for signatures. */
-export interface ChainLink {
-  core: CertificateCore;
-  x509: X509Certificate;
-}
+/** A parsed certificate, as check and probe both hold it. */
+export type ChainLink = ParsedCertificate;
 
 /** Go refuses longer chains long before this; it bounds the walk over a hostile bundle. */
 export const MAX_CHAIN_LENGTH = 8;
 
 /** True when `issuer`'s key made `cert`'s signature. */
 export function signedBy(cert: ChainLink, issuer: ChainLink): boolean {
-  try {
-    return cert.x509.verify(issuer.x509.publicKey);
-  } catch {
-    return false;
-  }
+  return signatureVerifies(cert, issuer);
 }
 
 /** Go's parent rule: the issuer name matches byte for byte, and the key verifies the signature. */
-export const issuedBy = (cert: ChainLink, issuer: ChainLink): boolean => cert.core.issuerDer.equals(issuer.core.subjectDer) && signedBy(cert, issuer);
+export const issuedBy = (cert: ChainLink, issuer: ChainLink): boolean => cert.issuerDer.equals(issuer.subjectDer) && signedBy(cert, issuer);
 
 export interface ChainPath<T extends ChainLink> {
   /** Leaf first, then each intermediate used; the anchor is not repeated unless it is the leaf itself. */
@@ -48,11 +40,11 @@ export interface ChainPath<T extends ChainLink> {
  *
  * @example
  *   const { anchor, stuck } = buildChain(leaf, [], cas);
- *   if (!anchor) console.log(`no CA issued ${stuck.core.serialHex}`);
+ *   if (!anchor) console.log(`no CA issued ${stuck.serialHex}`);
  */
 export function buildChain<T extends ChainLink>(leaf: T, intermediates: readonly T[], roots: readonly T[]): ChainPath<T> {
   const path: T[] = [leaf];
-  const anchor = roots.find((r) => r.core.der.equals(leaf.core.der));
+  const anchor = roots.find((r) => r.der.equals(leaf.der));
   if (anchor) return { path, anchor };
   for (;;) {
     const current = path[path.length - 1] as T;

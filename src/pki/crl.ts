@@ -11,7 +11,7 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { children, content, decodeOid, decodeTime, DerError, explicit, oid, raw, readElement, sequence, smallInteger, TAG, time, tlv, unsignedInteger, type Element } from './der.js';
-import { readCertificateCore } from './certificate.js';
+import { parseCertificate } from './certificate.js';
 import { signatureAlgorithmFor } from './keys.js';
 import { keyIdentifier } from './extensions.js';
 
@@ -71,11 +71,11 @@ const extension = (id: string, value: Buffer): Buffer => sequence(oid(id), tlv(T
  *     thisUpdate: now, nextUpdate: new Date(now.getTime() + 7 * 86_400_000), crlNumber: 1n });
  */
 export function issueCrl(input: CrlInput): Uint8Array {
-  const ca = readCertificateCore(Buffer.from(input.issuerCertificateDer), 'CRL issuer');
+  const ca = parseCertificate(Buffer.from(input.issuerCertificateDer), 'CRL issuer');
   if (input.nextUpdate.getTime() <= input.thisUpdate.getTime())
     throw fail('BAD_VALIDITY', `CRL: nextUpdate ${input.nextUpdate.toISOString()} is not after thisUpdate ${input.thisUpdate.toISOString()}`);
   const alg = signatureAlgorithmFor(input.issuerPrivateKey);
-  const keyId = ca.subjectKeyId ?? keyIdentifier(ca.publicKeyBits);
+  const keyId = ca.subjectKeyId !== undefined ? Buffer.from(ca.subjectKeyId, 'hex') : keyIdentifier(ca.publicKeyBits);
   const entries = [...input.revoked]
     .sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))
     .map((r) => {
@@ -217,7 +217,7 @@ function walkCrl(der: Buffer): CrlView {
 
 /** Whether the CRL was signed by the CA certificate's key and names it as issuer. */
 export function crlSignedBy(crl: CrlView, caCertificateDer: Uint8Array): boolean {
-  const ca = readCertificateCore(Buffer.from(caCertificateDer), 'CA');
+  const ca = parseCertificate(Buffer.from(caCertificateDer), 'CA');
   if (!crl.issuerDer.equals(ca.subjectDer)) return false;
   const key = createPublicKey({ key: ca.spki, format: 'der', type: 'spki' });
   const digest = key.asymmetricKeyType === 'ed25519' ? null : /sha512|1\.2\.840\.10045\.4\.3\.4|1\.2\.840\.113549\.1\.1\.13/.test(crl.signatureAlgorithmOid) ? 'sha512' : /1\.2\.840\.10045\.4\.3\.3|1\.2\.840\.113549\.1\.1\.12/.test(crl.signatureAlgorithmOid) ? 'sha384' : 'sha256';

@@ -4,7 +4,7 @@
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { sansOf } from './certificate-facts.js';
+import { sansOf } from './certificate.js';
 import { bitString, children, content, decodeOid, DerError, implicitConstructed, oid, raw, readElement, sequence, setOf, smallInteger, TAG } from './der.js';
 import { basicConstraints, encodeExtension, hasSans, subjectAltName, type Extension } from './extensions.js';
 import { publicKeyFromSpki, signatureAlgorithmFor, spkiDer } from './keys.js';

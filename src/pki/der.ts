@@ -3,7 +3,7 @@
  * the issuing hot path. Hand-written because it must be fast: issuing through @peculiar/asn1-schema
  * reaches ~550 certificates/s against ~4,000 for the bare node:crypto keygen+sign loop, and loading
  * it adds ~130 ms to a 130 ms CLI start (bench/). Everything emitted here is checked by openssl in
- * test/interop; full parsing for inspection goes through @peculiar/asn1-x509 (src/pki/inspect.ts).
+ * test/interop; the reader below is what parseCertificate (src/pki/certificate.ts) walks certificates with.
  *
  * One encoder: elements are a tree (`el`) whose lengths are summed as it grows, written by `encode` into
  * a single Buffer of exactly its size. Encoding element by element allocated every element and copied

@@ -6,7 +6,7 @@
  */
 import { fail } from '../errors.js';
 import type { Issuer } from './certificate.js';
-import { readCertificateFacts } from './certificate-facts.js';
+import { parseCertificate } from './certificate.js';
 import { EKU_OIDS, type ExtKeyUsageName } from './extensions.js';
 import { issueCertificate, systemClock, systemRandom, validityWindow, type Clock, type IssuedCertificate, type RandomSource } from './issue.js';
 import { DEFAULT_BACKDATE_MS, type Profile } from './profile.js';
@@ -32,7 +32,7 @@ const profiles = new Map<string, Profile>();
  */
 export function renewCertificate(certificateDer: Buffer, issuer: Issuer, options: RenewOptions = {}): IssuedCertificate {
   const source = options.source ?? 'certificate';
-  const facts = readCertificateFacts(certificateDer, source);
+  const facts = parseCertificate(certificateDer, source);
   const unknownEku = facts.extKeyUsage.find((e) => !Object.prototype.hasOwnProperty.call(EKU_OIDS, e));
   if (unknownEku) throw fail('BAD_FIELD', `${source}: has the extended key usage ${unknownEku}, which etcd-tls cannot carry over; issue it anew`);
   const lifetimeMs = facts.notAfter.getTime() - facts.notBefore.getTime();

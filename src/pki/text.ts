@@ -11,6 +11,11 @@ export const MAX_EMAIL = 320;
 export const MAX_URI = 2048;
 /** Anything else a user writes into a file or flag (paths, URLs in a profile). */
 export const MAX_TEXT = 4096;
+/**
+ * A value etcd-tls itself composes for a generated file (a word in etcd.env, install.sh): initial-cluster
+ * lists every member, ~40 characters each, so 1,000 members (the spec's MAX_MEMBERS) need ~40 KB.
+ */
+export const MAX_GENERATED_VALUE = 256 * 1024;
 
 // C0 controls, DEL and C1 controls: what can end a line, move a terminal's cursor or hide text.
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;

@@ -10,7 +10,7 @@
  * kept for existing names), a DNS name 253, an email 320, a URI 2048.
  */
 import { fail } from '../errors.js';
-import { keySpecOfSpki } from './certificate-facts.js';
+import { keySpecOfSpki } from './certificate.js';
 import { children, content, decodeOid, DerError, readElement, TAG } from './der.js';
 import { describeKeySpec, validateKeySpec } from './keys.js';
 import type { Name } from './name.js';

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { runCheck } from '../doctor/check/check.js';
 import { collectStatus, type StatusEntry } from '../lifecycle/status.js';
-import { readCertificateFacts, type CertificateFacts } from '../pki/certificate-facts.js';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.js';
 import { describeKeySpec } from '../pki/keys.js';
 import { parseCertificatePem, parsePemCertificates } from '../pki/pem.js';
 import { renewalWindowMs } from '../pki/renewal.js';
@@ -22,9 +22,9 @@ export interface ReportOptions {
 const DAY = 86_400_000;
 const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
 
-const commonNameOf = (facts: CertificateFacts): string => facts.subject.attributes.find((a) => a.type === 'CN')?.value ?? facts.subject.text;
+const commonNameOf = (facts: ParsedCertificate): string => facts.subject.attributes.find((a) => a.type === 'CN')?.value ?? facts.subject.text;
 
-function caEntry(facts: CertificateFacts, name: string, base: StatusEntry | undefined, now: Date): ReportCertificate {
+function caEntry(facts: ParsedCertificate, name: string, base: StatusEntry | undefined, now: Date): ReportCertificate {
   const expired = facts.notAfter.getTime() <= now.getTime();
   return {
     name,
@@ -56,7 +56,7 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   const caStatus = status.entries.find((e) => e.role === 'ca' && e.name === 'ca' && !e.missing && e.notAfter);
   // status grades the first certificate of ca.pem; during a CA rotation the bundle holds two.
   const caFile = path.join(status.dir, 'ca.pem');
-  const caFacts = caStatus ? parsePemCertificates(readTextFile(caFile, 'CA bundle'), caFile).map((der) => readCertificateFacts(der, caFile)) : [];
+  const caFacts = caStatus ? parsePemCertificates(readTextFile(caFile, 'CA bundle'), caFile).map((der) => parseCertificate(der, caFile)) : [];
   const cas = caFacts.map((f, i) => caEntry(f, i === 0 ? 'ca' : `ca #${i + 1}`, i === 0 ? caStatus : undefined, now));
 
   const leaves: ReportCertificate[] = [];
@@ -64,7 +64,7 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   for (const e of status.entries) {
     const isLeaf = e.role === 'server' || e.role === 'peer' || e.role === 'client';
     if (isLeaf && !e.missing && e.notBefore && e.notAfter) {
-      const facts = readCertificateFacts(parseCertificatePem(readTextFile(e.file, 'certificate'), e.file), e.file);
+      const facts = parseCertificate(parseCertificatePem(readTextFile(e.file, 'certificate'), e.file), e.file);
       const issuer = caFacts.findIndex((ca) => ca.subjectDer.equals(facts.issuerDer));
       leaves.push({
         name: e.name,

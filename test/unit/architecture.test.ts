@@ -137,7 +137,7 @@ describe('architecture: the layers of docs/architecture.md', () => {
     const api = await import('../../src/index.js');
     for (const internal of ['tlv', 'raw', 'children', 'readElement', 'sequence', 'el', 'encode'])
       assert.equal(internal in api, false, `${internal} is exported by src/index.ts`);
-    for (const name of ['issueCertificate', 'parsePemCertificates', 'inspectCertificate', 'runCheck', 'probeEndpoints', 'explainLine', 'migrateCluster'])
+    for (const name of ['issueCertificate', 'parsePemCertificates', 'parseCertificate', 'runCheck', 'probeEndpoints', 'explainLine', 'migrateCluster'])
       assert.equal(typeof (api as Record<string, unknown>)[name], 'function', `${name} is missing from src/index.ts`);
   });
 

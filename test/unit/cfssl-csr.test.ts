@@ -13,7 +13,8 @@ import { parseSigningConfig, selectProfile } from '../../src/cfssl/config.js';
 import { loadIssuer, type Issuer } from '../../src/pki/certificate.js';
 import { parseCertificatePem } from '../../src/pki/pem.js';
 import { parsePemBlocks } from '../../src/pki/pem.js';
-import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
+import { inspectCsr } from '../../src/pki/inspect.js';
+import { parseCertificate } from '../../src/pki/certificate.js';
 import type { Clock } from '../../src/pki/issue.js';
 import { CFSSL_DEFAULT_PROFILE } from '../../src/pki/profile.js';
 import { REPO_ROOT } from '../helpers/components.js';
@@ -33,7 +34,7 @@ function parse(text: string, initca = false, source = 'csr.json'): { req: CsrReq
 }
 
 
-const certOf = (pem: string | undefined) => inspectCertificate(parseCertificatePem(pem ?? '', 'cert'));
+const certOf = (pem: string | undefined) => parseCertificate(parseCertificatePem(pem ?? '', 'cert'));
 const csrOf = (pem: string | undefined) => inspectCsr((parsePemBlocks(pem ?? '')[0] as { der: Buffer }).der);
 
 describe('CSR JSON', () => {

@@ -3,13 +3,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { toPem } from '../../src/pki/pem.js';
-import { loadIssuer, subjectPublicKeyBits } from '../../src/pki/certificate.js';
+import { loadIssuer, parseCertificate, subjectPublicKeyBits } from '../../src/pki/certificate.js';
 import { buildCsr } from '../../src/pki/csr.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer, type KeySpec } from '../../src/pki/keys.js';
 import { buildName, encodeName } from '../../src/pki/name.js';
 import { caProfile, ETCD_PROFILES, type Profile } from '../../src/pki/profile.js';
 import { emptySans, parseHosts } from '../../src/pki/san.js';
-import { inspectCertificate, inspectCsr } from '../../src/pki/inspect.js';
+import { inspectCsr } from '../../src/pki/inspect.js';
 import { issueCertificate, type Clock, type RandomSource } from '../../src/pki/issue.js';
 import { rejects } from '../helpers/assertions.js';
 
@@ -82,7 +82,7 @@ describe('csr: buildCsr → inspectCsr', () => {
   });
 });
 
-describe('inspect: inspectCertificate', () => {
+describe('inspect: parseCertificate', () => {
   const clock: Clock = { now: () => new Date('2025-03-04T10:17:31Z') };
   const random: RandomSource = (n) => Buffer.from(Array.from({ length: n }, (_, i) => i + 1));
   const caKey = generateKeyPair({ algo: 'ecdsa', size: 384 });
@@ -108,7 +108,7 @@ describe('inspect: inspectCertificate', () => {
   const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
 
   test('the CA: subject text with both OUs, serial in hex and decimal, P-384 signing SHA-384', () => {
-    const v = inspectCertificate(caDer);
+    const v = parseCertificate(caDer);
     assert.equal(v.subject.text, 'C=US, ST=San Francisco, O=My Company Name, OU=Org Unit 1, OU=Org Unit 2, CN=My own CA');
     assert.equal(v.issuer.text, v.subject.text);
     assert.equal(v.serialHex, '0102030405060708090a0b0c0d0e0f1011121314');
@@ -121,7 +121,7 @@ describe('inspect: inspectCertificate', () => {
   });
 
   test('the leaf: SKI/AKI, keyUsage and EKU names, SANs, CRL/OCSP/issuer URLs, extension order', () => {
-    const v = inspectCertificate(leafDer, 'server.pem');
+    const v = parseCertificate(leafDer, 'server.pem');
     assert.equal(v.subject.text, 'CN=etcd-1');
     assert.equal(v.issuer.text, 'C=US, ST=San Francisco, O=My Company Name, OU=Org Unit 1, OU=Org Unit 2, CN=My own CA');
     assert.equal(v.subjectKeyId, sha1(subjectPublicKeyBits(spkiDer(leafKey.publicKey))));
@@ -141,6 +141,6 @@ describe('inspect: inspectCertificate', () => {
   });
 
   test('bytes that are not a certificate are BAD_DER naming the source', () => {
-    rejects(() => inspectCertificate(leafDer.subarray(0, 100), 'server.pem'), 'BAD_DER', /^server\.pem: not a valid X\.509 certificate/);
+    rejects(() => parseCertificate(leafDer.subarray(0, 100), 'server.pem'), 'BAD_DER', /^server\.pem: not a valid X\.509 certificate/);
   });
 });

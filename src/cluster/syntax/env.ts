@@ -4,13 +4,13 @@
  * and `` \` `` as the escaped character, and neither expands anything else inside the quotes once
  * `$` and backquote are escaped.
  */
-import { refuseControlCharacters } from '../../pki/text.js';
+import { checkText, MAX_GENERATED_VALUE } from '../../pki/text.js';
 
 export { shellComment as envComment } from './shell.js';
 
 /** `"value"` with `\`, `"`, `$` and backquote escaped; control characters refused. */
 export function envQuote(value: string, what = 'environment value'): string {
-  refuseControlCharacters(value, what);
+  checkText(value, what, MAX_GENERATED_VALUE);
   return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 

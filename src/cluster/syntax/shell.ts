@@ -4,11 +4,11 @@
  * characters are refused rather than quoted: a newline is legal in a quoted word but not in a comment,
  * and no path or name etcd-tls writes has a reason to carry one.
  */
-import { refuseControlCharacters } from '../../pki/text.js';
+import { checkText, MAX_GENERATED_VALUE } from '../../pki/text.js';
 
 /** `'value'`, with `'` written as `'\''`. */
 export function shellQuote(value: string, what = 'shell word'): string {
-  refuseControlCharacters(value, what);
+  checkText(value, what, MAX_GENERATED_VALUE);
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -17,12 +17,12 @@ const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** The value as it stands when it needs no quoting (keeps generated files readable), else shellQuote. */
 export function shellWord(value: string, what = 'shell word'): string {
-  refuseControlCharacters(value, what);
+  checkText(value, what, MAX_GENERATED_VALUE);
   return PLAIN_WORD.test(value) ? value : shellQuote(value, what);
 }
 
 /** `# text`: a comment ends at the newline, so a value with one is refused, never written. */
 export function shellComment(text: string): string {
-  refuseControlCharacters(text, 'comment');
+  checkText(text, 'comment');
   return `# ${text}`;
 }

@@ -5,11 +5,11 @@
  * takes as they stand apart from specifiers.
  */
 import { fail } from '../../errors.js';
-import { refuseControlCharacters } from '../../pki/text.js';
+import { checkText, MAX_GENERATED_VALUE } from '../../pki/text.js';
 
 /** Text for a setting that expands specifiers but not quotes (Description=, EnvironmentFile=). */
 export function unitValue(value: string, what = 'unit setting'): string {
-  refuseControlCharacters(value, what);
+  checkText(value, what, MAX_GENERATED_VALUE);
   // A trailing backslash would join the next line into this value; no escape undoes it.
   if (value.endsWith('\\')) throw fail('BAD_FIELD', `${what}: a systemd setting cannot end with a backslash`);
   return value.replace(/%/g, '%%');

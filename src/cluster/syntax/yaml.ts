@@ -4,15 +4,15 @@
  * `!` or `-` keep their letters. Control characters are refused rather than escaped: nothing etcd-tls
  * writes has a reason to carry one.
  */
-import { refuseControlCharacters } from '../../pki/text.js';
+import { checkText, MAX_GENERATED_VALUE } from '../../pki/text.js';
 
 export function yamlString(value: string, what = 'YAML value'): string {
-  refuseControlCharacters(value, what);
+  checkText(value, what, MAX_GENERATED_VALUE);
   return JSON.stringify(value);
 }
 
 /** `# text`; a comment ends at a newline, so one is refused. */
 export function yamlComment(text: string): string {
-  refuseControlCharacters(text, 'comment');
+  checkText(text, 'comment');
   return `# ${text}`;
 }

@@ -5,12 +5,11 @@
  */
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { isEtcdTlsError } from '../../errors.js';
-import { readCertificateCore, nodeCertificate, type CertificateCore } from '../../pki/certificate.js';
+import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.js';
 import { buildChain } from '../../pki/chain.js';
 import { parsePemBlocks } from '../../pki/pem.js';
-import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
 import { keyMatchesPublicKey, parsePrivateKeyPem, privateKeyPemMatches } from '../../pki/keys.js';
 import { normalizeIp } from '../../pki/san.js';
 import { readFileBytes } from '../../store/files.js';
@@ -19,12 +18,8 @@ import type { Finding } from '../findings.js';
 
 export type CertRole = 'server' | 'peer' | 'client';
 
-/** One parsed certificate, in the three shapes the checks need. */
-export interface LoadedCert {
-  view: CertificateView;
-  core: CertificateCore;
-  x509: X509Certificate;
-}
+/** One parsed certificate. */
+export type LoadedCert = ParsedCertificate;
 
 export interface LoadedCertFile {
   /** As shown in findings. */
@@ -84,7 +79,7 @@ export function readCertificateFile(path: string, what = 'certificate file', par
       const key = parsed ? b.der.toString('base64') : '';
       let cert = parsed?.get(key);
       if (!cert) {
-        cert = { view: inspectCertificate(b.der, path), core: readCertificateCore(b.der, path), x509: nodeCertificate(b.der) };
+        cert = parseCertificate(b.der, path);
         parsed?.set(key, cert);
       }
       certs.push(cert);
@@ -132,7 +127,7 @@ export function readKeyFile(path: string): LoadedKeyFile {
 export function checkKeyMatches(certPath: string, cert: LoadedCert, key: LoadedKeyFile): Finding[] {
   // The key parsed already; matching its PEM computes an EC public point with ECDH (~30 µs) rather than
   // exporting the KeyObject's public key (~1 ms, the largest item of a 300-member check's profile).
-  if (!key.key || (key.pem ? privateKeyPemMatches(key.pem, cert.core.spki, key.path) : keyMatchesPublicKey(key.key, cert.core.spki))) return [];
+  if (!key.key || (key.pem ? privateKeyPemMatches(key.pem, cert.spki, key.path) : keyMatchesPublicKey(key.key, cert.spki))) return [];
   return [
     finding('key-mismatch', 'error', key.path, `this private key does not belong to the certificate ${certPath}`, `put the key that was issued with ${certPath} here, or reissue both together`),
   ];
@@ -142,7 +137,7 @@ const iso = (d: Date): string => d.toISOString().replace(/\.000Z$/, 'Z');
 
 /** Validity window, signature hash and key strength: the checks every certificate gets, CA or leaf. */
 export function checkCertificateBasics(path: string, cert: LoadedCert, now: Date, warningDays = DEFAULT_EXPIRY_WARNING_DAYS): Finding[] {
-  const v = cert.view;
+  const v = cert;
   const out: Finding[] = [];
   const renew = v.isCA ? 'create a new CA and reissue the certificates it signs' : 'reissue it (etcd-tls gen reissues what is about to expire) and copy it to every host that uses it';
   if (now > v.notAfter) {
@@ -175,7 +170,7 @@ export function checkCertificateBasics(path: string, cert: LoadedCert, now: Date
 }
 
 const hasEku = (cert: LoadedCert, eku: 'serverAuth' | 'clientAuth'): boolean => {
-  const ekus = cert.view.extKeyUsage;
+  const ekus = cert.extKeyUsage;
   // No EKU extension means any usage to Go; so does anyExtendedKeyUsage.
   return ekus.length === 0 || ekus.includes(eku) || ekus.includes('any');
 };
@@ -189,7 +184,7 @@ export interface LeafContext {
 /** What each role demands of a leaf: extended key usages and SANs. */
 export function checkLeafRoles(path: string, cert: LoadedCert, ctx: LeafContext): Finding[] {
   const out: Finding[] = [];
-  const v = cert.view;
+  const v = cert;
   const reissue = (usages: string): string => `reissue it with usages ${usages} (etcd-tls gen issues every role this way)`;
   if (ctx.roles.has('server')) {
     if (!hasEku(cert, 'serverAuth'))
@@ -245,15 +240,15 @@ export function checkChain(path: string, chain: readonly LoadedCert[], bundle: C
     const signer = built.misnamedSigner;
     if (signer)
       return [
-        finding('cert-issuer-mismatch', 'error', path, `its issuer name (${current.view.issuer.text}) differs from the subject of the CA whose key signed it (${signer.view.subject.text}); Go finds issuers by name and fails with "unknown authority"`, `reissue it from ${bundle.path}`),
+        finding('cert-issuer-mismatch', 'error', path, `its issuer name (${current.issuer.text}) differs from the subject of the CA whose key signed it (${signer.subject.text}); Go finds issuers by name and fails with "unknown authority"`, `reissue it from ${bundle.path}`),
       ];
-    const cas = bundle.certs.map((c) => c.view.subject.text).join('; ') || 'none';
+    const cas = bundle.certs.map((c) => c.subject.text).join('; ') || 'none';
     return [
       finding(
         'cert-not-signed-by-ca',
         'error',
         path,
-        `${current === leaf ? 'not' : `its intermediate ${current.view.subject.text} is not`} signed by any CA in ${bundle.path} (issuer ${current.view.issuer.text}; CAs there: ${cas}): peers and clients fail with "certificate signed by unknown authority"`,
+        `${current === leaf ? 'not' : `its intermediate ${current.subject.text} is not`} signed by any CA in ${bundle.path} (issuer ${current.issuer.text}; CAs there: ${cas}): peers and clients fail with "certificate signed by unknown authority"`,
         `reissue it from the CA in ${bundle.path}, or put the CA that issued it into ${bundle.path} on every host`,
       ),
     ];
@@ -262,9 +257,9 @@ export function checkChain(path: string, chain: readonly LoadedCert[], bundle: C
   for (let i = 0; i + 1 < links.length; i++) {
     const current = links[i] as LoadedCert;
     const signer = links[i + 1] as LoadedCert;
-    if (current.view.authorityKeyId && signer.view.subjectKeyId && current.view.authorityKeyId !== signer.view.subjectKeyId)
+    if (current.authorityKeyId && signer.subjectKeyId && current.authorityKeyId !== signer.subjectKeyId)
       return [
-        finding('cert-aki-mismatch', 'warning', path, `its authority key id ${current.view.authorityKeyId} differs from the CA's subject key id ${signer.view.subjectKeyId}; OpenSSL-based clients refuse the chain`, `reissue it from ${bundle.path}`),
+        finding('cert-aki-mismatch', 'warning', path, `its authority key id ${current.authorityKeyId} differs from the CA's subject key id ${signer.subjectKeyId}; OpenSSL-based clients refuse the chain`, `reissue it from ${bundle.path}`),
       ];
   }
   return [];
@@ -275,7 +270,7 @@ export function checkCaBundle(bundle: CaBundle, now: Date, warningDays = DEFAULT
   const out: Finding[] = [];
   const seen = new Map<string, LoadedCert>();
   bundle.certs.forEach((ca, i) => {
-    const v = ca.view;
+    const v = ca;
     const which = bundle.certs.length > 1 ? `certificate ${i + 1} (${v.subject.text})` : v.subject.text;
     if (!v.isCA)
       out.push(finding('ca-not-ca', 'error', bundle.path, `${which} is not a CA certificate (no basicConstraints CA:TRUE), so Go cannot use it to verify anything`, 'put the CA certificate (ca.pem) in this file, not a leaf certificate'));
@@ -293,7 +288,7 @@ export function checkCaBundle(bundle: CaBundle, now: Date, warningDays = DEFAULT
         ),
       );
     }
-    const key = ca.core.subjectDer.toString('hex');
+    const key = ca.subjectDer.toString('hex');
     const twin = seen.get(key);
     if (twin)
       out.push(finding('ca-duplicate-subject', 'warning', bundle.path, `two CAs share the subject ${v.subject.text}: a client holding only one of them fails with "unknown authority (possibly because of crypto/... verification error)"`, 'give every CA a distinct subject (etcd-tls puts the cluster name in the CA CN)'));
@@ -309,9 +304,9 @@ export function checkCaBundle(bundle: CaBundle, now: Date, warningDays = DEFAULT
 /** Whether a certificate's SANs cover `host` as Go's VerifyHostname matches it (IP exactly; DNS with one-label wildcards). */
 export function certCoversHost(cert: LoadedCert, host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');
-  if (isIP(h)) return cert.view.sans.ips.includes(normalizeIp(h));
+  if (isIP(h)) return cert.sans.ips.includes(normalizeIp(h));
   const name = h.toLowerCase().replace(/\.$/, '');
-  return cert.view.sans.dns.some((d) => {
+  return cert.sans.dns.some((d) => {
     const pattern = d.toLowerCase().replace(/\.$/, '');
     if (pattern === name) return true;
     if (!pattern.startsWith('*.')) return false;
@@ -327,7 +322,7 @@ export interface ExpectedHost {
 }
 
 const sansText = (cert: LoadedCert): string =>
-  [...cert.view.sans.dns.map((d) => `DNS:${d}`), ...cert.view.sans.ips.map((i) => `IP:${i}`)].join(', ') || 'no SANs';
+  [...cert.sans.dns.map((d) => `DNS:${d}`), ...cert.sans.ips.map((i) => `IP:${i}`)].join(', ') || 'no SANs';
 
 /** The server certificate must cover the host of every advertised client URL. */
 export function checkServerSans(path: string, cert: LoadedCert, advertised: readonly ExpectedHost[]): Finding[] {
@@ -338,7 +333,7 @@ export function checkServerSans(path: string, cert: LoadedCert, advertised: read
         'server-san-missing-host',
         'error',
         path,
-        `does not cover ${a.host}, advertised in ${a.from} (certificate has ${sansText(cert)}): clients fail with ${isIP(a.host.replace(/^\[|\]$/g, '')) && cert.view.sans.ips.length === 0 ? '"doesn\'t contain any IP SANs"' : `"certificate is valid for ..., not ${a.host}"`}`,
+        `does not cover ${a.host}, advertised in ${a.from} (certificate has ${sansText(cert)}): clients fail with ${isIP(a.host.replace(/^\[|\]$/g, '')) && cert.sans.ips.length === 0 ? '"doesn\'t contain any IP SANs"' : `"certificate is valid for ..., not ${a.host}"`}`,
         `reissue it with ${isIP(a.host.replace(/^\[|\]$/g, '')) ? 'IP' : 'DNS'} SAN ${a.host} (add it to the member in the cluster spec, then etcd-tls gen)`,
       ),
     );
@@ -357,6 +352,14 @@ export interface PeerSanContext {
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 const isLoopback = (host: string): boolean => host === 'localhost' || /^127\./.test(host) || host === '::1';
 
+// Every member of a directory shares one peerHosts list (config.ts caches initial-cluster): scan it once.
+const loopbackLists = new WeakMap<readonly string[], boolean>();
+function hasLoopbackHost(hosts: readonly string[]): boolean {
+  let has = loopbackLists.get(hosts);
+  if (has === undefined) loopbackLists.set(hosts, (has = hosts.some((h) => isLoopback(h.replace(/^\[|\]$/g, '')))));
+  return has;
+}
+
 /**
  * The peer certificate is checked twice: by members dialing this one (against its advertised peer URL
  * host) and by members it dials (against the TCP source address of the connection, which etcd checks
@@ -369,8 +372,8 @@ export function checkPeerSans(path: string, cert: LoadedCert, ctx: PeerSanContex
       out.push(finding('peer-san-missing-host', 'error', path, `does not cover ${a.host}, advertised in ${a.from} (certificate has ${sansText(cert)}): members dialing it fail with "certificate is valid for ..., not ${a.host}"`, `reissue it with SAN ${a.host} (etcd-tls gen puts every member address in its peer certificate)`));
   }
   if (ctx.skipClientSanVerification) return out;
-  const hasDns = cert.view.sans.dns.length > 0;
-  const hasIps = cert.view.sans.ips.length > 0;
+  const hasDns = cert.sans.dns.length > 0;
+  const hasIps = cert.sans.ips.length > 0;
   for (const l of ctx.listen) {
     const host = l.host.replace(/^\[|\]$/g, '');
     if (WILDCARDS.has(host) || !isIP(host) || certCoversHost(cert, host) || !hasIps) continue;
@@ -385,8 +388,8 @@ export function checkPeerSans(path: string, cert: LoadedCert, ctx: PeerSanContex
     );
   }
   if (!hasIps) return out;
-  const loopbackPeers = [...ctx.peerHosts, ...ctx.advertised.map((a) => a.host)].some((h) => isLoopback(h.replace(/^\[|\]$/g, '')));
-  if (loopbackPeers && !cert.view.sans.ips.includes('127.0.0.1')) {
+  const loopbackPeers = hasLoopbackHost(ctx.peerHosts) || ctx.advertised.some((a) => isLoopback(a.host.replace(/^\[|\]$/g, '')));
+  if (loopbackPeers && !cert.sans.ips.includes('127.0.0.1')) {
     out.push(
       finding(
         'peer-san-dial-source',

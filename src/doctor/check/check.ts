@@ -33,7 +33,7 @@ import {
   type PeerSanContext,
 } from './certs.js';
 import { finding } from './codes.js';
-import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, parseInitialCluster, settingSubject } from './config.js';
+import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, initialClusterOf, settingSubject } from './config.js';
 import { describeOrigin, mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from '../../etcd/config.js';
 import { dedupeFindings, type Finding } from '../findings.js';
 
@@ -254,7 +254,7 @@ class CheckSession {
       for (const b of clientCas) leaf.bundles.add(b);
       leaf.clientAuthNeeded.push(Boolean(config.settings.get('trusted-ca-file')) || configBool(config, 'client-cert-auth'));
       leaf.serverHosts.push(...hostsOf(config, 'advertise-client-urls'));
-      const algo = this.certFile(serverCert).certs[0]?.view.publicKey.algo;
+      const algo = this.certFile(serverCert).certs[0]?.publicKey.algo;
       if (algo) keys.push({ path: this.display(serverCert), algo });
     }
     const peerCert = file('peer-cert-file');
@@ -263,14 +263,13 @@ class CheckSession {
       const key = file('peer-key-file');
       if (key) leaf.key = key;
       for (const b of peerCas) leaf.bundles.add(b);
-      const cluster = parseInitialCluster(config.settings.get('initial-cluster')?.value ?? '').entries;
       leaf.peerContexts.push({
         advertised: hostsOf(config, 'initial-advertise-peer-urls'),
         listen: hostsOf(config, 'listen-peer-urls'),
-        peerHosts: cluster.map((e) => parseEtcdUrl(e.url)).flatMap((u) => (typeof u === 'string' ? [] : [u.host])),
+        peerHosts: initialClusterOf(config.settings.get('initial-cluster')?.value ?? '').peerHosts,
         skipClientSanVerification: configBool(config, 'experimental-peer-skip-client-san-verification'),
       });
-      const algo = this.certFile(peerCert).certs[0]?.view.publicKey.algo;
+      const algo = this.certFile(peerCert).certs[0]?.publicKey.algo;
       if (algo) keys.push({ path: this.display(peerCert), algo });
     }
     out.push(...checkCipherSuitesForKeys(config, keys));
@@ -364,7 +363,7 @@ class CheckSession {
     const seen = new Set<string>();
     for (const b of leaf.bundles) {
       const bundle = this.certFile(b);
-      const id = bundle.certs.map((c) => c.view.der.toString('base64')).join();
+      const id = bundle.certs.map((c) => c.der.toString('base64')).join();
       if (!bundle.ok || seen.has(id)) continue;
       seen.add(id);
       out.push(...checkChain(f.path, f.certs, { path: bundle.path, certs: bundle.certs }));

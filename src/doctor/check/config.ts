@@ -7,7 +7,7 @@ import { verify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
 import { parsePemBlocks } from '../../pki/pem.js';
-import { signatureAlgorithmName } from '../../pki/inspect.js';
+import { signatureAlgorithmName } from '../../pki/certificate.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
 import { finding } from './codes.js';
 import type { LoadedCert } from './certs.js';
@@ -69,6 +69,38 @@ export function parseInitialCluster(value: string): { entries: { name: string; u
     else entries.push({ name: part.slice(0, eq), url: part.slice(eq + 1) });
   }
   return { entries, bad };
+}
+
+export interface InitialCluster {
+  entries: { name: string; url: string; parsed: EtcdUrl | string }[];
+  bad: string[];
+  /** Entries by member name. */
+  byName: Map<string, string[]>;
+  /** Hosts of the entries whose URL parses. */
+  peerHosts: string[];
+}
+
+// Every member of a generated directory carries the same initial-cluster in two configs: parse each
+// distinct value once (a 300-member check parsed 300 entries × 600 configs). Bounded for library use.
+const initialClusterCache = new Map<string, InitialCluster>();
+let initialClusterParses = 0;
+
+/** How many initial-cluster values have been parsed (not served from the cache): the scale test's probe. */
+export const initialClusterParseCount = (): number => initialClusterParses;
+
+/** parseInitialCluster with every URL parsed, cached by the setting's text. */
+export function initialClusterOf(value: string): InitialCluster {
+  const cached = initialClusterCache.get(value);
+  if (cached) return cached;
+  initialClusterParses++;
+  const { entries, bad } = parseInitialCluster(value);
+  const parsed = entries.map((e) => ({ ...e, parsed: parseEtcdUrl(e.url) }));
+  const byName = new Map<string, string[]>();
+  for (const e of parsed) byName.set(e.name, [...(byName.get(e.name) ?? []), e.url.trim()]);
+  const result: InitialCluster = { entries: parsed, bad, byName, peerHosts: parsed.flatMap((e) => (typeof e.parsed === 'string' ? [] : [e.parsed.host])) };
+  if (initialClusterCache.size >= 64) initialClusterCache.clear();
+  initialClusterCache.set(value, result);
+  return result;
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
@@ -162,10 +194,9 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const setting = config.settings.get('initial-cluster');
   if (!setting) return [];
   const subject = settingSubject(setting);
-  const { entries, bad } = parseInitialCluster(setting.value);
+  const { entries: urls, bad, byName } = initialClusterOf(setting.value);
   const out: Finding[] = [];
   if (bad.length) out.push(finding('setting-invalid', 'error', subject, `entries without name=URL: ${bad.join(', ')}`, 'write it as name1=https://host1:2380,name2=https://host2:2380'));
-  const urls = entries.map((e) => ({ ...e, parsed: parseEtcdUrl(e.url) }));
   for (const u of urls) if (typeof u.parsed === 'string') out.push(finding('setting-invalid', 'error', subject, `${u.name}: ${u.parsed}`, 'write every URL as https://host:port'));
   const plain = urls.filter((u) => typeof u.parsed !== 'string' && u.parsed.scheme === 'http');
   if (plain.length) {
@@ -183,7 +214,7 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const name = config.settings.get('name')?.value ?? 'default';
   const adv = configUrls(config, 'initial-advertise-peer-urls');
   if (adv.setting && adv.findings.length === 0) {
-    const own = urls.filter((u) => u.name === name).map((u) => u.url.trim());
+    const own = byName.get(name) ?? [];
     const advertised = adv.urls.map((u) => u.raw);
     const same = own.length === advertised.length && own.every((u) => advertised.includes(u));
     if (!same)
@@ -382,12 +413,12 @@ export function checkCrl(subject: string, file: string, bytes: Buffer, cas: read
   const digest = digestOf(crl.signatureAlgorithm.algorithm);
   const signed = digest !== undefined && cas.some((ca) => {
     try {
-      return verify(digest, tbs, ca.x509.publicKey, Buffer.from(crl.signature));
+      return verify(digest, tbs, ca.publicKeyObject, Buffer.from(crl.signature));
     } catch {
       return false;
     }
   });
   return signed
     ? stale
-    : [...stale, finding('crl-not-signed-by-ca', 'error', subject, `${file} is not signed by the trusted CA (${cas.map((c) => c.view.subject.text).join('; ')}): it revokes serials of some other CA, so nothing of yours is revoked`, 'issue the CRL with the CA that signs your etcd certificates')];
+    : [...stale, finding('crl-not-signed-by-ca', 'error', subject, `${file} is not signed by the trusted CA (${cas.map((c) => c.subject.text).join('; ')}): it revokes serials of some other CA, so nothing of yours is revoked`, 'issue the CRL with the CA that signs your etcd certificates')];
 }

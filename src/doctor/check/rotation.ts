@@ -8,25 +8,25 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { NEXT_CA_CERT } from '../../cluster/layout.js';
 import { rotationStatus } from '../../cluster/rotation-state.js';
-import { readCertificateFacts, type CertificateFacts } from '../../pki/certificate-facts.js';
+import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.js';
 import { parsePemBlocks } from '../../pki/pem.js';
 import { finding } from './codes.js';
 import type { Finding } from '../findings.js';
 
 const CHAIN_CODES = new Set(['cert-not-signed-by-ca', 'cert-issuer-mismatch', 'cert-aki-mismatch']);
 
-function facts(file: string): CertificateFacts[] {
+function facts(file: string): ParsedCertificate[] {
   try {
     return parsePemBlocks(readFileSync(file, 'utf8'))
       .filter((b) => b.label === 'CERTIFICATE')
-      .map((b) => readCertificateFacts(Buffer.from(b.der), file));
+      .map((b) => parseCertificate(Buffer.from(b.der), file));
   } catch {
     return [];
   }
 }
 
-const issuedBy = (leaf: CertificateFacts, ca: CertificateFacts): boolean =>
-  leaf.issuerDer.equals(ca.subjectDer) && (!ca.subjectKeyId || leaf.authorityKeyId === ca.subjectKeyId.toString('hex'));
+const issuedBy = (leaf: ParsedCertificate, ca: ParsedCertificate): boolean =>
+  leaf.issuerDer.equals(ca.subjectDer) && (!ca.subjectKeyId || leaf.authorityKeyId === ca.subjectKeyId);
 
 /**
  * Adjust `check`'s findings for a DIR in the middle of a rotation: a leaf that the one CA did not
@@ -38,7 +38,7 @@ export function rotationFindings(dir: string, findings: readonly Finding[], disp
   if (!status) return [...findings];
   const oldCa = facts(path.join(dir, 'ca.pem'))[0];
   const nextCa = facts(path.join(dir, NEXT_CA_CERT))[0];
-  const cas = [oldCa, nextCa].filter((c): c is CertificateFacts => c !== undefined);
+  const cas = [oldCa, nextCa].filter((c): c is ParsedCertificate => c !== undefined);
   const primaries = [path.join(dir, 'ca.pem'), path.join(dir, NEXT_CA_CERT)].map(display);
   const byBoth = (subject: string): boolean => {
     const file = path.resolve(subject);

@@ -7,12 +7,10 @@
  * matches a host name against the Common Name, and it accepts leaf certificates without the EKU a Go
  * peer demands. The checks here follow Go, so a certificate curl accepts can still be reported.
  */
-import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { readCertificateCore } from '../../pki/certificate.js';
-import { buildChain, type ChainLink } from '../../pki/chain.js';
+import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.js';
+import { buildChain } from '../../pki/chain.js';
 import { EXT } from '../../pki/extensions.js';
-import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
 
 /** What a person needs to know about one certificate of a chain. */
 export interface ChainEntry {
@@ -46,27 +44,19 @@ export interface ChainVerdict {
 
 export type Usage = 'serverAuth' | 'clientAuth';
 
-interface Parsed extends ChainLink {
-  der: Buffer;
-  view: CertificateView;
-}
+type Parsed = ParsedCertificate;
 
-const parse = (der: Buffer, source: string): Parsed => ({
-  der,
-  core: readCertificateCore(der, source),
-  x509: new X509Certificate(der),
-  view: inspectCertificate(der, source),
-});
+const parse = parseCertificate;
 
 const goTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** `IP:a, DNS:b` as openssl -text lists SANs. */
-function sanList(view: CertificateView): string[] {
+function sanList(view: ParsedCertificate): string[] {
   return [...view.sans.dns.map((d) => `DNS:${d}`), ...view.sans.ips.map((i) => `IP:${i}`)];
 }
 
 export function describeCertificate(der: Buffer, fromCaFile = false): ChainEntry {
-  const view = inspectCertificate(der, 'certificate');
+  const view = parseCertificate(der, 'certificate');
   return {
     subject: view.subject.text || '(empty subject)',
     issuer: view.issuer.text || '(empty issuer)',
@@ -83,7 +73,7 @@ export function describeCertificate(der: Buffer, fromCaFile = false): ChainEntry
 const sameDer = (a: Parsed, b: Parsed): boolean => a.der.equals(b.der);
 
 /** Go's EKU rule: no EKU extension, anyExtendedKeyUsage, or the usage itself. CAs are checked the same way. */
-export function allowsUsage(view: Pick<CertificateView, 'extKeyUsage'>, usage: Usage): boolean {
+export function allowsUsage(view: Pick<ParsedCertificate, 'extKeyUsage'>, usage: Usage): boolean {
   return view.extKeyUsage.length === 0 || view.extKeyUsage.includes('any') || view.extKeyUsage.includes(usage);
 }
 
@@ -108,47 +98,47 @@ export function verifyChain(
   const { path, anchor, stuck } = buildChain(leaf, intermediates, roots);
   if (stuck) {
     const current = stuck;
-    const issuer = current.view.issuer.text;
+    const issuer = current.issuer.text;
     // Same subject, wrong key: the classic regenerated CA whose old copy was distributed.
-    const nearMiss = [...roots, ...intermediates].find((c) => c.view.subject.text === issuer && !sameDer(c, current));
-    const why = current.view.selfIssued
-      ? `it is self-signed (${current.view.subject.text}) and not in the CA file`
+    const nearMiss = [...roots, ...intermediates].find((c) => c.subject.text === issuer && !sameDer(c, current));
+    const why = current.selfIssued
+      ? `it is self-signed (${current.subject.text}) and not in the CA file`
       : nearMiss
         ? `its issuer "${issuer}" has the name of a CA in the CA file, but that CA's key did not sign it (a regenerated CA with the same name?)`
         : `its issuer "${issuer}" is not in the CA file`;
     problems.push({
       id: 'unknown-authority',
       message: `x509: certificate signed by unknown authority: ${why}`,
-      certificate: current.view.subject.text,
+      certificate: current.subject.text,
     });
   }
 
   const chain = anchor ? [...path, ...(path.some((p) => sameDer(p, anchor as Parsed)) ? [] : [anchor])] : path;
   for (const c of chain) {
-    const { notBefore, notAfter } = c.view;
+    const { notBefore, notAfter } = c;
     if (now > notAfter || now < notBefore) {
       problems.push({
         id: 'cert-expired',
         message:
           `x509: certificate has expired or is not yet valid: current time ${goTime(now)} is ` +
           (now > notAfter ? `after ${goTime(notAfter)}` : `before ${goTime(notBefore)}`) +
-          (c === leaf ? '' : ` (CA ${c.view.subject.text})`),
-        certificate: c.view.subject.text,
+          (c === leaf ? '' : ` (CA ${c.subject.text})`),
+        certificate: c.subject.text,
       });
     }
   }
   for (const c of chain) {
-    if (!allowsUsage(c.view, usage)) {
+    if (!allowsUsage(c, usage)) {
       problems.push({
         id: 'eku-incompatible',
         message:
-          `x509: certificate specifies an incompatible key usage: ${c === leaf ? 'the certificate' : `CA ${c.view.subject.text}`} ` +
-          `allows ${c.view.extKeyUsage.join(', ')} but not ${usage}`,
-        certificate: c.view.subject.text,
+          `x509: certificate specifies an incompatible key usage: ${c === leaf ? 'the certificate' : `CA ${c.subject.text}`} ` +
+          `allows ${c.extKeyUsage.join(', ')} but not ${usage}`,
+        certificate: c.subject.text,
       });
     }
   }
-  return { ...(anchor ? { anchor: anchor.view.subject.text } : {}), problems };
+  return { ...(anchor ? { anchor: anchor.subject.text } : {}), problems };
 }
 
 /**
@@ -157,9 +147,9 @@ export function verifyChain(
  */
 export function checkHost(leafDer: Buffer, host: string): ChainProblem | undefined {
   const leaf = parse(leafDer, 'presented certificate');
-  const subject = leaf.view.subject.text;
-  const cn = leaf.view.subject.attributes.find((a) => a.type === 'CN')?.value;
-  const hasSanExtension = leaf.view.extensions.some((e) => e.oid === EXT.subjectAltName);
+  const subject = leaf.subject.text;
+  const cn = leaf.subject.attributes.find((a) => a.type === 'CN')?.value;
+  const hasSanExtension = leaf.extensions.some((e) => e.oid === EXT.subjectAltName);
   const bare = host.replace(/^\[|\]$/g, '');
   const ip = isIP(bare) !== 0;
   const matches = ip ? leaf.x509.checkIP(bare) !== undefined : leaf.x509.checkHost(bare, { subject: 'never' }) !== undefined;
@@ -167,14 +157,14 @@ export function checkHost(leafDer: Buffer, host: string): ChainProblem | undefin
   if (!hasSanExtension && cn !== undefined && cn.toLowerCase() === bare.toLowerCase()) {
     return { id: 'legacy-common-name', message: 'x509: certificate relies on legacy Common Name field, use SANs instead', certificate: subject };
   }
-  if (ip && leaf.view.sans.ips.length === 0) {
+  if (ip && leaf.sans.ips.length === 0) {
     return {
       id: 'no-ip-sans',
       message: `x509: cannot validate certificate for ${bare} because it doesn't contain any IP SANs`,
       certificate: subject,
     };
   }
-  const valid = ip ? leaf.view.sans.ips : leaf.view.sans.dns;
+  const valid = ip ? leaf.sans.ips : leaf.sans.dns;
   if (valid.length === 0) {
     return {
       id: hasSanExtension ? 'san-mismatch' : 'legacy-common-name',

@@ -12,7 +12,7 @@ import type { ClusterLayout, MemberLayout } from '../../cluster/layout.js';
 import { memberClientTls } from '../../cluster/local.js';
 import { checkHealth, etcdRequest, memberList, type ClientTls, type Member } from '../../etcd/gateway.js';
 import { parseCertificatePem } from '../../pki/pem.js';
-import { inspectCertificate } from '../../pki/inspect.js';
+import { parseCertificate } from '../../pki/certificate.js';
 import { normalizeIp } from '../../pki/san.js';
 import { advertisedClientUrl, advertisedPeerUrl, plaintextClientUrl, type MemberStage, type Stages } from './plan.js';
 
@@ -53,7 +53,7 @@ export function peerSourceAddresses(m: MemberLayout): string[] {
 /** Every member's peer certificate carries its source addresses (reads DIR/nodes/<m>/peer.pem). */
 export function peerSourceCheck(layout: ClusterLayout): Check {
   for (const m of layout.members) {
-    const cert = inspectCertificate(parseCertificatePem(readTextFile(m.files.peerCert, 'peer certificate'), m.files.peerCert), m.files.peerCert);
+    const cert = parseCertificate(parseCertificatePem(readTextFile(m.files.peerCert, 'peer certificate'), m.files.peerCert), m.files.peerCert);
     const sans = new Set(cert.sans.ips.map(normalizeIp));
     const missing = peerSourceAddresses(m).filter((ip) => !sans.has(ip));
     if (missing.length > 0)

@@ -1,13 +1,13 @@
-// readCertificateFacts (the DER walker gen's plan uses) against inspectCertificate (@peculiar's
-// schemas), field by field: certificates etcd-tls issues with every key type and SAN kind, ones
+// parseCertificate (the one certificate reader, a DER walker) against @peculiar's schemas
+// (test/helpers/peculiar-certificate.ts), field by field: certificates etcd-tls issues with every key type and SAN kind, ones
 // openssl makes (UTF-8 and multi-valued names, emails, URIs, no extensions at all), the fixtures,
 // and seeded byte mutations of each, where it must agree or fail with one BAD_DER line.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readCertificateFacts } from '../../src/pki/certificate-facts.js';
-import { inspectCertificate } from '../../src/pki/inspect.js';
+import { parseCertificate } from '../../src/pki/certificate.js';
+import { peculiarCertificate } from '../helpers/peculiar-certificate.js';
 import { issueCertificate, systemRandom, type Clock } from '../../src/pki/issue.js';
 import { encodePrivateKeyPem, generateKeyPair, spkiDer, type KeySpec } from '../../src/pki/keys.js';
 import { buildName } from '../../src/pki/name.js';
@@ -24,10 +24,21 @@ const derOf = (pem: string): Buffer => Buffer.from(pem.replace(/-----[^-]+-----/
 
 /** The fields both readers give, from each; they must be equal. */
 function compared(der: Buffer): { facts: object; inspected: object } {
-  const f = readCertificateFacts(der, 'x.pem');
-  const v = inspectCertificate(der, 'x.pem');
-  const pick = (o: typeof f | typeof v) => ({
+  const f = parseCertificate(der, 'x.pem');
+  const v = peculiarCertificate(der);
+  const pick = (o: typeof v) => ({
+    serialHex: o.serialHex,
+    serialDecimal: o.serialDecimal,
     subject: o.subject,
+    issuer: o.issuer,
+    isCA: o.isCA,
+    pathLen: o.pathLen,
+    subjectKeyId: o.subjectKeyId,
+    crlUrls: o.crlUrls,
+    ocspUrls: o.ocspUrls,
+    issuerUrls: o.issuerUrls,
+    extensions: o.extensions,
+    selfIssued: o.selfIssued,
     sans: o.sans,
     keyUsage: o.keyUsage,
     extKeyUsage: o.extKeyUsage,
@@ -36,7 +47,7 @@ function compared(der: Buffer): { facts: object; inspected: object } {
     notBefore: o.notBefore.getTime(),
     notAfter: o.notAfter.getTime(),
   });
-  return { facts: pick(f), inspected: pick(v) };
+  return { facts: { ...pick(f), signatureAlgorithm: f.signatureAlgorithmOid }, inspected: { ...pick(v), signatureAlgorithm: v.signatureAlgorithm } };
 }
 
 function assertSameFacts(der: Buffer, what: string): void {
@@ -77,7 +88,7 @@ function issuedCertificates(): { what: string; der: Buffer }[] {
   return out;
 }
 
-describe('readCertificateFacts agrees with inspectCertificate', () => {
+describe('parseCertificate agrees with @peculiar/asn1-x509', () => {
   const issued = issuedCertificates();
 
   test('on certificates etcd-tls issues: every key type, profile and SAN kind', () => {
@@ -88,12 +99,13 @@ describe('readCertificateFacts agrees with inspectCertificate', () => {
     for (const name of ['leaf.pem', 'openssl-ca.pem']) assertSameFacts(derOf(readFileSync(path.join(REPO_ROOT, 'test/fixtures/cfssl', name), 'utf8')), name);
   });
 
-  test('on certificates openssl makes: UTF-8 and multi-valued names, emails, URIs, no extensions, RSA 3072', async (t) => {
+  test('on certificates openssl makes: UTF-8 and multi-valued names, emails, URIs, CRL and AIA URLs, no extensions, RSA 3072', async (t) => {
     if (!requireBinary(t, 'openssl')) return;
     const dir = await makeTempDir(t, 'facts-');
     const cases: [string, string[]][] = [
       ['utf8 and multi-valued RDN', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-utf8', '-multivalue-rdn', '-subj', '/CN=Grüße+OU=x/O=Ö/O=second/serialNumber=7', '-addext', 'subjectAltName=DNS:a.example,IP:2001:db8::1,email:x@y.z,URI:https://e/x']],
       ['no extensions', ['-newkey', 'rsa:3072', '-subj', '/CN=plain', '-addext', 'basicConstraints=critical,CA:FALSE']],
+      ['CRL and AIA URLs, pathlen', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-subj', '/CN=urls', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:2', '-addext', 'crlDistributionPoints=URI:http://crl.example/ca.crl,URI:http://crl2.example/ca.crl', '-addext', 'authorityInfoAccess=OCSP;URI:http://ocsp.example,caIssuers;URI:http://ca.example/ca.der']],
       ['usages', ['-newkey', 'ed25519', '-subj', '/C=DE/CN=u', '-addext', 'keyUsage=critical,digitalSignature,keyAgreement,cRLSign', '-addext', 'extendedKeyUsage=serverAuth,codeSigning,1.2.3.4']],
     ];
     for (const [what, args] of cases) {
@@ -121,7 +133,7 @@ describe('readCertificateFacts agrees with inspectCertificate', () => {
       } catch (e) {
         // Either reader refusing is fine, as long as ours refuses in one line of ours.
         try {
-          readCertificateFacts(der, 'x.pem');
+          parseCertificate(der, 'x.pem');
         } catch (ours) {
           assert.ok(isEtcdTlsError(ours) && /^x\.pem: not a valid X\.509 certificate \([^\n]*\)$/.test(ours.message), `${(ours as Error).message}\n${der.toString('hex')}`);
         }
@@ -130,8 +142,8 @@ describe('readCertificateFacts agrees with inspectCertificate', () => {
       }
       const { facts: f, inspected } = facts as ReturnType<typeof compared>;
       // A mutated string tag may decode differently; what plan compares (SANs, usages, key) must not.
-      const { subject: _a, ...restFacts } = f as { subject: unknown };
-      const { subject: _b, ...restInspected } = inspected as { subject: unknown };
+      const { subject: _a, issuer: _c, ...restFacts } = f as { subject: unknown; issuer: unknown };
+      const { subject: _b, issuer: _d, ...restInspected } = inspected as { subject: unknown; issuer: unknown };
       assert.deepEqual(restFacts, restInspected, der.toString('hex'));
       agreed++;
     }
