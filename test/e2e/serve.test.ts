@@ -369,25 +369,29 @@ describe('etcd-tls serve shutdown', { skip: !findBinary('cfssl') && !process.env
     const s = await startEtcdTlsServe([d, '-address', '127.0.0.163', '-port', '8889'], { url: 'http://127.0.0.163:8889' });
     t.after(() => s.stop('SIGKILL'));
     const body = JSON.stringify({ request: JSON.parse(csrJson) });
-    // Headers and half the body now, the rest after SIGTERM.
+    // The headers with Expect: 100-continue; SIGTERM once the server has answered "100 Continue" (so the
+    // request is surely in flight, not an idle connection it may close); the body once it stops accepting.
     let wait: NodeJS.Timeout | undefined;
     t.after(() => clearInterval(wait));
     const answer = new Promise<string>((resolve, reject) => {
       const socket = connect(8889, '127.0.0.163', () => {
-        socket.write(`POST /api/v1/cfssl/newcert HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`, () => {
-          process.kill(s.pid, 'SIGTERM');
-          // The server says it stopped accepting before the rest of the body arrives.
-          wait = setInterval(() => {
-            if (/no new connections/.test(s.logs())) {
-              clearInterval(wait);
-              socket.write(body.slice(10));
-            }
-          }, 20);
-        });
+        socket.write(`POST /api/v1/cfssl/newcert HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
       });
       let text = '';
-      socket.on('data', (b) => (text += b.toString()));
-      socket.on('close', () => resolve(text));
+      let signalled = false;
+      socket.on('data', (b) => {
+        text += b.toString();
+        if (signalled || !/^HTTP\/1\.1 100 Continue\r\n\r\n/.test(text)) return;
+        signalled = true;
+        process.kill(s.pid, 'SIGTERM');
+        wait = setInterval(() => {
+          if (/no new connections/.test(s.logs())) {
+            clearInterval(wait);
+            socket.write(body);
+          }
+        }, 20);
+      });
+      socket.on('close', () => resolve(text.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '')));
       socket.on('error', reject);
     });
     const text = await answer;
