@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { renderSection, type Section } from './table.js';
 
 const CLI = fileURLToPath(new URL('../../bin/etcd-tls', import.meta.url));
 
@@ -41,7 +42,7 @@ function certFiles(dir: string): string[] {
   return out;
 }
 
-export function runLifecycleBench(members: number, runs: number): string {
+export function runLifecycleBench(members: number, runs: number): Section {
   const work = mkdtempSync(path.join(tmpdir(), 'etcd-tls-bench-lifecycle-'));
   try {
     const specs: string[] = [];
@@ -79,14 +80,13 @@ export function runLifecycleBench(members: number, runs: number): string {
       [`openssl x509 -enddate loop (${files.length} certificates, reference)`, median(opensslMs), '1.00× loop', ''],
       ['status --json', median(statusMs), `${(median(opensslMs) / median(statusMs)).toFixed(1)}× faster than the loop`, median(opensslMs) / median(statusMs) >= 10 ? 'met (≥ 10×)' : 'MISSED (≥ 10×)'],
     ];
-    return [
-      `## Day 2 at ${members} members (${files.length} certificates), median of ${runs} run(s)`,
-      '',
-      '| command | time | ratio | target |',
-      '|---|---:|---|---|',
-      ...rows.map(([c, ms, r, t]) => `| ${c} | ${(ms / 1000).toFixed(2)} s | ${r} | ${t} |`),
-      '',
-    ].join('\n');
+    return {
+      title: `Day 2 at ${members} members (${files.length} certificates), median of ${runs} run(s)`,
+      intro: ['`renew --all` and `status` of one DIR beside `gen` of the same members into a fresh DIR, and a kubeadm-style `openssl x509 -enddate` loop, in the same run.'],
+      head: ['command', 'time', 'ratio', 'target'],
+      rows: rows.map(([c, ms, r, t]) => [c, `${(ms / 1000).toFixed(2)} s`, r, t]),
+      notes: [],
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -94,5 +94,5 @@ export function runLifecycleBench(members: number, runs: number): string {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const { values } = parseArgs({ options: { members: { type: 'string' }, runs: { type: 'string' } } });
-  process.stdout.write(`${runLifecycleBench(Number(values.members ?? 1000), Number(values.runs ?? 2))}\n`);
+  process.stdout.write(renderSection(runLifecycleBench(Number(values.members ?? 1000), Number(values.runs ?? 2))));
 }

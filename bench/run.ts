@@ -12,9 +12,10 @@ import { runCliBench } from './cli.js';
 import { runGenBench, type GenCase } from './gen.js';
 import { runIssueBench } from './issue.js';
 import { runServeBench } from './serve.js';
+import { runLifecycleBench } from './lifecycle.js';
 import { children, haveCommand, loadAverage, machineLine, progress, renderSection, type Section } from './table.js';
 
-const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'check', 'serve', 'ops'] as const;
+const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'check', 'serve', 'ops', 'lifecycle'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--only ${BENCHES.join(',')}] [--out FILE]
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
     await run('check', ['hyperfine', 'openssl'], (dir) => runCheckBench({ dir, members: 300, runs: o.quick ? 3 : 10 }));
     await run('serve', ['wrk', 'cfssl', 'sqlite3'], (dir) => runServeBench({ dir, quick: o.quick }));
     await run('ops', ['etcd'], async () => [await opsSection()]);
+    await run('lifecycle', ['openssl'], async () => [runLifecycleBench(o.quick ? 300 : 1000, o.quick ? 1 : 2)]);
   } finally {
     cleanUp();
   }
