@@ -12,10 +12,10 @@ import { makeTempDir } from '../helpers/tmp.js';
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const GEN_SPEC = readFileSync(path.join(FIXTURES, 'cluster', 'gen.yaml'), 'utf8');
 /**
- * gen.yaml's non-certificate files: 4 configs + a ca.pem and a crl.der copy per member, etcdctl.env + ca.pem
- * + crl.der per client, 2 kube files, and DIR's own crl.der and revoked.json.
+ * gen.yaml's non-certificate files in the bundles: 4 configs + a ca.pem and a crl.der copy per member,
+ * etcdctl.env + ca.pem + crl.der per client, 2 kube files (DIR's own CRL and revocation record are the CA's).
  */
-const CONFIG_FILES = 3 * 6 + 2 * 3 + 2 + 2;
+const CONFIG_FILES = 3 * 6 + 2 * 3 + 2;
 
 /** Every file under `dir`: content hash, mode, mtime and inode (an atomic rewrite changes the inode). */
 function snapshot(dir: string): Map<string, string> | null {
