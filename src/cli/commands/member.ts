@@ -1,11 +1,11 @@
 /** `etcd-tls member add|remove NAME`: change a running cluster's membership from the spec, one member at a time. */
-import * as path from 'node:path';
 import { fail } from '../../errors.js';
 import { addMember, planMemberAdd, planMemberRemove, removeMember, type MemberOpOptions, type MemberOpPlan, type MemberOpReport, type RevokeMember } from '../../ops/members.js';
 import type { OpEvent } from '../../ops/runner.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { liveOutput, rel } from '../live-output.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 import type { PassphraseSource } from '../../lifecycle/ca-key.js';
 
@@ -53,9 +53,6 @@ export function help(): string {
     '',
   ].join('\n');
 }
-
-const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 export function renderPlan(p: MemberOpPlan): string {
   const done = new Set(p.done);
@@ -141,25 +138,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.out(flags.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : `${renderPlan(plan)}Nothing was changed (--dry-run).\n`);
     return 0;
   }
-  const say = (text: string): void => (flags.json ? io.err(text) : io.out(text));
-  let stopRequested = false;
-  const onSigint = (): void => {
-    stopRequested = true;
-    io.err('etcd-tls: stopping after the current step (Ctrl-C again to stop at once)\n');
-  };
-  process.once('SIGINT', onSigint);
-  let shown = '';
+  const live = liveOutput(io, Boolean(flags.json));
   const onEvent = (e: OpEvent): void => {
     if (e.type === 'step' && !flags.json) io.out(`[${e.index}/${e.total}] ${e.step.title}${e.step.managed ? '' : ' (runbook below)'}\n`);
-    if (e.type === 'runbook') say(`${e.lines.map((l) => `      ${l}`).join('\n')}\n      waiting until the cluster shows this done ...\n`);
-    if (e.type === 'waiting' && io.isTTY && e.problems[0] && e.problems[0] !== shown) {
-      shown = e.problems[0];
-      io.err(`      waiting: ${shown}\n`);
-    }
-    if (e.type === 'step-done' && !flags.json) io.out(`      ok in ${seconds(e.ms)}${e.pid ? ` (pid ${e.pid})` : ''}\n`);
+    live.onEvent(e);
   };
   try {
-    const report = verb === 'add' ? await addMember(options, { onEvent, shouldStop: () => stopRequested }) : await removeMember(options, { onEvent, shouldStop: () => stopRequested }, revoke);
+    const report = verb === 'add' ? await addMember(options, { onEvent, shouldStop: live.shouldStop }) : await removeMember(options, { onEvent, shouldStop: live.shouldStop }, revoke);
     if (flags.json)
       io.out(
         `${JSON.stringify(
@@ -179,6 +164,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     else io.out(renderReport(report, resume));
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    live.release();
   }
 }

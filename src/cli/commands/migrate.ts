@@ -6,6 +6,7 @@ import { fail } from '../../errors.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { liveOutput, rel, seconds } from '../live-output.js';
 
 const FLAGS = {
   spec: { type: 'string', value: 'SPEC', description: 'the cluster spec (also accepted as the only argument)' },
@@ -65,9 +66,6 @@ const PHASE_TITLES: Record<1 | 2 | 3, string> = {
   2: 'Phase 2: peer URLs to https, each member updated and then restarted at once',
   3: 'Phase 3: drop the plaintext client listeners',
 };
-
-const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 function stepDetail(step: MigrationStep, manual: boolean, pid: number | undefined): string[] {
   if (manual) return step.runbook;
@@ -193,31 +191,19 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   // Steps go to stdout as the record of what happened; with --json only the outcome does, and the
   // runbook an operator must follow goes to stderr.
-  const say = (text: string): void => (flags.json ? io.err(text) : io.out(text));
-  let stopRequested = false;
-  const onSigint = (): void => {
-    stopRequested = true;
-    io.err('etcd-tls: stopping after the current step (Ctrl-C again to stop at once)\n');
-  };
-  process.once('SIGINT', onSigint);
-  let waitingShown = '';
+  const live = liveOutput(io, Boolean(flags.json));
   const onEvent = (e: MigrationEvent): void => {
     if (e.type === 'step' && !flags.json) io.out(`[${e.index}/${e.total}] ${e.step.summary}${e.managed ? '' : ' (runbook below)'}\n`);
-    if (e.type === 'runbook') say(`${e.lines.map((l) => `      ${l}`).join('\n')}\n      waiting until the cluster shows this done ...\n`);
-    if (e.type === 'waiting' && io.isTTY && e.problems[0] && e.problems[0] !== waitingShown) {
-      waitingShown = e.problems[0];
-      io.err(`      waiting: ${waitingShown}\n`);
-    }
-    if (e.type === 'step-done' && !flags.json) io.out(`      ok in ${seconds(e.ms)}${e.pid ? ` (pid ${e.pid})` : ''}\n`);
+    live.onEvent(e);
   };
   try {
-    const report = await migrateCluster(options, { onEvent, shouldStop: () => stopRequested });
+    const report = await migrateCluster(options, { onEvent, shouldStop: live.shouldStop });
     if (flags.json) {
       const members = report.members.map((m) => ({ id: m.idHex, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs }));
       io.out(`${JSON.stringify({ complete: report.complete, stopped: report.stopped, durationMs: report.durationMs, stateFile: report.preview.stateFile, executed: report.executed, members, plaintextEndpoints: report.plaintextEndpoints }, null, 2)}\n`);
     } else io.out(renderReport(report, options));
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    live.release();
   }
 }

@@ -6,6 +6,7 @@ import type { OpEvent } from '../../ops/runner.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { liveOutput, rel } from '../live-output.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 
 const FLAGS = {
@@ -50,9 +51,6 @@ export function help(): string {
     '',
   ].join('\n');
 }
-
-const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 export function renderRotationPlan(p: RotationPlan): string {
   const done = new Set(p.done);
@@ -117,29 +115,17 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.out(flags.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : `${renderRotationPlan(plan)}Nothing was changed (--dry-run).\n`);
     return 0;
   }
-  const say = (text: string): void => (flags.json ? io.err(text) : io.out(text));
-  let stopRequested = false;
-  const onSigint = (): void => {
-    stopRequested = true;
-    io.err('etcd-tls: stopping after the current step (Ctrl-C again to stop at once)\n');
-  };
-  process.once('SIGINT', onSigint);
-  let shown = '';
+  const live = liveOutput(io, Boolean(flags.json));
   let phase = 0;
   const onEvent = (e: OpEvent): void => {
     if (e.type === 'step' && !flags.json) {
       if (e.step.phase !== phase) io.out(`Phase ${(phase = e.step.phase)}: ${ROTATION_PHASES[phase]}\n`);
       io.out(`[${e.index}/${e.total}] ${e.step.title}${e.step.managed ? '' : ' (runbook below)'}\n`);
     }
-    if (e.type === 'runbook') say(`${e.lines.map((l) => `      ${l}`).join('\n')}\n      waiting until the cluster shows this done ...\n`);
-    if (e.type === 'waiting' && io.isTTY && e.problems[0] && e.problems[0] !== shown) {
-      shown = e.problems[0];
-      io.err(`      waiting: ${shown}\n`);
-    }
-    if (e.type === 'step-done' && !flags.json) io.out(`      ok in ${seconds(e.ms)}${e.pid ? ` (pid ${e.pid})` : ''}\n`);
+    live.onEvent(e);
   };
   try {
-    const report = await rotateCa(options, { onEvent, shouldStop: () => stopRequested });
+    const report = await rotateCa(options, { onEvent, shouldStop: live.shouldStop });
     if (flags.json) {
       const o = report.outcome;
       io.out(`${JSON.stringify({ complete: o.complete, stopped: o.stopped, awaiting: o.awaiting?.id ?? null, phase: report.plan.phase, stateFile: report.plan.stateFile, executed: o.executed, archive: o.state.data.archive ?? null }, null, 2)}\n`);
@@ -147,6 +133,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     } else io.out(renderReport(report, resume));
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    live.release();
   }
 }
