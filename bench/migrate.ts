@@ -125,8 +125,9 @@ export async function readPrefix(target: WriterTarget, prefix: string): Promise<
 
 /** Acknowledged writes whose value reads back. */
 export async function countReadable(result: WriterResult, target: WriterTarget, prefix: string): Promise<number> {
+  const acknowledged = [...result.acknowledged]; // before the read: a writer still running adds keys meanwhile
   const stored = await readPrefix(target, prefix);
-  return [...result.acknowledged].filter(([k, v]) => stored.get(k) === v).length;
+  return acknowledged.filter(([k, v]) => stored.get(k) === v).length;
 }
 
 /** The writer of old clients: plaintext only, following DIR/migration.json from port to port. */
