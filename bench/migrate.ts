@@ -154,7 +154,8 @@ export interface Row {
 
 const CLI = fileURLToPath(new URL('../../bin/etcd-tls', import.meta.url));
 
-function etcdTls(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+/** `etcd-tls ARGS` in `cwd` with only PATH set, as an operator runs it; never rejects on the exit code. */
+export function etcdTls(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });

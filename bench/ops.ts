@@ -6,15 +6,14 @@
  * writes attempted / acknowledged / failed, acknowledged writes readable afterwards, reads failed,
  * failovers, the slowest write, and how long the operation took. Run alone: `node dist/bench/ops.js`.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { membersInDir, stopMembers } from '../src/cluster/local.js';
 import { getKey } from '../src/etcd/gateway.js';
-import { countReadable, startWriter, type WriterResult, type WriterTarget } from './migrate.js';
+import { countReadable, etcdTls, startWriter, type WriterResult, type WriterTarget } from './migrate.js';
 
 /** A spec with these members (name, ip) and an admin client. */
 export function opsSpec(cluster: string, members: readonly (readonly [string, string])[]): string {
@@ -129,20 +128,6 @@ export interface OpsRow {
   seconds: number;
 }
 
-const CLI = fileURLToPath(new URL('../../bin/etcd-tls', import.meta.url));
-
-function etcdTls(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - start }));
-  });
-}
 
 const MEMBERS = [
   ['member1', '127.0.0.151'],
