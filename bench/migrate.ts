@@ -53,6 +53,43 @@ export interface Writer {
   stop(): Promise<WriterResult>;
 }
 
+/**
+ * One request tried against each endpoint in turn (starting at the `n`th, so load spreads) until one
+ * answers or `deadlineMs` has passed; a short pause after each full round. Shared by the benches'
+ * writer and reader, which fail over between members the way a client library does.
+ */
+export async function withFailover<T>(
+  targets: () => WriterTarget[],
+  n: number,
+  deadlineMs: number,
+  attempt: (target: WriterTarget) => Promise<T>,
+  onFailover: () => void = () => {},
+): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  const start = Date.now();
+  let last = 'no endpoint';
+  for (let i = 0; Date.now() - start < deadlineMs; i++) {
+    let list: WriterTarget[] = [];
+    try {
+      list = targets();
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    const target = list[(n + i) % Math.max(list.length, 1)];
+    if (!target) {
+      await sleep(100);
+      continue;
+    }
+    try {
+      return { ok: true, value: await attempt(target) };
+    } catch (e) {
+      onFailover();
+      last = `${target.url}: ${(e as Error).message}`;
+      if (i % Math.max(list.length, 1) === list.length - 1) await sleep(100);
+    }
+  }
+  return { ok: false, error: last };
+}
+
 /** Start writing one key per interval until stop(). */
 export function startWriter(options: WriterOptions): Writer {
   const interval = options.intervalMs ?? 100;
@@ -66,31 +103,13 @@ export function startWriter(options: WriterOptions): Writer {
     const key = `${options.prefix}${String(n).padStart(6, '0')}`;
     const value = `value-${n}`;
     const start = Date.now();
-    let last = 'no endpoint';
-    for (let i = 0; Date.now() - start < deadlineMs; i++) {
-      let list: WriterTarget[] = [];
-      try {
-        list = targets();
-      } catch (e) {
-        last = (e as Error).message;
-      }
-      const target = list[(n + i) % Math.max(list.length, 1)];
-      if (!target) {
-        await sleep(100);
-        continue;
-      }
-      try {
-        await putKey(target.url, key, value, target.tls, Math.min(attemptTimeout, deadlineMs - (Date.now() - start)));
-        r.acknowledged.set(key, value);
-        r.maxLatencyMs = Math.max(r.maxLatencyMs, Date.now() - start);
-        return;
-      } catch (e) {
-        r.failovers++;
-        last = `${target.url}: ${(e as Error).message}`;
-        if (i % Math.max(list.length, 1) === list.length - 1) await sleep(100);
-      }
-    }
-    r.failed.push({ key, error: last });
+    const outcome = await withFailover(() => targets(), n, deadlineMs, async (target) => {
+      await putKey(target.url, key, value, target.tls, Math.min(attemptTimeout, deadlineMs - (Date.now() - start)));
+    }, () => r.failovers++);
+    if (outcome.ok) {
+      r.acknowledged.set(key, value);
+      r.maxLatencyMs = Math.max(r.maxLatencyMs, Date.now() - start);
+    } else r.failed.push({ key, error: outcome.error });
   };
 
   const loop = (async () => {

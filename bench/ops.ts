@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { membersInDir, stopMembers } from '../src/cluster/local.js';
 import { getKey } from '../src/etcd/gateway.js';
-import { countReadable, etcdTls, startWriter, type WriterResult, type WriterTarget } from './migrate.js';
+import { countReadable, etcdTls, startWriter, withFailover, type WriterResult, type WriterTarget } from './migrate.js';
 
 /** A spec with these members (name, ip) and an admin client. */
 export function opsSpec(cluster: string, members: readonly (readonly [string, string])[]): string {
@@ -65,31 +65,10 @@ export function startReader(targets: () => WriterTarget[], latest: () => [string
     const kv = latest();
     if (!kv) return;
     r.attempted++;
-    const start = Date.now();
-    let last = 'no endpoint';
-    for (let i = 0; Date.now() - start < deadlineMs; i++) {
-      let list: WriterTarget[] = [];
-      try {
-        list = targets();
-      } catch (e) {
-        last = (e as Error).message;
-      }
-      const t = list[(n + i) % Math.max(list.length, 1)];
-      if (!t) {
-        await sleep(100);
-        continue;
-      }
-      try {
-        const v = await getKey(t.url, kv[0], t.tls, 2000);
-        if (v === kv[1]) r.ok++;
-        else r.wrong++;
-        return;
-      } catch (e) {
-        last = `${t.url}: ${(e as Error).message}`;
-        if (i % Math.max(list.length, 1) === list.length - 1) await sleep(100);
-      }
-    }
-    r.failed.push({ key: kv[0], error: last });
+    const outcome = await withFailover(targets, n, deadlineMs, (t) => getKey(t.url, kv[0], t.tls, 2000));
+    if (!outcome.ok) r.failed.push({ key: kv[0], error: outcome.error });
+    else if (outcome.value === kv[1]) r.ok++;
+    else r.wrong++;
   };
   const loop = (async () => {
     for (let n = 1; !stopped; n++) {
