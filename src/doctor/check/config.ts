@@ -4,10 +4,9 @@
  */
 import { isIP } from 'node:net';
 import { verify } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList } from '@peculiar/asn1-x509';
 import { parsePemBlocks } from '../../pki/pem.js';
 import { signatureAlgorithmName } from '../../pki/certificate.js';
+import { parseCrl, type CrlView } from '../../pki/crl.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
 import { finding } from './codes.js';
 import type { LoadedCert } from './certs.js';
@@ -376,6 +375,27 @@ const digestOf = (sigOid: string): string | null | undefined => {
   return m ? `sha${m[1]}` : undefined;
 };
 
+// A generated directory holds the same crl.der in every folder, named by two configs each: verify
+// each (CRL, CA) pair once. Keyed by the CA's parsed certificate (check parses each CA DER once).
+const crlVerdicts = new WeakMap<LoadedCert, Map<string, boolean>>();
+
+function crlSignedByCa(crl: CrlView, ca: LoadedCert): boolean {
+  let verdicts = crlVerdicts.get(ca);
+  if (!verdicts) crlVerdicts.set(ca, (verdicts = new Map()));
+  const id = crl.der.toString('latin1');
+  let signed = verdicts.get(id);
+  if (signed === undefined) {
+    const digest = digestOf(crl.signatureAlgorithmOid);
+    try {
+      signed = digest !== undefined && verify(digest, crl.tbs, ca.publicKeyObject, crl.signature);
+    } catch {
+      signed = false;
+    }
+    verdicts.set(id, signed);
+  }
+  return signed;
+}
+
 /**
  * A CRL file (PEM "X509 CRL" or DER) must parse and be signed by one of `cas`: etcd matches revoked
  * serials only, so a CRL from another CA silently revokes nothing that matters.
@@ -383,42 +403,34 @@ const digestOf = (sigOid: string): string | null | undefined => {
 export function checkCrl(subject: string, file: string, bytes: Buffer, cas: readonly LoadedCert[], now?: Date): Finding[] {
   const fix = `write the CRL your CA issued to ${file} (PEM "X509 CRL" or DER)`;
   let der: Buffer = bytes;
-  const text = bytes.toString('latin1');
-  if (text.includes('-----BEGIN')) {
+  if (bytes.includes('-----BEGIN')) {
     try {
-      const block = parsePemBlocks(text).find((b) => b.label === 'X509 CRL');
+      const block = parsePemBlocks(bytes.toString('latin1')).find((b) => b.label === 'X509 CRL');
       if (!block) return [finding('crl-invalid', 'error', subject, `${file} holds no "X509 CRL" PEM block`, fix)];
       der = block.der;
     } catch (e) {
       return [finding('crl-invalid', 'error', subject, `${file}: not valid PEM (${(e as Error).message})`, fix)];
     }
   }
-  let crl: CertificateList;
+  let crl: CrlView;
   try {
-    crl = AsnConvert.parse(der, CertificateList);
+    crl = parseCrl(der, file);
   } catch (e) {
-    return [finding('crl-invalid', 'error', subject, `${file} is not a valid CRL (${(e as Error).message}): etcd rejects every connection while it cannot parse it`, fix)];
+    const message = (e as Error).message;
+    const said = `${file}: not a valid CRL (`;
+    const why = message.startsWith(said) && message.endsWith(')') ? message.slice(said.length, -1) : message;
+    return [finding('crl-invalid', 'error', subject, `${file} is not a valid CRL (${why}): etcd rejects every connection while it cannot parse it`, fix)];
   }
   const stale: Finding[] = [];
-  const next = crl.tbsCertList.nextUpdate?.getTime();
-  const thisUpdate = crl.tbsCertList.thisUpdate.getTime();
+  const next = crl.nextUpdate;
   if (now && next) {
     if (next.getTime() <= now.getTime())
       stale.push(finding('crl-stale', 'warning', subject, `${file}: nextUpdate ${next.toISOString()} has passed; etcd still enforces it, but other verifiers refuse a stale CRL`, 'etcd-tls crl DIR (and copy crl.der to the members); run it daily from cron'));
-    else if (now.getTime() >= (thisUpdate.getTime() + next.getTime()) / 2)
+    else if (now.getTime() >= (crl.thisUpdate.getTime() + next.getTime()) / 2)
       stale.push(finding('crl-stale', 'info', subject, `${file}: past half its validity (nextUpdate ${next.toISOString()})`, 'etcd-tls crl DIR; run it daily from cron'));
   }
   if (cas.length === 0) return stale;
-  const tbs = crl.tbsCertListRaw ? Buffer.from(crl.tbsCertListRaw) : Buffer.from(AsnConvert.serialize(crl.tbsCertList));
-  const digest = digestOf(crl.signatureAlgorithm.algorithm);
-  const signed = digest !== undefined && cas.some((ca) => {
-    try {
-      return verify(digest, tbs, ca.publicKeyObject, Buffer.from(crl.signature));
-    } catch {
-      return false;
-    }
-  });
-  return signed
+  return cas.some((ca) => crlSignedByCa(crl, ca))
     ? stale
     : [...stale, finding('crl-not-signed-by-ca', 'error', subject, `${file} is not signed by the trusted CA (${cas.map((c) => c.subject.text).join('; ')}): it revokes serials of some other CA, so nothing of yours is revoked`, 'issue the CRL with the CA that signs your etcd certificates')];
 }
