@@ -339,22 +339,16 @@ export interface PeerSanContext {
   advertised: readonly ExpectedHost[];
   /** Hosts of listen-peer-urls; wildcards (0.0.0.0, ::) included as written. */
   listen: readonly ExpectedHost[];
-  /** Other members' peer URL hosts from initial-cluster. */
-  peerHosts: readonly string[];
+  /** Whether some member's peer URL in initial-cluster has a loopback host. */
+  loopbackPeer: boolean;
   /** --experimental-peer-skip-client-san-verification is set: inbound peers are not checked by address. */
   skipClientSanVerification: boolean;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
-const isLoopback = (host: string): boolean => host === 'localhost' || /^127\./.test(host) || host === '::1';
+/** Whether a host (no brackets) is a loopback address or name. */
+export const isLoopbackHost = (host: string): boolean => host === 'localhost' || host.startsWith('127.') || host === '::1';
 
-// Every member of a directory shares one peerHosts list (config.ts caches initial-cluster): scan it once.
-const loopbackLists = new WeakMap<readonly string[], boolean>();
-function hasLoopbackHost(hosts: readonly string[]): boolean {
-  let has = loopbackLists.get(hosts);
-  if (has === undefined) loopbackLists.set(hosts, (has = hosts.some((h) => isLoopback(h.replace(/^\[|\]$/g, '')))));
-  return has;
-}
 
 /**
  * The peer certificate is checked twice: by members dialing this one (against its advertised peer URL
@@ -384,7 +378,7 @@ export function checkPeerSans(path: string, cert: LoadedCert, ctx: PeerSanContex
     );
   }
   if (!hasIps) return out;
-  const loopbackPeers = hasLoopbackHost(ctx.peerHosts) || ctx.advertised.some((a) => isLoopback(a.host.replace(/^\[|\]$/g, '')));
+  const loopbackPeers = ctx.loopbackPeer || ctx.advertised.some((a) => isLoopbackHost(a.host.replace(/^\[|\]$/g, '')));
   if (loopbackPeers && !cert.sans.ips.includes('127.0.0.1')) {
     out.push(
       finding(

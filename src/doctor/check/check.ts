@@ -23,6 +23,7 @@ import {
   checkPeerSans,
   checkServerSans,
   DEFAULT_EXPIRY_WARNING_DAYS,
+  isLoopbackHost,
   readCertificateFile,
   readKeyFile,
   type CertRole,
@@ -119,6 +120,10 @@ class CheckSession {
   private readonly configNames: string[] = [];
   /** Settings of the current config whose path was found only beside the config. */
   private localFallbacks: string[] = [];
+  /** Names in each directory scanned, and whether other paths exist: every config of a unit names the same files. */
+  private readonly listed = new Map<string, { all: ReadonlySet<string>; plain: ReadonlySet<string> }>();
+  private readonly existing = new Map<string, boolean>();
+  private readonly shown = new Map<string, string>();
   primaryCa: string | undefined;
 
   constructor(
@@ -128,8 +133,24 @@ class CheckSession {
 
   /** Paths in findings: relative to the working directory when below it, as the user typed them. */
   display(file: string): string {
-    const rel = path.relative(process.cwd(), file);
-    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+    let shown = this.shown.get(file);
+    if (shown === undefined) {
+      const rel = path.relative(process.cwd(), file);
+      shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+      this.shown.set(file, shown);
+    }
+    return shown;
+  }
+
+  /** existsSync, answered from the listing of a scanned directory where there is one. */
+  private exists(file: string): boolean {
+    const names = this.listed.get(path.dirname(file));
+    const base = path.basename(file);
+    // A symbolic link may dangle: existsSync follows it.
+    if (names && (names.plain.has(base) || !names.all.has(base))) return names.plain.has(base);
+    let found = this.existing.get(file);
+    if (found === undefined) this.existing.set(file, (found = existsSync(file)));
+    return found;
   }
 
   private certFile(file: string): LoadedCertFile {
@@ -174,8 +195,13 @@ class CheckSession {
 
   /** Every file of one directory: leaves with their keys, CA bundles, etcd configs. */
   scanUnit(dir: string, isRoot: boolean): void {
-    const names = readDir(dir).map((d) => d.name).sort();
-    const has = (n: string): boolean => names.includes(n);
+    const entries = readDir(dir);
+    const names = entries.map((d) => d.name).sort();
+    const listed = new Set(names);
+    // The listing answers later existence checks of this directory (resolve), so keep it only when `dir` is how path.resolve spells it.
+    if (dir === path.resolve(dir)) this.listed.set(dir, { all: listed, plain: new Set(entries.filter((d) => !d.isSymbolicLink()).map((d) => d.name)) });
+    const kinds = new Map(entries.map((d) => [d.name, d]));
+    const has = (n: string): boolean => listed.has(n);
     const cas = names.filter((n) => CA_FILE.test(n) && !KEY_FILE.test(n));
     const unitCa = cas.find((n) => n === 'ca.pem' || n === 'ca.crt') ?? cas[0];
     for (const ca of cas) {
@@ -187,7 +213,9 @@ class CheckSession {
     for (const n of names) {
       if (!CERT_EXT.test(n) || KEY_FILE.test(n) || CA_FILE.test(n)) continue;
       const full = path.join(dir, n);
-      if (!statSync(full).isFile()) continue;
+      // The listing's type, unless a link must be followed.
+      const entry = kinds.get(n);
+      if (!(entry && !entry.isSymbolicLink() ? entry.isFile() : statSync(full).isFile())) continue;
       const leaf = this.leaf(full, roleFromFileName(n));
       const key = path.basename(keyFileFor(n));
       if (has(key)) leaf.key = path.resolve(dir, key);
@@ -212,7 +240,7 @@ class CheckSession {
     const local = path.join(baseDir, path.basename(value));
     const asWritten = [path.resolve(value), path.resolve(baseDir, value)];
     const order = preferLocal ? [local, ...asWritten] : [...asWritten, local];
-    const found = order.find((f) => existsSync(f));
+    const found = order.find((f) => this.exists(f));
     if (!found) return { findings: [finding('file-missing', 'error', settingSubject(setting), `names ${value}, which does not exist`, 'create the file, or point the setting at the right path')] };
     if (!preferLocal && found === local && !asWritten.includes(local)) this.localFallbacks.push(`${setting.origin.name} → ${this.display(found)}`);
     return { file: found, findings: [] };
@@ -266,7 +294,7 @@ class CheckSession {
       leaf.peerContexts.push({
         advertised: hostsOf(config, 'initial-advertise-peer-urls'),
         listen: hostsOf(config, 'listen-peer-urls'),
-        peerHosts: initialClusterOf(config.settings.get('initial-cluster')?.value ?? '').peerHosts,
+        loopbackPeer: initialClusterOf(config.settings.get('initial-cluster')?.value ?? '').loopbackPeer,
         skipClientSanVerification: configBool(config, 'experimental-peer-skip-client-san-verification'),
       });
       const algo = this.certFile(peerCert).certs[0]?.publicKey.algo;
@@ -305,7 +333,7 @@ class CheckSession {
       const u = parseEtcdUrl(url);
       return typeof u === 'string' ? url : u.host;
     };
-    const peerHosts = layout.members.map((m) => hostOf(m.peerUrl));
+    const loopbackPeer = layout.members.some((m) => isLoopbackHost(hostOf(m.peerUrl)));
     for (const m of layout.members) {
       const from = `${this.display(specFile)}: members.${m.name}`;
       const server = this.leaf(m.files.serverCert, 'server');
@@ -313,7 +341,7 @@ class CheckSession {
       server.serverHosts.push({ host: hostOf(m.clientUrl), from });
       const peer = this.leaf(m.files.peerCert, 'peer');
       peer.key = m.files.peerKey;
-      peer.peerContexts.push({ advertised: [{ host: hostOf(m.peerUrl), from }], listen: m.listenPeerUrls.map((u) => ({ host: hostOf(u), from })), peerHosts, skipClientSanVerification: false });
+      peer.peerContexts.push({ advertised: [{ host: hostOf(m.peerUrl), from }], listen: m.listenPeerUrls.map((u) => ({ host: hostOf(u), from })), loopbackPeer, skipClientSanVerification: false });
       for (const leaf of [server, peer]) leaf.bundles.add(this.addBundle(m.files.ca));
     }
     for (const c of layout.clients) {

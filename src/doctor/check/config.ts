@@ -9,7 +9,7 @@ import { signatureAlgorithmName } from '../../pki/certificate.js';
 import { parseCrl, type CrlView } from '../../pki/crl.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
 import { finding } from './codes.js';
-import type { LoadedCert } from './certs.js';
+import { isLoopbackHost, type LoadedCert } from './certs.js';
 import { describeOrigin, envName, parseGoBool, REMOVED_FLAGS, type EtcdConfig, type EtcdSetting } from '../../etcd/config.js';
 import type { Finding } from '../findings.js';
 
@@ -58,45 +58,58 @@ export function configUrls(config: EtcdConfig, flag: string): { setting?: EtcdSe
   return { setting, urls, findings };
 }
 
-/** `name=url,name=url` as etcd parses --initial-cluster. */
-export function parseInitialCluster(value: string): { entries: { name: string; url: string }[]; bad: string[] } {
-  const entries: { name: string; url: string }[] = [];
-  const bad: string[] = [];
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) bad.push(part);
-    else entries.push({ name: part.slice(0, eq), url: part.slice(eq + 1) });
-  }
-  return { entries, bad };
+/** One `name=url` of --initial-cluster, with its URL parsed. */
+export interface InitialClusterEntry {
+  name: string;
+  url: string;
+  parsed: EtcdUrl | string;
 }
 
 export interface InitialCluster {
-  entries: { name: string; url: string; parsed: EtcdUrl | string }[];
+  /** Entries without name=URL. */
   bad: string[];
-  /** Entries by member name. */
-  byName: Map<string, string[]>;
-  /** Hosts of the entries whose URL parses. */
-  peerHosts: string[];
+  entries: readonly InitialClusterEntry[];
+  /** Whether some member's peer URL host is a loopback address. */
+  loopbackPeer: boolean;
 }
 
 // Every member of a generated directory carries the same initial-cluster in two configs: parse each
-// distinct value once (a 300-member check parsed 300 entries × 600 configs). Bounded for library use.
+// distinct value once (a 300-member check parsed 300 entries × 600 configs). Members added to a
+// cluster later list the members before them, so a 2,000-member directory holds ~1,900 distinct
+// values of up to 2,000 entries: each entry text is parsed once too, and a value's result holds the
+// shared entries. Both caches are bounded for library use.
 const initialClusterCache = new Map<string, InitialCluster>();
+const entryCache = new Map<string, InitialClusterEntry | null>();
 let initialClusterParses = 0;
 
 /** How many initial-cluster values have been parsed (not served from the cache): the scale test's probe. */
 export const initialClusterParseCount = (): number => initialClusterParses;
 
-/** parseInitialCluster with every URL parsed, cached by the setting's text. */
+/** `name=url,name=url` as etcd parses --initial-cluster, every URL parsed; cached by the setting's text. */
 export function initialClusterOf(value: string): InitialCluster {
   const cached = initialClusterCache.get(value);
   if (cached) return cached;
   initialClusterParses++;
-  const { entries, bad } = parseInitialCluster(value);
-  const parsed = entries.map((e) => ({ ...e, parsed: parseEtcdUrl(e.url) }));
-  const byName = new Map<string, string[]>();
-  for (const e of parsed) byName.set(e.name, [...(byName.get(e.name) ?? []), e.url.trim()]);
-  const result: InitialCluster = { entries: parsed, bad, byName, peerHosts: parsed.flatMap((e) => (typeof e.parsed === 'string' ? [] : [e.parsed.host])) };
+  const bad: string[] = [];
+  const entries: InitialClusterEntry[] = [];
+  let loopbackPeer = false;
+  if (entryCache.size >= 100_000) entryCache.clear();
+  for (const raw of value.split(',')) {
+    const part = raw.trim();
+    if (!part) continue;
+    let entry = entryCache.get(part);
+    if (entry === undefined) {
+      const eq = part.indexOf('=');
+      entry = eq <= 0 ? null : { name: part.slice(0, eq), url: part.slice(eq + 1), parsed: parseEtcdUrl(part.slice(eq + 1)) };
+      entryCache.set(part, entry);
+    }
+    if (entry === null) bad.push(part);
+    else {
+      entries.push(entry);
+      if (!loopbackPeer && typeof entry.parsed !== 'string' && isLoopbackHost(entry.parsed.host)) loopbackPeer = true;
+    }
+  }
+  const result: InitialCluster = { bad, entries, loopbackPeer };
   if (initialClusterCache.size >= 64) initialClusterCache.clear();
   initialClusterCache.set(value, result);
   return result;
@@ -193,7 +206,7 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const setting = config.settings.get('initial-cluster');
   if (!setting) return [];
   const subject = settingSubject(setting);
-  const { entries: urls, bad, byName } = initialClusterOf(setting.value);
+  const { entries: urls, bad } = initialClusterOf(setting.value);
   const out: Finding[] = [];
   if (bad.length) out.push(finding('setting-invalid', 'error', subject, `entries without name=URL: ${bad.join(', ')}`, 'write it as name1=https://host1:2380,name2=https://host2:2380'));
   for (const u of urls) if (typeof u.parsed === 'string') out.push(finding('setting-invalid', 'error', subject, `${u.name}: ${u.parsed}`, 'write every URL as https://host:port'));
@@ -213,7 +226,7 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const name = config.settings.get('name')?.value ?? 'default';
   const adv = configUrls(config, 'initial-advertise-peer-urls');
   if (adv.setting && adv.findings.length === 0) {
-    const own = byName.get(name) ?? [];
+    const own = urls.filter((u) => u.name === name).map((u) => u.url.trim());
     const advertised = adv.urls.map((u) => u.raw);
     const same = own.length === advertised.length && own.every((u) => advertised.includes(u));
     if (!same)
@@ -396,6 +409,19 @@ function crlSignedByCa(crl: CrlView, ca: LoadedCert): boolean {
   return signed;
 }
 
+// The same bytes parse the same way: keep the last few views (the message of a failure names its file, so those are not kept).
+const parsedCrls = new Map<string, CrlView>();
+function parsedCrl(der: Buffer, file: string): CrlView {
+  const id = der.toString('latin1');
+  let crl = parsedCrls.get(id);
+  if (!crl) {
+    crl = parseCrl(der, file);
+    if (parsedCrls.size >= 16) parsedCrls.clear();
+    parsedCrls.set(id, crl);
+  }
+  return crl;
+}
+
 /**
  * A CRL file (PEM "X509 CRL" or DER) must parse and be signed by one of `cas`: etcd matches revoked
  * serials only, so a CRL from another CA silently revokes nothing that matters.
@@ -414,7 +440,7 @@ export function checkCrl(subject: string, file: string, bytes: Buffer, cas: read
   }
   let crl: CrlView;
   try {
-    crl = parseCrl(der, file);
+    crl = parsedCrl(der, file);
   } catch (e) {
     const message = (e as Error).message;
     const said = `${file}: not a valid CRL (`;
