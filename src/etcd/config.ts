@@ -423,7 +423,7 @@ function readYamlDocument(text: string, lineAt: (offset: number) => number): Yam
 
 // The flat shape etcd.yaml files have (gen writes them so): `key: value` lines and blocks of them one
 // level deep. Scalars are taken only where YAML 1.2's core schema leaves no doubt what they mean.
-const FLAT_LINE = /^( *)([a-z][a-z0-9-]*):(?: +(.*?))? *$/;
+const FLAT_LINE = /^( *)([a-z][a-z0-9-]*):(?: +(.*))?$/;
 const FLAT_DOUBLE = /^"([ !#-[\]-~]*)"$/;
 const FLAT_SINGLE = /^'([ -&(-~]*)'$/;
 // No ':' at the end: "a:" followed by a line end is a mapping indicator.
@@ -467,7 +467,13 @@ function readFlatYaml(text: string): YamlRead | undefined {
     if (!m) return undefined;
     const depth = (m[1] as string).length;
     const key = m[2] as string;
-    const raw = m[3];
+    // Trailing spaces by hand: a lazy (.*?) before ` *$` cost ~3 ms per 58 kB initial-cluster line.
+    let raw = m[3];
+    if (raw !== undefined) {
+      let cut = raw.length;
+      while (cut > 0 && raw.charCodeAt(cut - 1) === 0x20) cut--;
+      raw = raw.slice(0, cut);
+    }
     if (FLAT_NULL.has(key) || key in FLAT_BOOL) return undefined;
     const value = raw === undefined ? undefined : flatScalar(raw);
     if (value === false) return undefined;
