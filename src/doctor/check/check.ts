@@ -172,7 +172,11 @@ class CheckSession {
   }
 
   leaf(file: string, role?: CertRole): Leaf {
-    const abs = path.resolve(file);
+    return this.leafAt(path.resolve(file), role);
+  }
+
+  /** leaf() for a path that is already absolute and normalized. */
+  private leafAt(abs: string, role?: CertRole): Leaf {
     let leaf = this.leaves.get(abs);
     if (!leaf) {
       leaf = { file: abs, roles: new Set(), bundles: new Set(), clientAuthNeeded: [], serverHosts: [], peerContexts: [] };
@@ -189,44 +193,41 @@ class CheckSession {
     return abs;
   }
 
-  addCaKey(caFile: string, keyFile: string): void {
-    this.caKeys.set(path.resolve(caFile), path.resolve(keyFile));
-  }
-
-  /** Every file of one directory: leaves with their keys, CA bundles, etcd configs. */
-  scanUnit(dir: string, isRoot: boolean): void {
-    const entries = readDir(dir);
+  /**
+   * Every file of one directory: leaves with their keys, CA bundles, etcd configs. `dir` is absolute
+   * and normalized (unitDirs), so its files' paths are `dir/name` without path.resolve's work, and
+   * its listing answers later existence checks in it (resolve).
+   */
+  scanUnit(dir: string, entries: readonly Dirent[], isRoot: boolean): void {
     const names = entries.map((d) => d.name).sort();
     const listed = new Set(names);
-    // The listing answers later existence checks of this directory (resolve), so keep it only when `dir` is how path.resolve spells it.
-    if (dir === path.resolve(dir)) this.listed.set(dir, { all: listed, plain: new Set(entries.filter((d) => !d.isSymbolicLink()).map((d) => d.name)) });
+    this.listed.set(dir, { all: listed, plain: new Set(entries.filter((d) => !d.isSymbolicLink()).map((d) => d.name)) });
     const kinds = new Map(entries.map((d) => [d.name, d]));
-    const has = (n: string): boolean => listed.has(n);
+    const at = (n: string): string => childPath(dir, n);
     const cas = names.filter((n) => CA_FILE.test(n) && !KEY_FILE.test(n));
     const unitCa = cas.find((n) => n === 'ca.pem' || n === 'ca.crt') ?? cas[0];
     for (const ca of cas) {
-      const abs = this.addBundle(path.join(dir, ca));
+      this.bundles.add(at(ca));
       const key = keyFileFor(ca);
-      if (has(path.basename(key))) this.addCaKey(abs, path.join(dir, path.basename(key)));
+      if (listed.has(key)) this.caKeys.set(at(ca), at(key));
     }
-    if (isRoot && !this.primaryCa && unitCa) this.primaryCa = path.resolve(dir, unitCa);
+    if (isRoot && !this.primaryCa && unitCa) this.primaryCa = at(unitCa);
+    const unitBundles = unitCa ? [at(unitCa)] : [];
     for (const n of names) {
       if (!CERT_EXT.test(n) || KEY_FILE.test(n) || CA_FILE.test(n)) continue;
-      const full = path.join(dir, n);
+      const full = at(n);
       // The listing's type, unless a link must be followed.
       const entry = kinds.get(n);
       if (!(entry && !entry.isSymbolicLink() ? entry.isFile() : statSync(full).isFile())) continue;
-      const leaf = this.leaf(full, roleFromFileName(n));
-      const key = path.basename(keyFileFor(n));
-      if (has(key)) leaf.key = path.resolve(dir, key);
-      if (unitCa) leaf.bundles.add(path.resolve(dir, unitCa));
+      const leaf = this.leafAt(full, roleFromFileName(n));
+      const key = keyFileFor(n);
+      if (listed.has(key)) leaf.key = at(key);
+      if (unitCa) leaf.bundles.add(at(unitCa));
     }
-    const unitBundles = unitCa ? [path.resolve(dir, unitCa)] : [];
     for (const n of names) {
-      const file = path.join(dir, n);
       // Read as bytes: an empty etcd.env is merely a config that sets nothing.
-      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(file, 'etcd environment file').toString('utf8'), this.display(file))], dir, true, unitBundles);
-      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(file, 'etcd config file').toString('utf8'), this.display(file))], dir, true, unitBundles);
+      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(at(n), 'etcd environment file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
+      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(at(n), 'etcd config file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
     }
   }
 
@@ -237,7 +238,9 @@ class CheckSession {
    */
   private resolve(setting: EtcdSetting, baseDir: string, preferLocal: boolean): { file?: string; findings: Finding[] } {
     const value = setting.value;
-    const local = path.join(baseDir, path.basename(value));
+    const local = childPath(baseDir, path.basename(value));
+    // In a generated directory the local file is there: the paths as written are worked out only when needed.
+    if (preferLocal && this.exists(local)) return { file: local, findings: [] };
     const asWritten = [path.resolve(value), path.resolve(baseDir, value)];
     const order = preferLocal ? [local, ...asWritten] : [...asWritten, local];
     const found = order.find((f) => this.exists(f));
@@ -404,6 +407,12 @@ class CheckSession {
   }
 }
 
+/** path.join(dir, name) for a normalized absolute `dir` and a plain file name, without join's normalizing work. */
+function childPath(dir: string, name: string): string {
+  if (!name || name === '.' || name === '..' || name.includes(path.sep)) return path.join(dir, name);
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}
+
 /** Directories worth scanning in DIR: DIR itself and two levels below, minus hidden and etcd data dirs. */
 function readDir(dir: string): Dirent[] {
   try {
@@ -414,13 +423,14 @@ function readDir(dir: string): Dirent[] {
   }
 }
 
-function unitDirs(dir: string, depth = 0): string[] {
+function unitDirs(dir: string, depth = 0): { dir: string; entries: Dirent[] }[] {
   if (depth > 2) return [];
-  const below = readDir(dir)
+  const entries = readDir(dir);
+  const below = entries
     .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'data' && !d.name.endsWith('.etcd') && d.name !== 'member')
     .map((d) => d.name)
     .sort();
-  return [dir, ...below.flatMap((n) => unitDirs(path.join(dir, n), depth + 1))];
+  return [{ dir, entries }, ...below.flatMap((n) => unitDirs(path.join(dir, n), depth + 1))];
 }
 
 /**
@@ -445,7 +455,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
       if (rootCa) session.primaryCa = session.addBundle(rootCa);
     }
     if (request.spec) await session.addSpec(request.spec, dir);
-    for (const unit of unitDirs(dir)) session.scanUnit(unit, unit === dir);
+    for (const unit of unitDirs(dir)) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
     leftovers = findLeftovers(dir).map((l) =>
       l.kind === 'journal'
         ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')

@@ -44,18 +44,30 @@ export function configBool(config: EtcdConfig, flag: string): boolean {
 export const configList = (config: EtcdConfig, flag: string): string[] =>
   (config.settings.get(flag)?.value ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
+type ConfigUrls = { setting?: EtcdSetting; urls: readonly EtcdUrl[]; findings: readonly Finding[] };
+// The checks and check.ts ask for the same URL settings of a config several times: parse each once.
+const urlsByConfig = new WeakMap<EtcdConfig, Map<string, ConfigUrls>>();
+
 /** The URLs of a list setting, with a finding for each one etcd would refuse. */
-export function configUrls(config: EtcdConfig, flag: string): { setting?: EtcdSetting; urls: EtcdUrl[]; findings: Finding[] } {
+export function configUrls(config: EtcdConfig, flag: string): ConfigUrls {
+  let known = urlsByConfig.get(config);
+  if (!known) urlsByConfig.set(config, (known = new Map()));
+  let result = known.get(flag);
+  if (result) return result;
   const setting = config.settings.get(flag);
-  if (!setting) return { urls: [], findings: [] };
-  const urls: EtcdUrl[] = [];
-  const findings: Finding[] = [];
-  for (const raw of configList(config, flag)) {
-    const u = parseEtcdUrl(raw);
-    if (typeof u === 'string') findings.push(finding('setting-invalid', 'error', settingSubject(setting), `${u}; etcd refuses to start`, 'write every URL as scheme://host:port, e.g. https://10.0.0.1:2379'));
-    else urls.push(u);
+  if (!setting) result = { urls: [], findings: [] };
+  else {
+    const urls: EtcdUrl[] = [];
+    const findings: Finding[] = [];
+    for (const raw of configList(config, flag)) {
+      const u = parseEtcdUrl(raw);
+      if (typeof u === 'string') findings.push(finding('setting-invalid', 'error', settingSubject(setting), `${u}; etcd refuses to start`, 'write every URL as scheme://host:port, e.g. https://10.0.0.1:2379'));
+      else urls.push(u);
+    }
+    result = { setting, urls, findings };
   }
-  return { setting, urls, findings };
+  known.set(flag, result);
+  return result;
 }
 
 /** One `name=url` of --initial-cluster, with its URL parsed. */
@@ -69,6 +81,9 @@ export interface InitialCluster {
   /** Entries without name=URL. */
   bad: string[];
   entries: readonly InitialClusterEntry[];
+  /** Entries whose URL etcd refuses (parsed is the reason), and entries with http:// URLs. */
+  invalid: readonly InitialClusterEntry[];
+  plain: readonly InitialClusterEntry[];
   /** Whether some member's peer URL host is a loopback address. */
   loopbackPeer: boolean;
 }
@@ -92,6 +107,8 @@ export function initialClusterOf(value: string): InitialCluster {
   initialClusterParses++;
   const bad: string[] = [];
   const entries: InitialClusterEntry[] = [];
+  const invalid: InitialClusterEntry[] = [];
+  const plain: InitialClusterEntry[] = [];
   let loopbackPeer = false;
   if (entryCache.size >= 100_000) entryCache.clear();
   for (const raw of value.split(',')) {
@@ -106,10 +123,14 @@ export function initialClusterOf(value: string): InitialCluster {
     if (entry === null) bad.push(part);
     else {
       entries.push(entry);
-      if (!loopbackPeer && typeof entry.parsed !== 'string' && isLoopbackHost(entry.parsed.host)) loopbackPeer = true;
+      if (typeof entry.parsed === 'string') invalid.push(entry);
+      else {
+        if (entry.parsed.scheme === 'http') plain.push(entry);
+        if (!loopbackPeer && isLoopbackHost(entry.parsed.host)) loopbackPeer = true;
+      }
     }
   }
-  const result: InitialCluster = { bad, entries, loopbackPeer };
+  const result: InitialCluster = { bad, entries, invalid, plain, loopbackPeer };
   if (initialClusterCache.size >= 64) initialClusterCache.clear();
   initialClusterCache.set(value, result);
   return result;
@@ -206,11 +227,10 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const setting = config.settings.get('initial-cluster');
   if (!setting) return [];
   const subject = settingSubject(setting);
-  const { entries: urls, bad } = initialClusterOf(setting.value);
+  const { entries: urls, bad, invalid, plain } = initialClusterOf(setting.value);
   const out: Finding[] = [];
   if (bad.length) out.push(finding('setting-invalid', 'error', subject, `entries without name=URL: ${bad.join(', ')}`, 'write it as name1=https://host1:2380,name2=https://host2:2380'));
-  for (const u of urls) if (typeof u.parsed === 'string') out.push(finding('setting-invalid', 'error', subject, `${u.name}: ${u.parsed}`, 'write every URL as https://host:port'));
-  const plain = urls.filter((u) => typeof u.parsed !== 'string' && u.parsed.scheme === 'http');
+  for (const u of invalid) out.push(finding('setting-invalid', 'error', subject, `${u.name}: ${u.parsed as string}`, 'write every URL as https://host:port'));
   if (plain.length) {
     const tls = Boolean(config.settings.get('peer-cert-file'));
     out.push(
@@ -226,7 +246,9 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const name = config.settings.get('name')?.value ?? 'default';
   const adv = configUrls(config, 'initial-advertise-peer-urls');
   if (adv.setting && adv.findings.length === 0) {
-    const own = urls.filter((u) => u.name === name).map((u) => u.url.trim());
+    // An indexed loop: a cold for-of allocates an iterator result per entry, and this runs per config.
+    const own: string[] = [];
+    for (let i = 0; i < urls.length; i++) if ((urls[i] as InitialClusterEntry).name === name) own.push((urls[i] as InitialClusterEntry).url.trim());
     const advertised = adv.urls.map((u) => u.raw);
     const same = own.length === advertised.length && own.every((u) => advertised.includes(u));
     if (!same)
