@@ -450,6 +450,10 @@ function flatScalar(raw: string): string | undefined | false {
  * an 11 kB rope for initial-cluster. Same entries and lines as readYamlDocument
  * (test/unit/check-etcd-config.test.ts compares them).
  */
+let flatYamlReadCount = 0;
+/** How many YAML files the line reader has read (the rest went to the yaml package): the tests' probe. */
+export const flatYamlReads = (): number => flatYamlReadCount;
+
 function readFlatYaml(text: string): YamlRead | undefined {
   const entries: YamlEntry[] = [];
   let parent: YamlEntry | undefined;
@@ -493,6 +497,7 @@ function readFlatYaml(text: string): YamlRead | undefined {
     childKeys.add(key);
     (parent.map ??= []).push(entry);
   }
+  flatYamlReadCount++;
   return { entries };
 }
 
