@@ -47,14 +47,32 @@ function readFailure(e: unknown, path: string, code: CheckCode, what: string): F
   return finding(code, 'error', path, message, `replace ${path} with a valid PEM ${what}`);
 }
 
-/** Read a PEM file of certificates (a leaf with its chain, or a CA bundle). Every block must be a certificate. */
-export function readCertificateFile(path: string, what = 'certificate file', parsed?: Map<string, LoadedCert>): LoadedCertFile {
+/**
+ * Read a PEM file of certificates (a leaf with its chain, or a CA bundle). Every block must be a certificate.
+ * `parsed` remembers certificates by DER, and whole files that read cleanly by their text: a generated
+ * directory holds the same ca.pem in every folder.
+ */
+export function readCertificateFile(path: string, what = 'certificate file', parsed?: ParsedCertificates): LoadedCertFile {
   let text: string;
   try {
     text = readFileBytes(path, what).toString('utf8');
   } catch (e) {
     return { path, certs: [], ok: false, findings: [readFailure(e, path, 'cert-invalid', what)] };
   }
+  const sameText = parsed?.byText.get(text);
+  if (sameText) return { path, certs: sameText, ok: true, findings: [] };
+  const loaded = readCertificateText(path, text, parsed?.byDer);
+  if (parsed && loaded.ok) parsed.byText.set(text, loaded.certs);
+  return loaded;
+}
+
+/** What a check session has parsed: certificates by DER (base64), and the certificates of clean files by their text. */
+export interface ParsedCertificates {
+  byDer: Map<string, LoadedCert>;
+  byText: Map<string, LoadedCert[]>;
+}
+
+function readCertificateText(path: string, text: string, parsed?: Map<string, LoadedCert>): LoadedCertFile {
   const fix = 'replace it with the PEM certificate(s) it should hold (each block "-----BEGIN CERTIFICATE-----")';
   let blocks;
   try {

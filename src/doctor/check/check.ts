@@ -28,9 +28,9 @@ import {
   readKeyFile,
   type CertRole,
   type ExpectedHost,
-  type LoadedCert,
   type LoadedCertFile,
   type LoadedKeyFile,
+  type ParsedCertificates,
   type PeerSanContext,
 } from './certs.js';
 import { finding } from './codes.js';
@@ -110,8 +110,8 @@ const hostsOf = (config: EtcdConfig, flag: string): ExpectedHost[] => {
 
 class CheckSession {
   private readonly certFiles = new Map<string, LoadedCertFile>();
-  /** Certificates by DER (base64): the same CA copied into every folder is parsed once. */
-  private readonly parsedCerts = new Map<string, LoadedCert>();
+  /** Certificates by DER (base64), and clean files by text: the same CA copied into every folder is read once. */
+  private readonly parsedCerts: ParsedCertificates = { byDer: new Map(), byText: new Map() };
   private readonly keyFiles = new Map<string, LoadedKeyFile>();
   private readonly leaves = new Map<string, Leaf>();
   private readonly bundles = new Set<string>();
