@@ -14,7 +14,7 @@ import { keySpecOfSpki } from './certificate.js';
 import { children, content, decodeOid, DerError, readElement, TAG } from './der.js';
 import { describeKeySpec, validateKeySpec } from './keys.js';
 import type { Name } from './name.js';
-import { NAME_OIDS, type NameAttributeType } from './name.js';
+import { attributeLabel, NAME_OIDS, type NameAttributeType } from './name.js';
 import { ipAddressProblem, isDnsName, type SubjectAltNames } from './san.js';
 import { checkText, MAX_DNS_NAME, MAX_EMAIL, MAX_NAME_VALUE, MAX_URI } from './text.js';
 
@@ -54,7 +54,7 @@ function derNameValues(der: Buffer, where: string): [string, string][] {
 
 /** Check every value of a subject, built or kept as DER from a CSR. */
 export function validateSubject(subject: Name | Buffer, where: string): void {
-  const values = Buffer.isBuffer(subject) ? derNameValues(subject, where) : subject.map((a): [string, string] => [a.type, a.value]);
+  const values = Buffer.isBuffer(subject) ? derNameValues(subject, where) : subject.map((a): [string, string] => [attributeLabel(a), a.value]);
   for (const [label, value] of values) checkText(value, `${where}: subject ${label}`, MAX_NAME_VALUE);
 }
 
