@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { children, content, decodeOid, decodeTime, DerError, raw, readElement, TAG, type Element } from './der.js';
 import { parseCertificatePem } from './pem.js';
 import { EXT, extKeyUsageName, KEY_USAGE_BITS, keyIdentifier, keyUsageNames, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
-import { decryptPrivateKeyPem, ecSizeOfOid, isEncryptedKeyPem, keyMatchesPublicKey, keySpecOf, parsePrivateKeyPem, type KeySpec } from './keys.js';
+import { decryptPrivateKeyPem, ecSizeOfOid, isEncryptedKeyPem, keyMatchesPublicKey, keySpecOf, parsePrivateKeyPem, validateExistingKey, type KeySpec } from './keys.js';
 import { nameViewOf, type NameView } from './name.js';
 import { emptySans, formatIpBytes, type SubjectAltNames } from './san.js';
 
@@ -379,6 +379,9 @@ export function issuerFromKey(certPem: string, certSource: string, privateKey: K
   if (!cert.isCA) throw fail('NOT_A_CA', `${certSource}: is not a CA certificate (basicConstraints CA:TRUE is missing)`);
   if (cert.keyUsageBits !== undefined && !(cert.keyUsageBits & (1 << KEY_USAGE_BITS.keyCertSign)))
     throw fail('NOT_A_CA', `${certSource}: its keyUsage does not allow signing certificates (certSign is missing)`);
+  // Every signer (gencert -ca, sign, serve, gen into an existing DIR, renew, crl, rotate-ca) loads its CA
+  // here: a CA key weaker than what etcd-tls generates must not sign, as a weak CSR key is not certified.
+  validateExistingKey(cert.publicKey, `${keySource}: CA key`);
   return { cert, privateKey, keyId: cert.subjectKeyId !== undefined ? Buffer.from(cert.subjectKeyId, 'hex') : keyIdentifier(cert.publicKeyBits), source: certSource };
 }
 
