@@ -3,8 +3,9 @@
 // cfssl 1.2.0 signs with it.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { loadCaIssuer } from '../../src/pki/certificate.js';
 import { etcdTls, findBinary, requireBinary, run } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -56,6 +57,15 @@ describe('an RSA-1024 CA made by openssl does not sign', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^etcd-tls: BAD_KEY_SPEC: \S*pki\/ca-key\.pem: CA key rsa-1024: RSA key size 1024 is too weak/);
     assert.deepEqual(readdirSync(pki).sort(), ['ca-key.pem', 'ca.pem']);
+  });
+
+  test("the one exception: rotate-ca's trust probe may load the weak CA it is replacing, to prove members dropped it", async (t) => {
+    if (!requireBinary(t, 'openssl') || !available) return;
+    const cert = readFileSync(path.join(dir, 'weak-ca.pem'), 'utf8');
+    const key = readFileSync(path.join(dir, 'weak-ca-key.pem'), 'utf8');
+    await assert.rejects(loadCaIssuer(cert, 'weak-ca.pem', key, 'weak-ca-key.pem'), (e: Error & { code?: string }) => e.code === 'BAD_KEY_SPEC');
+    const issuer = await loadCaIssuer(cert, 'weak-ca.pem', key, 'weak-ca-key.pem', undefined, { allowWeakKey: true });
+    assert.deepEqual(issuer.cert.publicKey, { algo: 'rsa', size: 1024 });
   });
 
   test('a P-256 CA made by openssl the same way signs (the refusal is the key size, not openssl)', async (t) => {
