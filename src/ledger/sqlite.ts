@@ -190,6 +190,12 @@ class SqliteLedger implements Ledger {
   private flushScheduled = false;
   private closed = false;
   private readonly insertRow: Statement;
+  // Prepared once: exec() parses its SQL on every call, and a batch ran four of them per certificate.
+  private readonly begin: Statement;
+  private readonly commit: Statement;
+  private readonly savepoint: Statement;
+  private readonly release: Statement;
+  private readonly rollbackToSavepoint: Statement;
   /** Commits made, and how many of them a completed WAL sync covers. */
   private committed = 0;
   private synced = 0;
@@ -203,6 +209,11 @@ class SqliteLedger implements Ledger {
     /** WAL mode: commits are synced by durable(); otherwise SQLite synced each one already. */
     private readonly wal: boolean,
   ) {
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.savepoint = db.prepare('SAVEPOINT one');
+    this.release = db.prepare('RELEASE one');
+    this.rollbackToSavepoint = db.prepare('ROLLBACK TO one');
     this.insertRow = db.prepare(`INSERT INTO certificates (${CERTIFICATE_COLUMNS.join(', ')}) VALUES (${CERTIFICATE_COLUMNS.map(() => '?').join(', ')})`);
   }
 
@@ -225,24 +236,28 @@ class SqliteLedger implements Ledger {
     this.pending = [];
     const outcomes: (unknown | null)[] = [];
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.begin.run();
       try {
         for (const p of batch) {
-          this.db.exec('SAVEPOINT one');
+          // A one-row call needs no savepoint: a failed INSERT undoes only itself (statement atomicity).
+          const several = p.records.length > 1;
+          if (several) this.savepoint.run();
           try {
             for (const r of p.records) this.insertRow.run(...rowValues(r));
-            this.db.exec('RELEASE one');
+            if (several) this.release.run();
             outcomes.push(null);
           } catch (e) {
-            this.db.exec('ROLLBACK TO one');
-            this.db.exec('RELEASE one');
+            if (several) {
+              this.rollbackToSavepoint.run();
+              this.release.run();
+            }
             const { primary } = sqliteCode(e);
             if (primary !== 19) throw e;
             const first = p.records[0] as CertificateRecord;
             outcomes.push(new LedgerError('DUPLICATE_SERIAL', `${this.path}: serial ${first.serialNumber} of CA ${first.authorityKeyIdentifier} is already recorded`));
           }
         }
-        this.db.exec('COMMIT');
+        this.commit.run();
       } catch (e) {
         try {
           this.db.exec('ROLLBACK');
