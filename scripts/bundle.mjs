@@ -33,7 +33,8 @@ const commandEntries = {
 // required from node_modules on first use; the module that loads each one is swapped for its
 // CommonJS form (the ESM one reaches require through import.meta, which a bundle lacks).
 const LAZY = {
-  // re2js (~290 kB, ~15-25 ms of every gencert start): only a profile with a name_whitelist needs it.
+  // re2js (~290 kB, ~10 ms CPU of every gencert start): only a profile with a name_whitelist needs it.
+  // If this path stops matching, the import.meta of the ESM form fails the build (logOverride below).
   [path.join(root, 'dist', 'src', 'cfssl', 're2.js')]: "let engine;\nexport function loadRe2() {\n  return (engine ??= require('re2js').RE2JS);\n}\n",
 };
 const lazyDependencies = {
