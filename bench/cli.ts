@@ -17,8 +17,9 @@ export const NODE = process.execPath;
 
 /**
  * Other Node binaries to start etcd-tls with, beside the one running the bench: ETCD_TLS_BENCH_NODES
- * (colon-separated paths), else the Node 24 that .ci/run installs. Their V8 rejects the code cache
- * this build trained, so they show what a user on that Node gets: Node's own compile cache.
+ * (colon-separated paths), else the Node 24 that .ci/run installs. The build trained no code cache
+ * for their V8: the first gencert under each (the check run before timing) writes one beside the
+ * bundle, as a user's first run does (bin/etcd-tls).
  */
 function otherNodes(): string[] {
   const listed = process.env.ETCD_TLS_BENCH_NODES?.split(':').filter(Boolean);
@@ -26,13 +27,16 @@ function otherNodes(): string[] {
   return (listed ?? [ci24]).filter((p) => existsSync(p) && p !== NODE);
 }
 
-const versionOf = (node: string): string => {
+const askNode = (node: string, args: string[]): string => {
   try {
-    return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    return execFileSync(node, args, { encoding: 'utf8' }).trim();
   } catch {
     return '?';
   }
 };
+const versionOf = (node: string): string => askNode(node, ['--version']);
+/** The V8 version that names a Node's code cache file (`<bundle>.<v8>.cache`). */
+const v8Of = (node: string): string => askNode(node, ['-p', 'process.versions.v8']);
 
 /** The blog's ca-config.json, verbatim (the same file the tests use). */
 export const BLOG_CA_CONFIG = readFileSync(new URL('../../test/fixtures/cfssl/ca-config.json', import.meta.url), 'utf8');
@@ -80,6 +84,9 @@ const csr = c.sign('sha256', tbs, k.privateKey), cert = c.sign('sha256', tbs, ca
 process.stdout.write(JSON.stringify({ cert: cert.toString('base64'), csr: csr.toString('base64'), key: k.privateKey.export({ format: 'pem', type: 'sec1' }), ca: ca.serialNumber }));
 `;
 
+// What loading node:crypto alone costs: every gencert pays it, and its price differs between Nodes.
+const CRYPTO_SCRIPT = "require('node:crypto');\n";
+
 export interface CliOptions {
   dir: string;
   rounds: number;
@@ -91,6 +98,9 @@ interface Cmd {
   label: string;
   line: string;
 }
+
+/** A difference of medians, with its sign (on a loaded machine a part can come out negative). */
+const signedMs = (x: number): string => (x < 0 ? `−${ms(-x)}` : `+${ms(x)}`);
 
 const gencertArgs = (csr: string): string => `gencert -ca ca.pem -ca-key ca-key.pem -config ca-config.json -profile peer ${csr}`;
 
@@ -112,12 +122,14 @@ export async function runCliBench(o: CliOptions): Promise<Section[]> {
   for (const [file, key] of [['csr-ecdsa.json', '{"algo":"ecdsa","size":256}'], ['csr-rsa.json', '{"algo":"rsa","size":2048}']])
     writeFileSync(path.join(o.dir, file), `{"CN":"member1","hosts":["10.93.81.17","127.0.0.1"],"key":${key}}\n`);
   writeFileSync(path.join(o.dir, 'floor.cjs'), FLOOR_SCRIPT);
+  writeFileSync(path.join(o.dir, 'crypto.cjs'), CRYPTO_SCRIPT);
   await cfsslInitCa(o.dir);
 
   // What a gencert start loads: its bundle and the code cache of its training run (scripts/bundle.mjs).
   const bundleKb = (suffix: string): number => (existsSync(GENCERT_BUNDLE + suffix) ? Math.round(statSync(GENCERT_BUNDLE + suffix).size / 1024) : 0);
   const cmds = {
     node: { label: '`node -e 0`', line: `${NODE} -e 0` },
+    crypto: { label: "`require('node:crypto')`, one file", line: `${NODE} crypto.cjs` },
     oursEc: { label: '`etcd-tls gencert` ECDSA P-256 leaf', line: `${NODE} ${BIN} ${gencertArgs('csr-ecdsa.json')}` },
     cfsslEc: { label: '`cfssl gencert` ECDSA P-256 leaf', line: `cfssl ${gencertArgs('csr-ecdsa.json')}` },
     oursRsa: { label: '`etcd-tls gencert` RSA-2048 leaf', line: `${NODE} ${BIN} ${gencertArgs('csr-rsa.json')}` },
@@ -126,15 +138,24 @@ export async function runCliBench(o: CliOptions): Promise<Section[]> {
     graph: { label: '`etcd-tls gencert --help`', line: `${NODE} ${BIN} gencert --help` },
     floor: { label: 'same crypto, one CommonJS file', line: `${NODE} floor.cjs csr-ecdsa.json` },
   } satisfies Record<string, Cmd>;
-  const others = otherNodes().map((node) => ({
-    version: versionOf(node),
-    bare: { label: `\`node -e 0\` (${versionOf(node)})`, line: `${node} -e 0` },
-    ours: { label: `\`etcd-tls gencert\` ECDSA P-256 leaf (${versionOf(node)})`, line: `${node} ${BIN} ${gencertArgs('csr-ecdsa.json')}` },
-  }));
+  // The same ladder on each other Node. `ours` before `graph`: the check run of the first writes that
+  // V8's code cache, and a cache trained on --help alone would hold none of the run's functions.
+  const others = otherNodes().map((node) => {
+    const v = versionOf(node);
+    return {
+      version: v,
+      v8: v8Of(node),
+      bare: { label: `\`node -e 0\` (${v})`, line: `${node} -e 0` },
+      ours: { label: `\`etcd-tls gencert\` ECDSA P-256 leaf (${v})`, line: `${node} ${BIN} ${gencertArgs('csr-ecdsa.json')}` },
+      crypto: { label: `\`require('node:crypto')\` (${v})`, line: `${node} crypto.cjs` },
+      graph: { label: `\`etcd-tls gencert --help\` (${v})`, line: `${node} ${BIN} gencert --help` },
+      floor: { label: `same crypto, one CommonJS file (${v})`, line: `${node} floor.cjs csr-ecdsa.json` },
+    };
+  });
 
   const failed: string[] = [];
   const list: Cmd[] = [];
-  for (const c of [...Object.values(cmds), ...others.flatMap((n) => [n.bare, n.ours])]) {
+  for (const c of [...Object.values(cmds), ...others.flatMap((n) => [n.bare, n.ours, n.crypto, n.graph, n.floor])]) {
     const err = await works(c, o.dir);
     if (err) failed.push(`${c.label} fails, left out: ${err}`);
     else list.push(c);
@@ -199,33 +220,51 @@ export async function runCliBench(o: CliOptions): Promise<Section[]> {
   };
 
   // Each part against node alone; the run against the bundle that carries it.
-  const parts: [keyof typeof cmds, string, number][] = [
-    ['node', 'node starts, runs nothing', NaN],
-    ['version', 'no bundle: bin/etcd-tls → the ESM entry dist/src/cli/main.js; prints the version', base],
-    ['graph', `gencert's bundle (one CommonJS file, ${bundleKb('')} kB, code cache ${bundleKb(`.${process.versions.v8}.cache`)} kB); prints its help`, base],
-    ['oursEc', '+ the run: read CA, key and configs, P-256 key, CSR, RSA signature, JSON out', s.graph.median],
-    ['floor', "floor: gencert's crypto and file reads in one file, nothing else", base],
+  type Part = { cmd: Cmd; what: string; median: number; over: number };
+  const ladder = (b: number, st: Record<'crypto' | 'graph' | 'ours' | 'floor', number>, v8: string, c: Record<'bare' | 'crypto' | 'graph' | 'ours' | 'floor', Cmd>): Part[] => [
+    { cmd: c.bare, what: 'node starts, runs nothing', median: b, over: NaN },
+    { cmd: c.crypto, what: 'node starts and loads node:crypto, nothing else (every gencert pays it)', median: st.crypto, over: b },
+    { cmd: c.graph, what: `gencert's bundle (one CommonJS file, ${bundleKb('')} kB, code cache ${bundleKb(`.${v8}.cache`)} kB); prints its help`, median: st.graph, over: b },
+    { cmd: c.ours, what: '+ the run: read CA, key and configs, P-256 key, CSR, RSA signature, JSON out', median: st.ours, over: st.graph },
+    { cmd: c.floor, what: "floor: gencert's crypto and file reads in one file, nothing else", median: st.floor, over: b },
   ];
-  const stageRows = parts.map(([k, what, over]) => [cmds[k].label, what, ms(s[k].median), Number.isFinite(over) ? `+${ms(s[k].median - over)}` : '', ratio(s[k].median, base)]);
+  const rowsOfParts = (b: number, parts: Part[]): string[][] =>
+    parts.map((p) => [p.cmd.label, p.what, ms(p.median), Number.isFinite(p.over) ? signedMs(p.median - p.over) : '', ratio(p.median, b)]);
+  const mainParts = ladder(base, { crypto: s.crypto.median, graph: s.graph.median, ours: s.oursEc.median, floor: s.floor.median }, process.versions.v8, {
+    bare: cmds.node, crypto: cmds.crypto, graph: cmds.graph, ours: cmds.oursEc, floor: cmds.floor,
+  });
+  mainParts.splice(2, 0, { cmd: cmds.version, what: 'no bundle: bin/etcd-tls → the ESM entry dist/src/cli/main.js; prints the version', median: s.version.median, over: base });
+  const stageRows = [
+    ...rowsOfParts(base, mainParts),
+    ...others.flatMap((n) => {
+      const b = stat(n.bare).median;
+      return rowsOfParts(b, ladder(b, { crypto: stat(n.crypto).median, graph: stat(n.graph).median, ours: stat(n.ours).median, floor: stat(n.floor).median }, n.v8, n));
+    }),
+  ];
 
   const breakdown: Section = {
     title: 'CLI: where an etcd-tls gencert start goes (same hyperfine invocation)',
     intro: [
-      'Each row is a separate process; the increments (over `node -e 0`, the run over the `--help` row) are differences of medians,',
-      'so they are approximate on a loaded machine.',
+      `First ${process.version} (the Node that built the bundles), then each other Node. Each row is a separate process; the increments`,
+      '(over `node -e 0`, the run over the `--help` row) are differences of medians, so they are approximate on a loaded machine.',
     ],
     head: ['command', 'what it is', 'median', 'increment', '× `node -e 0`'],
     rows: stageRows,
     notes: [
       `Above \`node -e 0\`: loading gencert's bundle ${ms(s.graph.median - base)}, the run itself ${ms(runMs)}; the same crypto in one file costs ${ms(s.floor.median - base)}.`,
+      ...others.map((n) => {
+        const b = stat(n.bare).median;
+        const floor = stat(n.floor).median;
+        return `${n.version}: node:crypto alone ${signedMs(stat(n.crypto).median - b)}, the one-file floor ${signedMs(floor - b)} (${ratio(floor, b)}), leaving ${ms(1.3 * b - floor)} under the 1.3× target for everything etcd-tls adds to that floor.`;
+      }),
       'bench/README.md ("Cold start") records the profile behind these parts.',
     ],
   };
   const runtimes: Section = {
     title: 'CLI: cold start on each Node (same hyperfine invocation)',
     intro: [
-      `The bundles were built (and their V8 code cache trained) by ${process.version}; another Node's V8 rejects that cache,`,
-      "so there etcd-tls compiles through Node's own compile cache (module.enableCompileCache, Node >= 22.1), as a user on that Node gets.",
+      `The bundles were built (and their V8 code cache trained) by ${process.version}; another Node's V8 rejects that cache, so`,
+      "under it the first run writes that V8's own cache beside the bundle (bin/etcd-tls), as a user's first run does; the rows time the starts after it.",
     ],
     head: ['Node', '`node -e 0`', '`etcd-tls gencert` ECDSA', '× `node -e 0`', 'target ≤ 1.30×'],
     rows: [

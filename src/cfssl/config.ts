@@ -12,8 +12,9 @@ import { parseDuration } from '../pki/duration.js';
 import { parseUsages, type PolicyInfo } from '../pki/extensions.js';
 import { CFSSL_DEFAULT_PROFILE, DEFAULT_BACKDATE_MS, type NamePattern, type Profile } from '../pki/profile.js';
 import { checkText, MAX_URI } from '../pki/text.js';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { readTextFile } from '../store/files.js';
+import { loadRe2 } from './re2.js';
 import { jsonType, ObjectReader, type Warn } from './fields.js';
 import { parseJson, type JsonObject, type JsonValue } from './json.js';
 
@@ -109,12 +110,13 @@ interface RawProfile {
 /**
  * name_whitelist with Go's regexp semantics, as cfssl: RE2 (re2js, a pure-JS port) matches in time
  * linear in the input, where JavaScript's backtracking engine took minutes on "(a+)+$". Unanchored,
- * as Go's MatchString.
+ * as Go's MatchString. The engine is loaded here, for the first profile that has a whitelist.
  */
 function compileWhitelist(pattern: string, where: string): NamePattern {
+  const engine = loadRe2();
   let re: RE2JS;
   try {
-    re = RE2JS.compile(pattern);
+    re = engine.compile(pattern);
   } catch (e) {
     throw fail('BAD_CONFIG', `${where}: not a valid regular expression in RE2 syntax, which cfssl uses (${(e as Error).message})`);
   }

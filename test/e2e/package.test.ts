@@ -65,6 +65,16 @@ describe('the packed tarball, installed into an empty project', () => {
       assert.ok(existsSync(path.join(project, 'pki', f)), `gen from the README's spec wrote no pki/${f}`);
     }
 
+    // re2js is not in the bundles: a name_whitelist requires it from the installed node_modules on first use.
+    writeFileSync(path.join(project, 'wl.json'), JSON.stringify({ signing: { default: { expiry: '8760h', usages: ['server auth'], name_whitelist: '\\.example$' } } }));
+    writeFileSync(path.join(project, 'csr.json'), '{"CN":"a.example"}');
+    const allowed = await run('npx', ['--no-install', 'etcd-tls', 'selfsign', '-config', 'wl.json', 'a.example', 'csr.json'], { cwd: project });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /^\{"cert":"-----BEGIN CERTIFICATE-----/);
+    const refused = await run('npx', ['--no-install', 'etcd-tls', 'selfsign', '-config', 'wl.json', 'a.other', 'csr.json'], { cwd: project });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /NAME_NOT_ALLOWED: .*"a\.other" does not match name_whitelist/);
+
     writeFileSync(path.join(project, 'consumer.ts'), CONSUMER);
     writeFileSync(
       path.join(project, 'tsconfig.json'),
