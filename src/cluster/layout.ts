@@ -201,6 +201,15 @@ function leafSans(m: MemberSpec, extraDns: readonly string[]): { dns: string[]; 
  *   const layout = layoutCluster(parseSpec(text, 'cluster.yaml'), { dir: 'pki' });
  *   layout.members[0].server.ips; // ['127.0.0.11', '127.0.0.1', '::1']
  */
+/**
+ * `path.join(dir, name)` for an absolute, normalized `dir` (from path.resolve) and a `/`-separated
+ * `name` made of validated member or client names and fixed file names: with no `.`, `..` or empty
+ * segment to fold, a concatenation is the same string without path.join's walk over every character
+ * (~20 µs a call in a cold process, ~20 calls per member). Other separators: path.join itself.
+ */
+export const under = (dir: string, name: string): string =>
+  path.sep !== '/' ? path.join(dir, name) : dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+
 export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): ClusterLayout {
   const dir = path.resolve(options.dir);
   // These paths end up inside env files, YAML and a systemd unit; a control character would break all three.
@@ -213,10 +222,10 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
     // Listening on the member's own IPs only (never 127.0.0.1 as well) lets several loopback members
     // share one machine. A member known only by DNS name listens on every interface: etcd binds IPs only.
     const listenHosts = m.ips.length > 0 ? m.ips : ['0.0.0.0'];
-    const memberDir = path.join(dir, 'nodes', m.name);
-    const at = (file: string): string => path.join(memberDir, file);
+    const memberDir = under(dir, `nodes/${m.name}`);
+    const at = (file: string): string => under(memberDir, file);
     const pkiDir = local ? memberDir : INSTALL_PATHS.pkiDir;
-    const inPki = (file: string): string => path.posix.join(pkiDir, file);
+    const inPki = (file: string): string => `${pkiDir}/${file}`;
     const sans = leafSans(m, []);
     const peerSans = leafSans(m, [peerName]);
     return {
@@ -261,9 +270,9 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
 
   const clients = spec.clients.map((c): ClientLayout => {
     const kube = isKubeApiserver(c);
-    const clientDir = path.join(dir, 'clients', c.name);
-    const at = (file: string): string => path.join(clientDir, file);
-    const installedDir = local ? clientDir : kube ? INSTALL_PATHS.kubeApiserverDir : path.posix.join(INSTALL_PATHS.clientsDir, c.name);
+    const clientDir = under(dir, `clients/${c.name}`);
+    const at = (file: string): string => under(clientDir, file);
+    const installedDir = local ? clientDir : kube ? INSTALL_PATHS.kubeApiserverDir : `${INSTALL_PATHS.clientsDir}/${c.name}`;
     return {
       name: c.name,
       kubeApiserver: kube,
@@ -278,9 +287,9 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
       },
       installed: {
         dir: installedDir,
-        ca: path.posix.join(installedDir, 'ca.pem'),
-        cert: path.posix.join(installedDir, 'client.pem'),
-        key: path.posix.join(installedDir, 'client-key.pem'),
+        ca: `${installedDir}/ca.pem`,
+        cert: `${installedDir}/client.pem`,
+        key: `${installedDir}/client-key.pem`,
       },
       certificate: {
         path: `clients/${c.name}/client`,
@@ -301,10 +310,10 @@ export function layoutCluster(spec: ClusterSpec, options: LayoutOptions): Cluste
     local,
     ca: {
       intent: { path: 'ca', role: 'ca', subject: { CN: spec.ca.cn, names: spec.ca.names }, key: spec.ca.key, validity: spec.ca.validity },
-      cert: path.join(dir, 'ca.pem'),
-      key: path.join(dir, 'ca-key.pem'),
+      cert: under(dir, 'ca.pem'),
+      key: under(dir, 'ca-key.pem'),
     },
-    crl: { file: path.join(dir, CRL_FILE), record: path.join(dir, REVOCATION_RECORD_FILE) },
+    crl: { file: under(dir, CRL_FILE), record: under(dir, REVOCATION_RECORD_FILE) },
     members,
     clients,
     initialCluster,

@@ -19,7 +19,7 @@ import { needsRenewal } from '../pki/renewal.js';
 import { normalizeIp } from '../pki/san.js';
 import { PUBLIC_FILE_MODE, readFileIfExists } from '../store/files.js';
 import { crlSigningReason } from './crl.js';
-import type { CertificateIntent, ClusterLayout } from './layout.js';
+import { under, type CertificateIntent, type ClusterLayout } from './layout.js';
 import { renderConfigFiles } from './render.js';
 
 
@@ -51,7 +51,7 @@ export function readClusterState(layout: ClusterLayout): ClusterState {
     return { dirExists: false, ca: {}, certificates, files: new Map() };
   }
   for (const intent of intentsOf(layout)) {
-    const base = path.join(layout.dir, intent.path);
+    const base = under(layout.dir, intent.path);
     const certPem = readTextIfExists(`${base}.pem`);
     const keyPem = readTextIfExists(`${base}-key.pem`);
     certificates.set(intent.path, { ...(certPem ? { certPem } : {}), ...(keyPem ? { keyPem } : {}) });
@@ -234,7 +234,7 @@ export function planCluster(layout: ClusterLayout, state: ClusterState, now: Dat
     const existing = state.certificates.get(intent.path) ?? {};
     const reasons = caCore ? staleReasons(intent, existing, caCore, expiryMs, now) : existing.certPem ? ['new CA'] : ['missing'];
     const action: CertificateAction = reasons.length === 0 ? 'keep' : existing.certPem ? 'reissue' : 'create';
-    const base = path.join(layout.dir, intent.path);
+    const base = under(layout.dir, intent.path);
     const renewalOnly = reasons.length > 0 && reasons.every((r) => r === 'expired' || r.startsWith('due for renewal'));
     return { intent, action, reasons, certPath: `${base}.pem`, keyPath: `${base}-key.pem`, expiryMs, ...(renewalOnly && existing.certPem ? { renewFrom: existing.certPem } : {}) };
   });

@@ -34,6 +34,24 @@ function assertLanded(files: FileToWrite[], dir: string): void {
 }
 
 describe('writeFilesAtomic', () => {
+  // The store skips the chmod when the umask took nothing from a mode: a umask that does must still
+  // end with the asked modes, in a new tree, beside existing files, in small and large batches.
+  for (const mask of [0o077, 0o022, 0o000, 0o777]) {
+    test(`modes are exact under umask ${mask.toString(8).padStart(3, '0')}`, async (t) => {
+      const dir = await makeTempDir(t, 'store-');
+      const before = process.umask(mask);
+      try {
+        for (const [where, count] of [['new/tree', 40], ['.', 40], ['.', 3]] as const) {
+          const files = batch(path.join(dir, where), count).map((f, i) => ({ ...f, path: `${f.path}-${where.length}-${count}-${i}` }));
+          writeFilesAtomic(files);
+          for (const f of files) assert.equal(statSync(f.path).mode & 0o777, f.mode, f.path);
+        }
+      } finally {
+        process.umask(before);
+      }
+    });
+  }
+
   for (const count of [3, 40]) {
     test(`${count} files land with their contents and modes, and nothing else`, async (t) => {
       const dir = await makeTempDir(t, 'store-');
