@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { newOpState, readOpState, refuseOtherOperations, runPlan, stateFileOf, type OpStep, type RunOptions } from '../../src/ops/runner.js';
+import { membershipGate, newOpState, readOpState, refuseOtherOperations, runPlan, stateFileOf, type OpStep, type RunOptions } from '../../src/ops/runner.js';
 import { isEtcdTlsError } from '../../src/errors.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -31,8 +31,8 @@ const options = (dir: string, steps: OpStep[], more: Partial<RunOptions> = {}): 
     stateFile,
     state: readOpState(stateFile) ?? newOpState('rotate-ca', 'test', 'ca'),
     steps,
-    gateBefore: () => NO_MEMBERS,
-    gateAfter: () => NO_MEMBERS,
+    gateBefore: () => membershipGate(NO_MEMBERS),
+    gateAfter: () => membershipGate(NO_MEMBERS),
     resume: 'etcd-tls rotate-ca --spec s --out d',
     stepTimeoutMs: 300,
     manualWaitMs: 300,
