@@ -87,3 +87,23 @@ test('another operation recorded unfinished refuses a new one with OPERATION_IN_
   writeFileSync(path.join(dir, 'migration.json'), '{"version":1}');
   assert.throws(() => refuseOtherOperations(dir, 'rotate-ca', 'ca', () => ''), { code: 'OPERATION_IN_PROGRESS', message: /migration\.json: a migration is unfinished/ });
 });
+
+test('Ctrl-C stops before a step, never between a step and one marked noStopBefore; a silent step emits nothing', async (t) => {
+  const dir = await makeTempDir(t, 'runner-');
+  const log: string[] = [];
+  const events: string[] = [];
+  let stop = false;
+  const steps = plan(dir, log, [{ id: 'update' }, { id: 'restart', noStopBefore: true, silent: true, run: async () => void log.push('restart') }]);
+  const r = await runPlan(
+    options(dir, steps, {
+      onEvent: (e) => {
+        if (e.type === 'step') events.push(e.step.id);
+        if (e.type === 'step-done' && e.step.id === 'update') stop = true;
+      },
+      shouldStop: () => stop,
+    }),
+  );
+  assert.equal(r.stopped, false);
+  assert.deepEqual(log, ['a', 'b', 'c', 'update', 'restart']);
+  assert.deepEqual(events, ['a', 'b', 'c', 'update']);
+});

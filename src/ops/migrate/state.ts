@@ -7,21 +7,17 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { fail } from '../../errors.js';
 import { PUBLIC_FILE_MODE, readTextFile, writeFileAtomic } from '../../store/files.js';
+import type { DoneStep, StepRecord } from '../runner.js';
+
+export type { DoneStep } from '../runner.js';
 
 export const STATE_FILE = 'migration.json';
 
-export interface DoneStep {
-  /** A MigrationStep id, e.g. `client-tls:member1`. */
-  id: string;
-  /** ISO time the step was confirmed. */
-  at: string;
-  /** The member's new PID, when etcd-tls restarted it. */
-  pid?: number;
-  /** How long the step took, restart and health gate included. */
-  ms?: number;
-}
-
-export interface MigrationState {
+/**
+ * migration.json keeps the format of the first versions (read unchanged, so a migration they began
+ * resumes); the runner adds only `current`, the step under way when a run stopped.
+ */
+export interface MigrationState extends StepRecord {
   version: 1;
   cluster: string;
   /** Fixed by the first run: a resumed run must open the same plaintext ports. */
@@ -36,6 +32,8 @@ export interface MigrationState {
   startedAt: string;
   updatedAt: string;
   completedAt?: string;
+  /** Not in migration.json: a migration records no extra values (StepContext.remember). */
+  data?: never;
 }
 
 const schema = z.strictObject({
@@ -46,6 +44,7 @@ const schema = z.strictObject({
   managed: z.array(z.string()),
   dropPlaintext: z.boolean(),
   done: z.array(z.strictObject({ id: z.string(), at: z.string(), pid: z.int().optional(), ms: z.number().optional() })),
+  current: z.string().optional(),
   startedAt: z.string(),
   updatedAt: z.string(),
   completedAt: z.string().optional(),
