@@ -13,11 +13,10 @@ import type { MemberLayout } from '../cluster/layout.js';
 import { logFileOf, runningPid, spawnMember, stopMembers } from '../cluster/local.js';
 import { etcdEnvironment, renderEtcdEnv, renderEtcdYaml } from '../cluster/render.js';
 import { parseEtcdEnvFile } from '../etcd/config.js';
-import { portInUse } from '../ops/migrate/checks.js';
 import { checkHealth, memberAdd, memberList, memberPromote, memberRemove, type Member } from '../etcd/gateway.js';
 import { archivePath, PUBLIC_FILE_MODE, writeFilesAtomic } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
-import { etcdctlCommand, gateFor, liveMembers, loadOpsCluster, memberOf, type OpsCluster } from './cluster.js';
+import { etcdctlCommand, gateFor, liveMembers, loadOpsCluster, memberOf, portInUse, type OpsCluster } from './cluster.js';
 import {
   etcdBinaryFor,
   newOpState,

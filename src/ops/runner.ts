@@ -111,26 +111,35 @@ export const STATE_FILES: Readonly<Record<OperationName | 'migrate', string>> = 
 
 export const stateFileOf = (dir: string, op: OperationName): string => path.join(path.resolve(dir), STATE_FILES[op]);
 
-export function readOpState(file: string): OpState | undefined {
+/**
+ * A state file read strictly: undefined when absent; BAD_JSON or BAD_FIELD naming the file (and the
+ * field) when damaged, never a fresh start. `what` names the operation it records.
+ */
+export function readStateFile<T>(file: string, schema: z.ZodType<T>, what: string): T | undefined {
   if (!existsSync(file)) return undefined;
   let data: unknown;
   try {
-    data = JSON.parse(readTextFile(file, 'operation state'));
+    data = JSON.parse(readTextFile(file, `${what} state`));
   } catch (e) {
     if (isEtcdTlsError(e)) throw e;
-    throw fail('BAD_JSON', `${file}: not valid JSON (${(e as Error).message}); it records an unfinished operation: repair it or move it away`);
+    throw fail('BAD_JSON', `${file}: not valid JSON (${(e as Error).message}); it records an unfinished ${what}: repair it or move it away`);
   }
-  const parsed = stateSchema.safeParse(data);
+  const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw fail('BAD_FIELD', `${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data as OpState;
+  return parsed.data;
 }
 
-export function writeOpState(file: string, state: OpState): void {
+/** A state file written atomically (readable by anyone: it holds no secret). */
+export function writeStateFile(file: string, state: StepRecord): void {
   writeFileAtomic({ path: file, data: `${JSON.stringify(state, null, 2)}\n`, mode: PUBLIC_FILE_MODE });
 }
+
+export const readOpState = (file: string): OpState | undefined => readStateFile(file, stateSchema, 'operation') as OpState | undefined;
+
+export const writeOpState = (file: string, state: OpState): void => writeStateFile(file, state);
 
 /** An unfinished migration's state file says nothing of completion until it ends: read it loosely. */
 function unfinishedMigration(dir: string): boolean {
@@ -348,7 +357,7 @@ export async function runPlan<S extends StepRecord = OpState>(o: RunOptions<S>):
   let state = o.state;
   const done = new Set(state.done.map((d) => d.id));
   const executed: DoneStep[] = [];
-  const write = o.write ?? ((s: S): void => writeOpState(o.stateFile, s as StepRecord as OpState));
+  const write = o.write ?? ((s: S): void => writeStateFile(o.stateFile, s));
   const save = (): void => write(state);
   save();
   const total = o.steps.length;

@@ -9,7 +9,8 @@ import { layoutCluster, type ClusterLayout } from '../../cluster/layout.js';
 import { runningPid } from '../../cluster/local.js';
 import { planCluster, readClusterState } from '../../cluster/plan.js';
 import type { Member } from '../../etcd/gateway.js';
-import { memberCountCheck, memberListCheck, observeCluster, peerSourceCheck, portInUse, type Check } from './checks.js';
+import { memberCountCheck, memberListCheck, observeCluster, peerSourceCheck, type Check } from './checks.js';
+import { portInUse } from '../cluster.js';
 import {
   legacyClientPorts,
   planMigration,

@@ -2,12 +2,9 @@
  * DIR/migration.json: what a migration has done so far, rewritten atomically after every step, so
  * `migrate` run again (after Ctrl-C, a crash, `--stop-after`) continues where the last run stopped.
  */
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { fail } from '../../errors.js';
-import { PUBLIC_FILE_MODE, readTextFile, writeFileAtomic } from '../../store/files.js';
-import type { DoneStep, StepRecord } from '../runner.js';
+import { readStateFile, writeStateFile, type DoneStep, type StepRecord } from '../runner.js';
 
 export type { DoneStep } from '../runner.js';
 
@@ -53,27 +50,9 @@ const schema = z.strictObject({
 export const statePath = (dir: string): string => path.join(path.resolve(dir), STATE_FILE);
 
 /** The recorded state, or undefined when no migration was started in DIR. */
-export function readMigrationState(dir: string): MigrationState | undefined {
-  const file = statePath(dir);
-  if (!existsSync(file)) return undefined;
-  const text = readTextFile(file, 'migration state');
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw fail('BAD_JSON', `${file}: not valid JSON (${(e as Error).message}); it records an unfinished migration: repair it or move it away`);
-  }
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw fail('BAD_FIELD', `${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data as MigrationState;
-}
+export const readMigrationState = (dir: string): MigrationState | undefined => readStateFile(statePath(dir), schema, 'migration') as MigrationState | undefined;
 
-export function writeMigrationState(dir: string, state: MigrationState): void {
-  writeFileAtomic({ path: statePath(dir), data: `${JSON.stringify(state, null, 2)}\n`, mode: PUBLIC_FILE_MODE });
-}
+export const writeMigrationState = (dir: string, state: MigrationState): void => writeStateFile(statePath(dir), state);
 
 /** The state with one more step done (and stamped), not yet written. */
 export function recordStep(state: MigrationState, step: Omit<DoneStep, 'at'>, now: Date = new Date()): MigrationState {
