@@ -78,3 +78,19 @@ export function renderPlanListing(p: PlanListing): string {
   lines.push('', ...p.foot);
   return `${lines.join('\n')}\n`;
 }
+
+/** The steps of a `--dry-run --json`, the same fields for every live operation. */
+export function planStepsJson(steps: readonly OpStep[], done: readonly string[]): unknown[] {
+  const isDone = new Set(done);
+  return steps.map((s, i) => ({
+    index: i + 1,
+    id: s.id,
+    phase: s.phase,
+    title: s.title,
+    managed: s.managed,
+    done: isDone.has(s.id),
+    detail: s.detail,
+    runbook: s.runbook,
+    ...(s.confirmation ? { confirmation: s.confirmation } : {}),
+  }));
+}

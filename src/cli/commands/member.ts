@@ -4,7 +4,7 @@ import { addMember, planMemberAdd, planMemberRemove, removeMember, type MemberOp
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
-import { liveOutput, rel, renderPlanListing } from '../live-output.js';
+import { liveOutput, planStepsJson, rel, renderPlanListing } from '../live-output.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 import type { PassphraseSource } from '../../lifecycle/ca-key.js';
 
@@ -64,7 +64,6 @@ export function renderPlan(p: MemberOpPlan): string {
 }
 
 function planJson(p: MemberOpPlan): unknown {
-  const done = new Set(p.done);
   return {
     operation: p.operation,
     member: p.name,
@@ -74,7 +73,7 @@ function planJson(p: MemberOpPlan): unknown {
     votersAfter: p.after,
     nothingToDo: p.nothingToDo,
     notes: p.notes,
-    steps: p.steps.map((s, i) => ({ index: i + 1, id: s.id, title: s.title, managed: s.managed, done: done.has(s.id), detail: s.detail, runbook: s.runbook })),
+    steps: planStepsJson(p.steps, p.done),
   };
 }
 

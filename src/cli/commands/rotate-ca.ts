@@ -5,7 +5,7 @@ import { planRotation, ROTATION_PHASES, rotateCa, type RotateOptions, type Rotat
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
-import { liveOutput, rel, renderPlanListing } from '../live-output.js';
+import { liveOutput, planStepsJson, rel, renderPlanListing } from '../live-output.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 
 const FLAGS = {
@@ -62,14 +62,13 @@ export function renderRotationPlan(p: RotationPlan): string {
 }
 
 function planJson(p: RotationPlan): unknown {
-  const done = new Set(p.done);
   return {
     cluster: p.cluster,
     stateFile: p.stateFile,
     phase: p.phase,
     members: p.members,
     clients: p.clients,
-    steps: p.steps.map((s, i) => ({ index: i + 1, id: s.id, phase: s.phase, title: s.title, managed: s.managed, done: done.has(s.id), detail: s.detail, runbook: s.runbook, ...(s.confirmation ? { confirmation: s.confirmation } : {}) })),
+    steps: planStepsJson(p.steps, p.done),
   };
 }
 
