@@ -12,6 +12,8 @@ import { readIssuer, readSourceArg } from '../../cfssl/inputs.js';
 import { SigningService } from '../../cfssl/service.js';
 import { openLedger } from '../../ledger/open.js';
 import { createSigningServer, DEFAULT_LIMITS } from '../../server/http.js';
+import { Metrics } from '../../server/metrics.js';
+import { sumWorkerMetrics, workerMetrics } from '../../server/metrics-cluster.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 
@@ -27,7 +29,7 @@ const FLAGS = {
   'client-ca': { type: 'string', value: 'FILE', description: 'require client certificates signed by this CA (mutual TLS)' },
   'max-body': { type: 'string', value: 'BYTES', description: `largest request body accepted (default ${DEFAULT_LIMITS.maxBodyBytes})` },
   'body-timeout': { type: 'string', value: 'SECONDS', description: `time a client has to send its request (default ${DEFAULT_LIMITS.bodyTimeoutMs / 1000})` },
-  workers: { type: 'string', value: 'N', description: 'processes serving requests (default 1; e.g. one per CPU); they share the ledger, /metrics counts per process' },
+  workers: { type: 'string', value: 'N', description: 'processes serving requests (default 1; e.g. one per CPU); they share the ledger; /metrics sums them all' },
   loglevel: { type: 'string', value: 'N', description: 'accepted for cfssl compatibility; ignored' },
 } satisfies FlagDefs;
 
@@ -108,7 +110,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   const service = new SigningService({ ...(issuer ? { issuer, issuerPem } : {}), ...(config ? { config } : {}), ...(ledger ? { ledger } : {}) });
   const log = (line: string): void => io.err(`${line}\n`);
-  const signing = createSigningServer({ service, limits, log, ...(tls ? { tls } : {}) });
+  // A worker's /metrics answers for the whole server: the primary sums every worker's counters.
+  const metrics = new Metrics();
+  const scrapeMetrics = cluster.isWorker ? workerMetrics(metrics) : undefined;
+  const signing = createSigningServer({ service, limits, log, metrics, ...(scrapeMetrics ? { scrapeMetrics } : {}), ...(tls ? { tls } : {}) });
   if (!quiet) for (const [endpoint, why] of signing.disabled) log(`etcd-tls serve: endpoint ${endpoint} disabled: ${why}`);
   const scheme = tls ? 'https' : 'http';
   const host = address.includes(':') ? `[${address}]` : address;
@@ -166,6 +171,7 @@ async function runPrimary(count: number, announce: () => void, io: CliIo): Promi
       }
     });
   });
+  sumWorkerMetrics();
   const workers = Array.from({ length: count }, () => cluster.fork());
   try {
     await ready;
