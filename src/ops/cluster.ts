@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as net from 'node:net';
 import { fail } from '../errors.js';
 import { readSpecFile } from '../cluster/generate.js';
 import { layoutCluster, NEXT_CA_CERT, type ClusterLayout, type MemberLayout } from '../cluster/layout.js';
@@ -104,4 +105,18 @@ export function etcdctlCommand(c: OpsCluster, endpoint: string, args: string): s
   const cert = files?.cert ?? m?.installed.serverCert;
   const key = files?.key ?? m?.installed.serverKey;
   return `ETCDCTL_API=3 etcdctl --endpoints=${endpoint} --cacert=${ca} --cert=${cert} --key=${key} ${args}`;
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function portInUse(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: timeoutMs });
+    const done = (used: boolean): void => {
+      socket.destroy();
+      resolve(used);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(true));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code !== 'ECONNREFUSED'));
+  });
 }

@@ -10,14 +10,13 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isEtcdTlsError } from '../errors.js';
 import type { MemberLayout } from '../cluster/layout.js';
-import { logFileOf, logTail, runningPid, spawnMember, stopMembers } from '../cluster/local.js';
+import { logFileOf, runningPid, spawnMember, stopMembers } from '../cluster/local.js';
 import { etcdEnvironment, renderEtcdEnv, renderEtcdYaml } from '../cluster/render.js';
 import { parseEtcdEnvFile } from '../etcd/config.js';
-import { portInUse } from '../ops/migrate/checks.js';
 import { checkHealth, memberAdd, memberList, memberPromote, memberRemove, type Member } from '../etcd/gateway.js';
 import { archivePath, PUBLIC_FILE_MODE, writeFilesAtomic } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
-import { etcdctlCommand, gateFor, liveMembers, loadOpsCluster, memberOf, type OpsCluster } from './cluster.js';
+import { etcdctlCommand, gateFor, liveMembers, loadOpsCluster, memberOf, portInUse, type OpsCluster } from './cluster.js';
 import {
   etcdBinaryFor,
   newOpState,
@@ -25,7 +24,9 @@ import {
   refuseOtherOperations,
   runPlan,
   stateFileOf,
-  type GateExpectation,
+  exitedMember,
+  membershipGate,
+  type Gate,
   type OpEvent,
   type OpState,
   type OpStep,
@@ -431,11 +432,8 @@ async function execute(
   const { plan, c, state } = planned;
   if (plan.nothingToDo) return { plan, members: [] };
   const gateList = (await liveMembers(c, c.layout.members.map((x) => x.clientUrl))).list;
-  const expect = (voting: readonly string[], learner?: string): GateExpectation => ({
-    members: gateFor(c, gateList, voting),
-    voters: voting,
-    ...(learner ? { learner } : {}),
-  });
+  const expect = (voting: readonly string[], learner?: string): Gate =>
+    membershipGate({ members: gateFor(c, gateList, voting), voters: voting, ...(learner ? { learner } : {}) });
   const resume = `etcd-tls member ${verb} ${o.name} --spec ${o.spec} --out ${o.out}`;
   const outcome = await runPlan({
     stateFile: plan.stateFile,
@@ -445,15 +443,12 @@ async function execute(
     gateBefore: (step) =>
       verb === 'add'
         ? step.id.startsWith('add-learner') ? expect(plan.before) : expect(plan.before, o.name)
-        : step.id.startsWith('remove') ? { ...expect(plan.before.filter((n) => n !== o.name)), voters: plan.before } : expect(plan.after),
+        : step.id.startsWith('remove') ? membershipGate({ members: gateFor(c, gateList, plan.before.filter((n) => n !== o.name)), voters: plan.before }) : expect(plan.after),
     gateAfter: (step) => (verb === 'add' ? (step.id.startsWith('promote') ? expect(plan.after) : expect(plan.before, o.name)) : expect(plan.after)),
     stepTimeoutMs: o.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
     manualWaitMs: o.manualWaitMs ?? DEFAULT_MANUAL_WAIT_MS,
     ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
-    alive: (name, pid) => {
-      const m = memberOf(c, name);
-      return m && runningPid(m) !== pid ? `${name}: etcd (pid ${pid}) exited; its last log line: ${logTail(m, 1)} (see ${logFileOf(m)})` : undefined;
-    },
+    alive: exitedMember(c.layout.members),
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
     ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
   });

@@ -17,7 +17,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../errors.js';
 import type { CertificateIntent, ClusterLayout, MemberLayout } from '../cluster/layout.js';
-import { logFileOf, logTail, restartMember, runningPid } from '../cluster/local.js';
+import { logFileOf, restartMember, runningPid } from '../cluster/local.js';
 import { etcdEnvironment } from '../cluster/render.js';
 import { checkHealth, type ClientTls } from '../etcd/gateway.js';
 import { type Issuer } from '../pki/certificate.js';
@@ -42,7 +42,8 @@ import {
   refuseOtherOperations,
   runPlan,
   stateFileOf,
-  type GateExpectation,
+  exitedMember,
+  membershipGate,
   type OpEvent,
   type OpState,
   type OpStep,
@@ -374,7 +375,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
       detail: ['nothing references the old CA key afterwards; clients may take the new-only ca.pem at their next restart'],
       runbook: [],
       run: async (ctx) => {
-        const stamp = ctx.state.data.archive ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+        const stamp = ctx.state.data?.archive ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
         ctx.remember('archive', stamp);
         const archive = path.join(layout.dir, 'archive', `ca-${stamp}`);
         // ca-next stays until the new CA is in place, so a run killed in here finds everything it needs again.
@@ -438,7 +439,7 @@ export async function rotateCa(o: RotateOptions, hooks: RotateHooks = {}): Promi
   return withDirectoryLock(o.out, 'etcd-tls rotate-ca', async () => {
     const { plan, c, state } = await planRotation(o);
     const list = (await liveMembers(c, c.layout.members.map((m) => m.clientUrl))).list;
-    const expect: GateExpectation = { members: gateFor(c, list, plan.members), voters: plan.members };
+    const expect = membershipGate({ members: gateFor(c, list, plan.members), voters: plan.members });
     const outcome = await runPlan({
       stateFile: plan.stateFile,
       state,
@@ -450,10 +451,7 @@ export async function rotateCa(o: RotateOptions, hooks: RotateHooks = {}): Promi
       manualWaitMs: o.manualWaitMs ?? DEFAULT_MANUAL_WAIT_MS,
       confirmed: o.clientsUpdated ? ['clients'] : [],
       ...(o.stopAfterPhase !== undefined ? { stopAfterPhase: o.stopAfterPhase } : {}),
-      alive: (name, pid) => {
-        const m = c.layout.members.find((x) => x.name === name);
-        return m && runningPid(m) !== pid ? `${name}: etcd (pid ${pid}) exited; its last log line: ${logTail(m, 1)} (see ${logFileOf(m)})` : undefined;
-      },
+      alive: exitedMember(c.layout.members),
       ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
       ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
     });

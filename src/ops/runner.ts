@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { fail, isEtcdTlsError } from '../errors.js';
-import { ETCD_INSTALL_HINT, findEtcd } from '../cluster/local.js';
+import type { MemberLayout } from '../cluster/layout.js';
+import { ETCD_INSTALL_HINT, findEtcd, logFileOf, logTail, runningPid } from '../cluster/local.js';
 import { checkHealth, memberList, type ClientTls, type Member } from '../etcd/gateway.js';
 import { PUBLIC_FILE_MODE, readTextFile, writeFileAtomic } from '../store/files.js';
 
@@ -43,10 +44,14 @@ export interface OpStep {
   noGateAfter?: boolean;
   /** A step no probe can confirm (clients restarted elsewhere): the run stops there until --confirm NAME. */
   confirmation?: string;
+  /** Follows the step before at once: Ctrl-C never stops between them (e.g. a member cut off from its peers until it restarts). */
+  noStopBefore?: boolean;
+  /** Carried out by the runbook of the step before: no events (no line in the output) of its own. */
+  silent?: boolean;
 }
 
 export interface StepContext {
-  state: OpState;
+  state: StepRecord;
   /** Persist extra data (an ID the cluster assigned) with the state before the step completes. */
   remember(key: string, value: string): void;
 }
@@ -58,7 +63,21 @@ export interface DoneStep {
   pid?: number;
 }
 
-export interface OpState {
+/**
+ * What the runner keeps in a state file: the steps done and the one under way. Each operation's state
+ * adds its own fields (OpState for member changes and rotate-ca; migrate's own, older format).
+ */
+export interface StepRecord {
+  done: DoneStep[];
+  /** The step started last and not recorded done: its member may be anywhere in between. */
+  current?: string;
+  /** Values the plan needs again on resume (see StepContext.remember). */
+  data?: Record<string, string>;
+  updatedAt: string;
+  completedAt?: string;
+}
+
+export interface OpState extends StepRecord {
   version: 1;
   operation: OperationName;
   cluster: string;
@@ -66,12 +85,7 @@ export interface OpState {
   subject: string;
   /** Values the plan needs again on resume (a member ID, the archive folder). */
   data: Record<string, string>;
-  done: DoneStep[];
-  /** The step started last and not recorded done: its member may be anywhere in between. */
-  current?: string;
   startedAt: string;
-  updatedAt: string;
-  completedAt?: string;
 }
 
 const stateSchema = z.strictObject({
@@ -97,26 +111,35 @@ export const STATE_FILES: Readonly<Record<OperationName | 'migrate', string>> = 
 
 export const stateFileOf = (dir: string, op: OperationName): string => path.join(path.resolve(dir), STATE_FILES[op]);
 
-export function readOpState(file: string): OpState | undefined {
+/**
+ * A state file read strictly: undefined when absent; BAD_JSON or BAD_FIELD naming the file (and the
+ * field) when damaged, never a fresh start. `what` names the operation it records.
+ */
+export function readStateFile<T>(file: string, schema: z.ZodType<T>, what: string): T | undefined {
   if (!existsSync(file)) return undefined;
   let data: unknown;
   try {
-    data = JSON.parse(readTextFile(file, 'operation state'));
+    data = JSON.parse(readTextFile(file, `${what} state`));
   } catch (e) {
     if (isEtcdTlsError(e)) throw e;
-    throw fail('BAD_JSON', `${file}: not valid JSON (${(e as Error).message}); it records an unfinished operation: repair it or move it away`);
+    throw fail('BAD_JSON', `${file}: not valid JSON (${(e as Error).message}); it records an unfinished ${what}: repair it or move it away`);
   }
-  const parsed = stateSchema.safeParse(data);
+  const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw fail('BAD_FIELD', `${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data as OpState;
+  return parsed.data;
 }
 
-export function writeOpState(file: string, state: OpState): void {
+/** A state file written atomically (readable by anyone: it holds no secret). */
+export function writeStateFile(file: string, state: StepRecord): void {
   writeFileAtomic({ path: file, data: `${JSON.stringify(state, null, 2)}\n`, mode: PUBLIC_FILE_MODE });
 }
+
+export const readOpState = (file: string): OpState | undefined => readStateFile(file, stateSchema, 'operation') as OpState | undefined;
+
+export const writeOpState = (file: string, state: OpState): void => writeStateFile(file, state);
 
 /** An unfinished migration's state file says nothing of completion until it ends: read it loosely. */
 function unfinishedMigration(dir: string): boolean {
@@ -171,8 +194,19 @@ export function etcdBinaryFor(pids: readonly number[], explicit?: string): strin
   return found;
 }
 
+/** Why a member (re)started with PID is no longer running, for RunOptions.alive; undefined while it runs. */
+export function exitedMember(members: readonly MemberLayout[]): (name: string, pid: number) => string | undefined {
+  return (name, pid) => {
+    const m = members.find((x) => x.name === name);
+    return m && runningPid(m) !== pid ? `${name}: etcd (pid ${pid}) exited; its last log line: ${logTail(m, 1)} (see ${logFileOf(m)})` : undefined;
+  };
+}
+
 // ------------------------------------------------------------------------------------------------
 // The health gate
+
+/** One look at the cluster: what is not as expected (empty: as expected). `skip`: a member not to probe. */
+export type Gate = (skip?: string) => Promise<string[]>;
 
 export interface GateMember {
   name: string;
@@ -230,6 +264,12 @@ export async function observeGate(g: GateExpectation, skip?: string): Promise<{ 
   return { problems, ...(list ? { list } : {}) };
 }
 
+/** The gate of member changes and rotate-ca: every member healthy, every member list as expected. */
+export const membershipGate =
+  (g: GateExpectation): Gate =>
+  async (skip) =>
+    (await observeGate(g, skip)).problems;
+
 export interface WaitOptions {
   timeoutMs: number;
   onWait?: (problems: readonly string[]) => void;
@@ -237,15 +277,17 @@ export interface WaitOptions {
   abort?: () => string | undefined;
 }
 
+export type WaitResult = { ok: true } | { ok: false; problems: string[]; why: string; aborted: boolean };
+
 /** Poll `probe` (problems; empty = as expected) until it is empty; returns the last problems on timeout/abort. */
-export async function waitFor(probe: () => Promise<string[]>, options: WaitOptions): Promise<{ ok: true } | { ok: false; problems: string[]; why: string }> {
+export async function waitFor(probe: () => Promise<string[]>, options: WaitOptions): Promise<WaitResult> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const problems = await probe();
     if (problems.length === 0) return { ok: true };
     const aborted = options.abort?.();
-    if (aborted) return { ok: false, problems, why: aborted };
-    if (Date.now() >= deadline) return { ok: false, problems, why: `not within ${Number((options.timeoutMs / 1000).toFixed(1))} s` };
+    if (aborted) return { ok: false, problems, why: aborted, aborted: true };
+    if (Date.now() >= deadline) return { ok: false, problems, why: `not within ${Number((options.timeoutMs / 1000).toFixed(1))} s`, aborted: false };
     options.onWait?.(problems);
     await sleep(250);
   }
@@ -254,7 +296,7 @@ export async function waitFor(probe: () => Promise<string[]>, options: WaitOptio
 /** Error messages are one line: a log excerpt or a server's answer must not break it. */
 export const oneLine = (text: string): string => text.replace(/[\0-\x1f\x7f]+/g, ' | ').trim();
 
-const firstOf = (problems: readonly string[]): string => oneLine(`${problems[0] ?? 'no member answered'}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+export const firstOf = (problems: readonly string[]): string => oneLine(`${problems[0] ?? 'no member answered'}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
 
 // ------------------------------------------------------------------------------------------------
 // Running a plan
@@ -265,14 +307,22 @@ export type OpEvent =
   | { type: 'waiting'; step: OpStep; problems: readonly string[] }
   | { type: 'step-done'; index: number; total: number; step: OpStep; ms: number; pid?: number };
 
-export interface RunOptions {
+export interface RunOptions<S extends StepRecord = OpState> {
   stateFile: string;
-  /** The state to start from (read or fresh); written before the first step. */
-  state: OpState;
+  /** The state to start from (read or fresh); written before the first step and after every change. */
+  state: S;
+  /** How the state is written (default: writeOpState to stateFile). */
+  write?: (state: S) => void;
   steps: readonly OpStep[];
-  /** The gate before step i and after it, by the cluster as the plan expects it after `done` steps. */
-  gateBefore: (step: OpStep) => GateExpectation;
-  gateAfter: (step: OpStep) => GateExpectation;
+  /**
+   * The gate before a step and after it, by the cluster as the plan expects it then (`state`: the steps
+   * done before this one). No gate before: the caller checked the cluster before the run, and each
+   * step's gate after is the next one's gate before.
+   */
+  gateBefore?: (step: OpStep, state: S) => Gate;
+  gateAfter: (step: OpStep, state: S) => Gate;
+  /** The error of a step whose effect did not show (default: MEMBER_NOT_BACK naming the state file and `resume`). */
+  notBack?: (step: OpStep, wait: Extract<WaitResult, { ok: false }>) => Error;
   /** The command that resumes, for messages. */
   resume: string;
   stopAfter?: number;
@@ -288,8 +338,8 @@ export interface RunOptions {
   shouldStop?: () => boolean;
 }
 
-export interface RunOutcome {
-  state: OpState;
+export interface RunOutcome<S extends StepRecord = OpState> {
+  state: S;
   executed: DoneStep[];
   complete: boolean;
   /** Stopped before the end: --stop-after, Ctrl-C, or a confirmation this run did not have. */
@@ -303,27 +353,29 @@ export interface RunOutcome {
  * on the member list (MEMBER_UNHEALTHY names the first that is not; nothing of the step was done);
  * after it the same must hold again within the timeout (MEMBER_NOT_BACK, state saved).
  */
-export async function runPlan(o: RunOptions): Promise<RunOutcome> {
+export async function runPlan<S extends StepRecord = OpState>(o: RunOptions<S>): Promise<RunOutcome<S>> {
   let state = o.state;
   const done = new Set(state.done.map((d) => d.id));
   const executed: DoneStep[] = [];
-  const save = (): void => writeOpState(o.stateFile, state);
+  const write = o.write ?? ((s: S): void => writeStateFile(o.stateFile, s));
+  const save = (): void => write(state);
   save();
   const total = o.steps.length;
   let ran = 0;
   for (let index = 0; index < total; index++) {
     const step = o.steps[index] as OpStep;
     if (done.has(step.id)) continue;
-    if ((o.stopAfter !== undefined && ran >= o.stopAfter) || (o.stopAfterPhase !== undefined && step.phase > o.stopAfterPhase) || o.shouldStop?.()) return { state, executed, complete: false, stopped: true };
+    if ((o.stopAfter !== undefined && ran >= o.stopAfter) || (o.stopAfterPhase !== undefined && step.phase > o.stopAfterPhase) || (!step.noStopBefore && o.shouldStop?.()))
+      return { state, executed, complete: false, stopped: true };
     if (step.confirmation && !(o.confirmed ?? []).includes(step.confirmation)) return { state, executed, complete: false, stopped: true, awaiting: step };
 
     // A step that was under way when the last run ended may have left its member down: not a reason to stop.
     const skip = state.current === step.id ? step.member : undefined;
-    const before = await observeGate(o.gateBefore(step), skip);
-    if (before.problems.length > 0)
-      throw fail('MEMBER_UNHEALTHY', `before step ${step.id}: ${firstOf(before.problems)}; nothing of this step was done; fix it, then run \`${o.resume}\``);
+    const before = o.gateBefore ? await o.gateBefore(step, state)(skip) : [];
+    if (before.length > 0) throw fail('MEMBER_UNHEALTHY', `before step ${step.id}: ${firstOf(before)}; nothing of this step was done; fix it, then run \`${o.resume}\``);
 
-    o.onEvent?.({ type: 'step', index: index + 1, total, step });
+    const emit = (e: OpEvent): void => void (step.silent ? undefined : o.onEvent?.(e));
+    emit({ type: 'step', index: index + 1, total, step });
     const t0 = Date.now();
     state = { ...state, current: step.id, updatedAt: new Date().toISOString() };
     save();
@@ -344,33 +396,34 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
         if (isEtcdTlsError(e)) throw e;
         throw fail('MEMBER_NOT_BACK', `step ${step.id}: ${oneLine(reason(e))}; the state is saved in ${o.stateFile}: fix the cause, then run \`${o.resume}\``);
       }
-    } else if (step.runbook.length > 0 && !step.confirmation) o.onEvent?.({ type: 'runbook', step, lines: step.runbook });
+    } else if (step.runbook.length > 0 && !step.confirmation) emit({ type: 'runbook', step, lines: step.runbook });
 
-    const gate = step.noGateAfter ? undefined : o.gateAfter(step);
+    const gate = step.noGateAfter ? undefined : o.gateAfter(step, state);
     const waited = await waitFor(
       async () => {
         const seen = step.observe ? await step.observe() : undefined;
         if (seen) return [seen];
-        return gate ? (await observeGate(gate)).problems : [];
+        return gate ? await gate() : [];
       },
       {
         timeoutMs: step.managed ? o.stepTimeoutMs : o.manualWaitMs,
-        onWait: (problems) => o.onEvent?.({ type: 'waiting', step, problems }),
+        onWait: (problems) => emit({ type: 'waiting', step, problems }),
         abort: () => (pid !== undefined && step.member ? o.alive?.(step.member, pid) : step.managed ? undefined : o.shouldStop?.() ? 'stopped' : undefined),
       },
     );
     if (!waited.ok) {
+      if (o.notBack) throw o.notBack(step, waited);
       const what = oneLine(step.managed ? `after step ${step.id} (${waited.why})` : `waiting for the runbook of step ${step.id} (${waited.why})`);
       throw fail('MEMBER_NOT_BACK', `${what}: ${firstOf(waited.problems)}; the state is saved in ${o.stateFile}: fix the cause, then run \`${o.resume}\``);
     }
     const record: DoneStep = { id: step.id, at: new Date().toISOString(), ms: Date.now() - t0, ...(pid !== undefined ? { pid } : {}) };
     const { current: _c, ...rest } = state;
-    state = { ...rest, done: [...state.done.filter((d) => d.id !== step.id), record], updatedAt: record.at };
+    state = { ...rest, done: [...state.done.filter((d) => d.id !== step.id), record], updatedAt: record.at } as StepRecord as S;
     done.add(step.id);
     executed.push(record);
     save();
     ran++;
-    o.onEvent?.({ type: 'step-done', index: index + 1, total, step, ms: record.ms ?? 0, ...(pid !== undefined ? { pid } : {}) });
+    emit({ type: 'step-done', index: index + 1, total, step, ms: record.ms ?? 0, ...(pid !== undefined ? { pid } : {}) });
   }
   if (!state.completedAt) {
     state = { ...state, completedAt: new Date().toISOString() };

@@ -8,6 +8,7 @@ import { layoutCluster } from '../../src/cluster/layout.js';
 import { parseSpec } from '../../src/cluster/spec.js';
 import { currentPlaintextEndpoints } from '../../src/ops/migrate/migrate.js';
 import { readMigrationState, recordStep, writeMigrationState, type MigrationState } from '../../src/ops/migrate/state.js';
+import { runPlan, type OpStep } from '../../src/ops/runner.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const state = (): MigrationState => ({
@@ -50,4 +51,31 @@ test('old clients find the plaintext ports the state says are open', async (t) =
   writeMigrationState(dir, recordStep(state(), { id: 'client-tls:b' }));
   assert.deepEqual(currentPlaintextEndpoints(layout), ['http://127.0.0.81:2379', 'http://127.0.0.82:4001', 'http://127.0.0.83:2379']);
   assert.match(readFileSync(path.join(dir, 'migration.json'), 'utf8'), /"id": "client-tls:b"/);
+});
+
+test('the runner carries a migration on its own state format: a file from before the runner resumes, and stays readable', async (t) => {
+  const dir = await makeTempDir(t, 'migrate-state-runner-');
+  // Exactly what a migration interrupted by an earlier version left (no `current`).
+  const before = { ...state(), done: [{ id: 'client-tls:a', pid: 4242, ms: 812, at: '2026-01-01T00:01:00.000Z' }] };
+  writeFileSync(path.join(dir, 'migration.json'), JSON.stringify(before, null, 2));
+  const old = readMigrationState(dir) as MigrationState;
+  const ran: string[] = [];
+  const step = (id: string): OpStep => ({ id, phase: 1, title: id, member: id.split(':')[1], managed: true, detail: [], runbook: [], run: async () => void ran.push(id) });
+  const outcome = await runPlan<MigrationState>({
+    stateFile: path.join(dir, 'migration.json'),
+    state: old,
+    write: (s) => writeMigrationState(dir, s),
+    steps: ['client-tls:a', 'client-tls:b', 'client-tls:c'].map(step),
+    gateAfter: () => async () => [],
+    resume: 'etcd-tls migrate',
+    stepTimeoutMs: 300,
+    manualWaitMs: 300,
+    stopAfter: 1,
+  });
+  assert.deepEqual(ran, ['client-tls:b']);
+  assert.equal(outcome.stopped, true);
+  const after = readMigrationState(dir);
+  assert.deepEqual(after?.done.map((d) => d.id), ['client-tls:a', 'client-tls:b']);
+  assert.deepEqual(after?.memberIds, before.memberIds);
+  assert.equal(after?.current, undefined);
 });

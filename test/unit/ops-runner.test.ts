@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { newOpState, readOpState, refuseOtherOperations, runPlan, stateFileOf, type OpStep, type RunOptions } from '../../src/ops/runner.js';
+import { membershipGate, newOpState, readOpState, refuseOtherOperations, runPlan, stateFileOf, type OpStep, type RunOptions } from '../../src/ops/runner.js';
 import { isEtcdTlsError } from '../../src/errors.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -31,8 +31,8 @@ const options = (dir: string, steps: OpStep[], more: Partial<RunOptions> = {}): 
     stateFile,
     state: readOpState(stateFile) ?? newOpState('rotate-ca', 'test', 'ca'),
     steps,
-    gateBefore: () => NO_MEMBERS,
-    gateAfter: () => NO_MEMBERS,
+    gateBefore: () => membershipGate(NO_MEMBERS),
+    gateAfter: () => membershipGate(NO_MEMBERS),
     resume: 'etcd-tls rotate-ca --spec s --out d',
     stepTimeoutMs: 300,
     manualWaitMs: 300,
@@ -86,4 +86,24 @@ test('another operation recorded unfinished refuses a new one with OPERATION_IN_
   assert.throws(() => refuseOtherOperations(dir, 'member-add', 'm4', () => 'finish it'), { code: 'OPERATION_IN_PROGRESS', message: /rotation\.json: rotate-ca ca is unfinished \(1 step\(s\) done\); finish it first$/ });
   writeFileSync(path.join(dir, 'migration.json'), '{"version":1}');
   assert.throws(() => refuseOtherOperations(dir, 'rotate-ca', 'ca', () => ''), { code: 'OPERATION_IN_PROGRESS', message: /migration\.json: a migration is unfinished/ });
+});
+
+test('Ctrl-C stops before a step, never between a step and one marked noStopBefore; a silent step emits nothing', async (t) => {
+  const dir = await makeTempDir(t, 'runner-');
+  const log: string[] = [];
+  const events: string[] = [];
+  let stop = false;
+  const steps = plan(dir, log, [{ id: 'update' }, { id: 'restart', noStopBefore: true, silent: true, run: async () => void log.push('restart') }]);
+  const r = await runPlan(
+    options(dir, steps, {
+      onEvent: (e) => {
+        if (e.type === 'step') events.push(e.step.id);
+        if (e.type === 'step-done' && e.step.id === 'update') stop = true;
+      },
+      shouldStop: () => stop,
+    }),
+  );
+  assert.equal(r.stopped, false);
+  assert.deepEqual(log, ['a', 'b', 'c', 'update', 'restart']);
+  assert.deepEqual(events, ['a', 'b', 'c', 'update']);
 });

@@ -1,11 +1,10 @@
 /** `etcd-tls member add|remove NAME`: change a running cluster's membership from the spec, one member at a time. */
 import { fail } from '../../errors.js';
 import { addMember, planMemberAdd, planMemberRemove, removeMember, type MemberOpOptions, type MemberOpPlan, type MemberOpReport, type RevokeMember } from '../../ops/members.js';
-import type { OpEvent } from '../../ops/runner.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
-import { liveOutput, rel } from '../live-output.js';
+import { liveOutput, planStepsJson, rel, renderPlanListing } from '../live-output.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 import type { PassphraseSource } from '../../lifecycle/ca-key.js';
 
@@ -55,21 +54,16 @@ export function help(): string {
 }
 
 export function renderPlan(p: MemberOpPlan): string {
-  const done = new Set(p.done);
-  const lines = [
-    `${p.operation === 'member-add' ? 'Add' : 'Remove'} ${p.name} ${p.operation === 'member-add' ? 'to' : 'from'} cluster ${p.cluster} (${rel(p.dir)}): voting members ${p.before.join(', ')} -> ${p.after.join(', ')}; acting as ${p.identity}`,
-    ...p.notes.map((n) => `note: ${n}`),
-  ];
-  p.steps.forEach((s, i) => {
-    lines.push(`  ${i + 1}. ${done.has(s.id) ? '[done] ' : ''}${s.title}${s.managed ? '' : ' (runbook)'}`);
-    if (!done.has(s.id)) lines.push(...(s.managed ? s.detail : s.runbook).map((l) => `       ${l}`));
+  const [verb, to] = p.operation === 'member-add' ? ['Add', 'to'] : ['Remove', 'from'];
+  return renderPlanListing({
+    head: [`${verb} ${p.name} ${to} cluster ${p.cluster} (${rel(p.dir)}): voting members ${p.before.join(', ')} -> ${p.after.join(', ')}; acting as ${p.identity}`, ...p.notes.map((n) => `note: ${n}`)],
+    steps: p.steps,
+    done: p.done,
+    foot: ['Before and after every step: every voting member healthy over mTLS and listing the same members.'],
   });
-  lines.push('Before and after every step: every voting member healthy over mTLS and listing the same members.');
-  return `${lines.join('\n')}\n`;
 }
 
 function planJson(p: MemberOpPlan): unknown {
-  const done = new Set(p.done);
   return {
     operation: p.operation,
     member: p.name,
@@ -79,7 +73,7 @@ function planJson(p: MemberOpPlan): unknown {
     votersAfter: p.after,
     nothingToDo: p.nothingToDo,
     notes: p.notes,
-    steps: p.steps.map((s, i) => ({ index: i + 1, id: s.id, title: s.title, managed: s.managed, done: done.has(s.id), detail: s.detail, runbook: s.runbook })),
+    steps: planStepsJson(p.steps, p.done),
   };
 }
 
@@ -139,12 +133,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const live = liveOutput(io, Boolean(flags.json));
-  const onEvent = (e: OpEvent): void => {
-    if (e.type === 'step' && !flags.json) io.out(`[${e.index}/${e.total}] ${e.step.title}${e.step.managed ? '' : ' (runbook below)'}\n`);
-    live.onEvent(e);
-  };
   try {
-    const report = verb === 'add' ? await addMember(options, { onEvent, shouldStop: live.shouldStop }) : await removeMember(options, { onEvent, shouldStop: live.shouldStop }, revoke);
+    const report = verb === 'add' ? await addMember(options, { onEvent: live.onEvent, shouldStop: live.shouldStop }) : await removeMember(options, { onEvent: live.onEvent, shouldStop: live.shouldStop }, revoke);
     if (flags.json)
       io.out(
         `${JSON.stringify(

@@ -1,12 +1,11 @@
 /** `etcd-tls migrate`: a running plaintext cluster to TLS, member by member, without losing a write. */
 import * as path from 'node:path';
-import { migrateCluster, previewMigration, type MigrateOptions, type MigrationEvent, type MigrationPreview, type MigrationReport } from '../../ops/migrate/migrate.js';
-import type { MigrationStep } from '../../ops/migrate/plan.js';
+import { migrateCluster, previewMigration, type MigrateOptions, type MigrationPreview, type MigrationReport } from '../../ops/migrate/migrate.js';
 import { fail } from '../../errors.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
-import { liveOutput, rel, seconds } from '../live-output.js';
+import { liveOutput, rel, renderPlanListing, seconds } from '../live-output.js';
 
 const FLAGS = {
   spec: { type: 'string', value: 'SPEC', description: 'the cluster spec (also accepted as the only argument)' },
@@ -67,45 +66,28 @@ const PHASE_TITLES: Record<1 | 2 | 3, string> = {
   3: 'Phase 3: drop the plaintext client listeners',
 };
 
-function stepDetail(step: MigrationStep, manual: boolean, pid: number | undefined): string[] {
-  if (manual) return step.runbook;
-  if (step.kind === 'peer-update') return ['etcd-tls calls member update, then restarts the member at once'];
-  return [
-    `etcd-tls restarts it${pid ? ` (running now as pid ${pid})` : ''} with these changes to its environment:`,
-    ...(step.changes?.set ?? []).map(([k, v]) => `  ${k}=${JSON.stringify(v)}`),
-    ...(step.changes?.unset ?? []).map((k) => `  remove ${k}`),
-  ];
-}
-
-export function renderPreview(p: MigrationPreview, manual: boolean): string {
-  const done = new Set(p.done);
-  const lines = [
-    `Migration of cluster ${p.cluster} (${rel(p.dir)}): ${p.plan.steps.length} steps, ${done.size} done${done.size ? ` (${rel(p.stateFile)})` : ''}`,
+export function renderPreview(p: MigrationPreview): string {
+  const head = [
+    `Migration of cluster ${p.cluster} (${rel(p.dir)}): ${p.plan.steps.length} steps, ${p.done.length} done${p.done.length ? ` (${rel(p.stateFile)})` : ''}`,
     '',
     'Preconditions:',
     ...p.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(15)} ${c.message}`),
   ];
-  if (p.alreadyMigrated) return `${[...lines, '', 'Nothing to migrate: every client and peer URL is https already.'].join('\n')}\n`;
-  let phase = 0;
-  p.plan.steps.forEach((s, i) => {
-    if (s.phase !== phase) {
-      phase = s.phase;
-      lines.push('', PHASE_TITLES[s.phase]);
-    }
-    const isManual = manual || p.managed[s.member] === undefined;
-    lines.push(`  ${String(i + 1).padStart(2)}. ${done.has(s.id) ? '[done] ' : ''}${s.summary}`);
-    if (!done.has(s.id) && !(isManual && s.kind === 'peer-restart')) lines.push(...stepDetail(s, isManual, p.managed[s.member]).map((l) => `        ${l}`));
+  if (p.alreadyMigrated) return `${[...head, '', 'Nothing to migrate: every client and peer URL is https already.'].join('\n')}\n`;
+  return renderPlanListing({
+    head,
+    steps: p.steps,
+    done: p.done,
+    phaseTitle: (phase) => PHASE_TITLES[phase as 1 | 2 | 3],
+    foot: [
+      'After every restart: every member healthy over mTLS, its plaintext and peer listeners answering with the',
+      'planned scheme, and every member listing the same members with the planned URLs.',
+      `Clients without a certificate keep writing to ${p.legacyEndpoints.join(', ')} from phase 1 on.`,
+    ],
   });
-  lines.push(
-    '',
-    'After every restart: every member healthy over mTLS, its plaintext and peer listeners answering with the',
-    'planned scheme, and every member listing the same members with the planned URLs.',
-    `Clients without a certificate keep writing to ${p.legacyEndpoints.join(', ')} from phase 1 on.`,
-  );
-  return `${lines.join('\n')}\n`;
 }
 
-function previewJson(p: MigrationPreview, manual: boolean): unknown {
+function previewJson(p: MigrationPreview): unknown {
   const done = new Set(p.done);
   return {
     cluster: p.cluster,
@@ -126,7 +108,7 @@ function previewJson(p: MigrationPreview, manual: boolean): unknown {
       kind: s.kind,
       member: s.member,
       done: done.has(s.id),
-      manual: manual || p.managed[s.member] === undefined,
+      manual: !p.steps[i]?.managed,
       summary: s.summary,
       ...(s.changes ? { set: Object.fromEntries(s.changes.set), unset: s.changes.unset } : {}),
       runbook: s.runbook,
@@ -181,23 +163,18 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     ...(flags.wait ? { manualWaitMs: parseDuration(flags.wait, '--wait') } : {}),
     ...(stopAfter !== undefined ? { stopAfter } : {}),
   };
-  const manual = options.manual ?? false;
 
   if (flags['dry-run']) {
     const preview = await previewMigration(options);
-    io.out(flags.json ? `${JSON.stringify(previewJson(preview, manual), null, 2)}\n` : `${renderPreview(preview, manual)}Nothing was changed (--dry-run).\n`);
+    io.out(flags.json ? `${JSON.stringify(previewJson(preview), null, 2)}\n` : `${renderPreview(preview)}Nothing was changed (--dry-run).\n`);
     return preview.ok ? 0 : 1;
   }
 
   // Steps go to stdout as the record of what happened; with --json only the outcome does, and the
   // runbook an operator must follow goes to stderr.
   const live = liveOutput(io, Boolean(flags.json));
-  const onEvent = (e: MigrationEvent): void => {
-    if (e.type === 'step' && !flags.json) io.out(`[${e.index}/${e.total}] ${e.step.summary}${e.managed ? '' : ' (runbook below)'}\n`);
-    live.onEvent(e);
-  };
   try {
-    const report = await migrateCluster(options, { onEvent, shouldStop: live.shouldStop });
+    const report = await migrateCluster(options, { onEvent: live.onEvent, shouldStop: live.shouldStop });
     if (flags.json) {
       const members = report.members.map((m) => ({ id: m.idHex, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs }));
       io.out(`${JSON.stringify({ complete: report.complete, stopped: report.stopped, durationMs: report.durationMs, stateFile: report.preview.stateFile, executed: report.executed, members, plaintextEndpoints: report.plaintextEndpoints }, null, 2)}\n`);

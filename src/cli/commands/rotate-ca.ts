@@ -2,11 +2,10 @@
 import * as path from 'node:path';
 import { fail } from '../../errors.js';
 import { planRotation, ROTATION_PHASES, rotateCa, type RotateOptions, type RotationPlan, type RotationReport } from '../../ops/rotate-ca.js';
-import type { OpEvent } from '../../ops/runner.js';
 import { parseDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
-import { liveOutput, rel } from '../live-output.js';
+import { liveOutput, planStepsJson, rel, renderPlanListing } from '../live-output.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 
 const FLAGS = {
@@ -53,32 +52,23 @@ export function help(): string {
 }
 
 export function renderRotationPlan(p: RotationPlan): string {
-  const done = new Set(p.done);
-  const lines = [
-    `CA rotation of cluster ${p.cluster} (${rel(p.dir)}): ${p.steps.length} steps, ${done.size} done${done.size ? ` (${rel(p.stateFile)})` : ''}; members ${p.members.join(', ')}; acting as ${p.identity}`,
-  ];
-  let phase = 0;
-  p.steps.forEach((s, i) => {
-    if (s.phase !== phase) {
-      phase = s.phase;
-      lines.push('', `Phase ${phase}: ${ROTATION_PHASES[phase]}`);
-    }
-    lines.push(`  ${String(i + 1).padStart(2)}. ${done.has(s.id) ? '[done] ' : ''}${s.title}${s.managed ? '' : ' (runbook)'}`);
-    if (!done.has(s.id)) lines.push(...(s.managed ? s.detail : s.runbook).map((l) => `        ${l}`));
+  return renderPlanListing({
+    head: [`CA rotation of cluster ${p.cluster} (${rel(p.dir)}): ${p.steps.length} steps, ${p.done.length} done${p.done.length ? ` (${rel(p.stateFile)})` : ''}; members ${p.members.join(', ')}; acting as ${p.identity}`],
+    steps: p.steps,
+    done: p.done,
+    phaseTitle: (phase) => `Phase ${phase}: ${ROTATION_PHASES[phase]}`,
+    foot: ['Before and after every step: every member healthy over mTLS and listing the same members.'],
   });
-  lines.push('', 'Before and after every step: every member healthy over mTLS and listing the same members.');
-  return `${lines.join('\n')}\n`;
 }
 
 function planJson(p: RotationPlan): unknown {
-  const done = new Set(p.done);
   return {
     cluster: p.cluster,
     stateFile: p.stateFile,
     phase: p.phase,
     members: p.members,
     clients: p.clients,
-    steps: p.steps.map((s, i) => ({ index: i + 1, id: s.id, phase: s.phase, title: s.title, managed: s.managed, done: done.has(s.id), detail: s.detail, runbook: s.runbook, ...(s.confirmation ? { confirmation: s.confirmation } : {}) })),
+    steps: planStepsJson(p.steps, p.done),
   };
 }
 
@@ -115,17 +105,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.out(flags.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : `${renderRotationPlan(plan)}Nothing was changed (--dry-run).\n`);
     return 0;
   }
-  const live = liveOutput(io, Boolean(flags.json));
-  let phase = 0;
-  const onEvent = (e: OpEvent): void => {
-    if (e.type === 'step' && !flags.json) {
-      if (e.step.phase !== phase) io.out(`Phase ${(phase = e.step.phase)}: ${ROTATION_PHASES[phase]}\n`);
-      io.out(`[${e.index}/${e.total}] ${e.step.title}${e.step.managed ? '' : ' (runbook below)'}\n`);
-    }
-    live.onEvent(e);
-  };
+  const live = liveOutput(io, Boolean(flags.json), (phase) => `Phase ${phase}: ${ROTATION_PHASES[phase]}`);
   try {
-    const report = await rotateCa(options, { onEvent, shouldStop: live.shouldStop });
+    const report = await rotateCa(options, { onEvent: live.onEvent, shouldStop: live.shouldStop });
     if (flags.json) {
       const o = report.outcome;
       io.out(`${JSON.stringify({ complete: o.complete, stopped: o.stopped, awaiting: o.awaiting?.id ?? null, phase: report.plan.phase, stateFile: report.plan.stateFile, executed: o.executed, archive: o.state.data.archive ?? null }, null, 2)}\n`);

@@ -5,7 +5,6 @@
  * list the same and as expected).
  */
 import { readTextFile } from '../../store/files.js';
-import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail } from '../../errors.js';
 import type { ClusterLayout, MemberLayout } from '../../cluster/layout.js';
@@ -80,20 +79,6 @@ export function memberListCheck(list: readonly Member[], layout: ClusterLayout, 
   if (learners.length > 0) return { name: 'member-list', ok: false, message: `${learners.join(', ')}: a learner; promote it first (etcdctl member promote)` };
   const count = memberCountCheck(list.length, force);
   return { name: 'member-list', ok: count.ok, message: `live: ${list.map((m) => `${m.name} ${m.idHex}`).join(', ')}${count.ok ? '' : `; ${count.message}`}` };
-}
-
-/** True when something accepts TCP connections on host:port. */
-export function portInUse(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port, timeout: timeoutMs });
-    const done = (used: boolean): void => {
-      socket.destroy();
-      resolve(used);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(true));
-    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code !== 'ECONNREFUSED'));
-  });
 }
 
 export interface Observation {

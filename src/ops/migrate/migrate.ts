@@ -8,30 +8,18 @@ import { fail, isEtcdTlsError } from '../../errors.js';
 import { readSpecFile } from '../../cluster/generate.js';
 import { withDirectoryLock } from '../../store/lock.js';
 import { layoutCluster, type ClusterLayout, type MemberLayout } from '../../cluster/layout.js';
-import { logFileOf, logTail, restartMember, runningPid } from '../../cluster/local.js';
-import { etcdBinaryFor, unfinishedOperation } from '../runner.js';
+import { logFileOf, restartMember } from '../../cluster/local.js';
+import { etcdBinaryFor, exitedMember, firstOf, runPlan, unfinishedOperation, type Gate, type OpEvent, type OpStep, type StepContext, type StepRecord } from '../runner.js';
 import { memberList, memberUpdate, type Member } from '../../etcd/gateway.js';
-import { clientEndpoint, observeCluster, waitForCluster } from './checks.js';
-import {
-  applyStep,
-  initialStages,
-  memberNamed,
-  planMigration,
-  plaintextEndpoints,
-  stagesAfter,
-  type MigrationStep,
-  type Stages,
-} from './plan.js';
+import { clientEndpoint, observeCluster } from './checks.js';
+import { initialStages, memberNamed, planMigration, plaintextEndpoints, stagesAfter, type Stages } from './plan.js';
 import { previewMigration, type MigrateOptions, type MigrationPreview } from './preview.js';
-import { readMigrationState, recordStep, writeMigrationState, type DoneStep, type MigrationState } from './state.js';
+import { readMigrationState, statePath, writeMigrationState, type DoneStep, type MigrationState } from './state.js';
 
 export { previewMigration, type MigrateOptions, type MigrationPreview } from './preview.js';
 
-export type MigrationEvent =
-  | { type: 'step'; index: number; total: number; step: MigrationStep; managed: boolean; pid?: number }
-  | { type: 'runbook'; step: MigrationStep; lines: string[] }
-  | { type: 'step-done'; index: number; total: number; step: MigrationStep; ms: number; pid?: number }
-  | { type: 'waiting'; step: MigrationStep; problems: readonly string[] };
+/** What a migration reports while it runs: the runner's events (migrate runs on the runner). */
+export type MigrationEvent = OpEvent;
 
 export interface MigrationHooks {
   onEvent?: (event: MigrationEvent) => void;
@@ -117,90 +105,76 @@ async function runMigration(options: MigrateOptions, hooks: MigrationHooks): Pro
     startedAt: now,
     updatedAt: now,
   };
-  const more = plan.steps.some((s) => !state.done.some((d) => d.id === s.id));
-  if (more) {
+  if (plan.steps.some((s) => !state.done.some((d) => d.id === s.id))) {
     // New steps (e.g. --drop-plaintext after a finished run) reopen the migration.
     const { completedAt: _completed, ...rest } = state;
     state = { ...rest, dropPlaintext: plan.dropPlaintext, managed: [...new Set([...state.managed, ...Object.keys(preview.managed)])] };
-    writeMigrationState(options.out, state);
   }
 
-  const isManaged = (name: string): boolean => !options.manual && state.managed.includes(name);
-  const etcdPath = plan.steps.some((s) => isManaged(s.member)) ? etcdBinaryFor(Object.values(preview.managed), options.etcdPath) : '';
-  const done = new Set(state.done.map((d) => d.id));
-  const executed: DoneStep[] = [];
+  const etcdPath = preview.steps.some((s) => s.managed) ? etcdBinaryFor(Object.values(preview.managed), options.etcdPath) : '';
+  const source = new Map(plan.steps.map((s) => [s.id, s]));
+  const doneIds = (s: StepRecord): Set<string> => new Set(s.done.map((d) => d.id));
   let members: Member[] = [];
-  const total = plan.steps.length;
-  const record = (step: MigrationStep, extra: Omit<DoneStep, 'id' | 'at'>): void => {
-    state = recordStep(state, { id: step.id, ...extra });
-    done.add(step.id);
-    executed.push(state.done[state.done.length - 1] as DoneStep);
-    writeMigrationState(options.out, state);
-  };
-  const wait = async (step: MigrationStep, stages: Stages, m: MemberLayout, how: 'restart' | 'runbook', pid?: number): Promise<Member[]> =>
-    waitForCluster(layout, stages, plan.legacyClientPorts, {
-      timeoutMs: how === 'restart' ? (options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS) : (options.manualWaitMs ?? DEFAULT_MANUAL_WAIT_MS),
-      onWait: (problems) => hooks.onEvent?.({ type: 'waiting', step, problems }),
-      abort:
-        pid !== undefined
-          ? () => (runningPid(m) === pid ? undefined : `${m.name}: etcd (pid ${pid}) exited; last lines of ${logFileOf(m)}:\n${logTail(m)}`)
-          : // Nothing is half-done while an operator has the runbook: Ctrl-C may end the wait at once.
-            () => (hooks.shouldStop?.() ? `stopped while waiting for ${m.name} (step ${step.id})` : undefined),
-      hint:
-        how === 'restart'
-          ? `${m.name} was restarted for step ${step.id}; see ${logFileOf(m)}, fix the cause, then run migrate again to retry the step`
-          : `carry out the runbook above for ${m.name}, then run migrate again`,
-    });
-
-  let ranThisRun = 0;
-  for (let index = 0; index < plan.steps.length; index++) {
-    const step = plan.steps[index] as MigrationStep;
-    if (done.has(step.id)) continue;
-    if (options.stopAfter !== undefined && ranThisRun >= options.stopAfter) return finish(state, executed, members, true);
-    if (step.kind !== 'peer-restart' && hooks.shouldStop?.()) return finish(state, executed, members, true);
+  // The cluster as the stages say; the member list of the last look that matched is the report's.
+  const gateAt =
+    (stages: Stages): Gate =>
+    async (skip) => {
+      const o = await observeCluster(layout, stages, plan.legacyClientPorts, skip);
+      if (o.problems.length > 0) return o.problems;
+      if (!o.members) return ['no member answered'];
+      members = o.members;
+      return [];
+    };
+  // The preview's steps, and what etcd-tls runs for those it carries out itself.
+  const steps: OpStep[] = preview.steps.map((s) => {
+    const step = source.get(s.id);
+    if (!step || !s.managed) return s;
     const m = memberNamed(layout, step.member);
-    const t0 = Date.now();
-    const stagesBefore = stagesAfter(layout, plan, done);
-    const after = applyStep(stagesBefore, step);
-    const managed = isManaged(m.name);
-    hooks.onEvent?.({ type: 'step', index: index + 1, total, step, managed, ...(preview.managed[m.name] ? { pid: preview.managed[m.name] } : {}) });
+    const run =
+      step.kind === 'peer-update'
+        ? async (ctx: StepContext): Promise<void> =>
+            updatePeerUrl(layout, stagesAfter(layout, plan, doneIds(ctx.state)), m, preview.ids[m.name], step.peerUrl as string)
+        : async (): Promise<number> => restartMember(m, step.environment ?? [], etcdPath);
+    return { ...s, run };
+  });
 
-    if (step.kind === 'peer-update' && !managed) {
-      // The operator runs the member update and the restart together; both are confirmed at once.
-      const restart = plan.steps[index + 1] as MigrationStep;
-      hooks.onEvent?.({ type: 'runbook', step, lines: step.runbook });
-      members = await wait(step, applyStep(after, restart), m, 'runbook');
-      record(step, { ms: Date.now() - t0 });
-      record(restart, { ms: Date.now() - t0 });
-      ranThisRun += 2;
-      index++;
-      hooks.onEvent?.({ type: 'step-done', index: index + 1, total, step: restart, ms: Date.now() - t0 });
-      continue;
-    }
-    if (step.kind === 'peer-update') {
-      await updatePeerUrl(layout, stagesBefore, m, preview.ids[m.name], step.peerUrl as string);
-      record(step, { ms: Date.now() - t0 });
-    } else if (managed) {
-      const pid = await restartMember(m, step.environment ?? [], etcdPath);
-      members = await wait(step, after, m, 'restart', pid);
-      record(step, { ms: Date.now() - t0, pid });
-    } else {
-      hooks.onEvent?.({ type: 'runbook', step, lines: step.runbook });
-      members = await wait(step, after, m, 'runbook');
-      record(step, { ms: Date.now() - t0 });
-    }
-    ranThisRun++;
-    hooks.onEvent?.({ type: 'step-done', index: index + 1, total, step, ms: Date.now() - t0, ...(executed.at(-1)?.pid ? { pid: executed.at(-1)?.pid } : {}) });
-  }
-  if (executed.length > 0 || !state.completedAt) {
-    state = { ...state, completedAt: new Date().toISOString() };
-    writeMigrationState(options.out, state);
-  }
+  const outcome = await runPlan<MigrationState>({
+    stateFile: statePath(options.out),
+    state,
+    write: (s) => writeMigrationState(options.out, s),
+    steps,
+    resume: 'etcd-tls migrate',
+    // The preview checked the whole cluster before the run (skipping a member a stopped run left
+    // half-restarted); after that each step's gate is the next one's gate before.
+    gateAfter: (step, s) => {
+      const index = steps.indexOf(step);
+      // An operator's runbook covers a member update and the restart after it: wait for both.
+      const withNext = steps[index + 1]?.silent ? [step, steps[index + 1] as OpStep] : [step];
+      const ids = doneIds(s);
+      for (const x of withNext) ids.add(x.id);
+      return gateAt(stagesAfter(layout, plan, ids));
+    },
+    notBack: (step, waited) => {
+      const m = memberNamed(layout, step.member as string);
+      const hint = step.managed
+        ? `${m.name} was restarted for step ${step.id}; see ${logFileOf(m)}, fix the cause, then run migrate again to retry the step`
+        : `carry out the runbook above for ${m.name}, then run migrate again`;
+      const what = !waited.aborted ? firstOf(waited.problems) : step.managed ? waited.why : `stopped while waiting for ${m.name} (step ${step.id})`;
+      return fail('MIGRATION_FAILED', `${what}; ${hint}`);
+    },
+    stepTimeoutMs: options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+    manualWaitMs: options.manualWaitMs ?? DEFAULT_MANUAL_WAIT_MS,
+    ...(options.stopAfter !== undefined ? { stopAfter: options.stopAfter } : {}),
+    alive: exitedMember(layout.members),
+    ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
+    ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
+  });
+  state = outcome.state;
   if (members.length === 0) {
-    const o = await observeCluster(layout, stagesAfter(layout, plan, done), plan.legacyClientPorts);
+    const o = await observeCluster(layout, stagesAfter(layout, plan, doneIds(state)), plan.legacyClientPorts);
     members = o.members ?? [];
   }
-  return finish(state, executed, members, false);
+  return finish(state, outcome.executed, members, outcome.stopped);
 }
 
 /** `member update` through another member (the target's own port is about to go away); idempotent. */

@@ -14,6 +14,7 @@
 import { fail } from '../../errors.js';
 import type { ClusterLayout, MemberLayout } from '../../cluster/layout.js';
 import { etcdEnvironment } from '../../cluster/render.js';
+import type { OpStep } from '../runner.js';
 
 export type ClientStage = 'http' | 'dual' | 'https';
 /** `updated`: the member list already says https, the member still listens http (the phase-2 window). */
@@ -279,3 +280,39 @@ export function plaintextEndpoints(layout: ClusterLayout, stages: Stages, legacy
   });
 }
 
+
+function restartDetail(step: MigrationStep, pid: number | undefined): string[] {
+  if (step.kind === 'peer-update') return ['etcd-tls calls member update, then restarts the member at once'];
+  return [
+    `etcd-tls restarts it${pid ? ` (running now as pid ${pid})` : ''} with these changes to its environment:`,
+    ...(step.changes?.set ?? []).map(([k, v]) => `  ${k}=${JSON.stringify(v)}`),
+    ...(step.changes?.unset ?? []).map((k) => `  remove ${k}`),
+  ];
+}
+
+/**
+ * The plan's steps as the runner carries them out and `--dry-run` prints them (without what they run).
+ * `managed`: members etcd-tls restarts itself (their PIDs now, when running); the others get runbooks.
+ * An operator does a member update and the restart after it from one runbook (the update's; between
+ * them the member is cut off from its peers), so that restart is silent unless its update was done
+ * before this run. Ctrl-C never stops a run between the two.
+ */
+export function runnerSteps(plan: MigrationPlan, managed: (member: string) => boolean, pids: Readonly<Record<string, number>>, done: ReadonlySet<string>): OpStep[] {
+  return plan.steps.map((s): OpStep => {
+    const byUs = managed(s.member);
+    const silent = !byUs && s.kind === 'peer-restart' && !done.has(`peer-update:${s.member}`);
+    return {
+      id: s.id,
+      phase: s.phase,
+      title: s.summary,
+      member: s.member,
+      managed: byUs,
+      detail: byUs ? restartDetail(s, pids[s.member]) : [],
+      runbook: silent ? [] : s.runbook,
+      // A managed update is confirmed by the restart right after it: until then its member is cut off.
+      ...(byUs && s.kind === 'peer-update' ? { noGateAfter: true } : {}),
+      ...(s.kind === 'peer-restart' ? { noStopBefore: true } : {}),
+      ...(silent ? { silent: true, noGateAfter: true } : {}),
+    };
+  });
+}

@@ -9,17 +9,20 @@ import { layoutCluster, type ClusterLayout } from '../../cluster/layout.js';
 import { runningPid } from '../../cluster/local.js';
 import { planCluster, readClusterState } from '../../cluster/plan.js';
 import type { Member } from '../../etcd/gateway.js';
-import { memberCountCheck, memberListCheck, observeCluster, peerSourceCheck, portInUse, type Check } from './checks.js';
+import { memberCountCheck, memberListCheck, observeCluster, peerSourceCheck, type Check } from './checks.js';
+import { portInUse } from '../cluster.js';
 import {
   legacyClientPorts,
   planMigration,
   plaintextClientUrl,
+  runnerSteps,
   stagesAfter,
   type MigrationPlan,
   type MigrationStep,
   type Stages,
 } from './plan.js';
 import { readMigrationState, statePath } from './state.js';
+import type { OpStep } from '../runner.js';
 
 export interface MigrateOptions {
   /** The cluster spec file. */
@@ -50,6 +53,8 @@ export interface MigrationPreview {
   /** Configs point into DIR (`gen --local`, `up`) rather than at installed paths. */
   local: boolean;
   plan: MigrationPlan;
+  /** The plan's steps as a run carries them out (managed or by runbook) and `--dry-run` prints them. */
+  steps: OpStep[];
   checks: Check[];
   ok: boolean;
   /** Ids of the steps migration.json records as done. */
@@ -125,15 +130,18 @@ export async function previewMigration(options: MigrateOptions): Promise<Migrati
 
   const dropPlaintext = (options.dropPlaintext ?? false) || (state?.dropPlaintext ?? false);
   const planFor = (ids?: Record<string, string>): MigrationPlan => planMigration(layout, { legacyPorts: legacy, dropPlaintext, ...(ids ? { ids } : {}) });
-  let plan = planFor(state?.memberIds);
+  const plan = planFor(state?.memberIds);
   const done = new Set(state?.done.map((d) => d.id) ?? []);
   const unknown = [...done].find((id) => !plan.steps.some((s) => s.id === id));
   if (unknown) throw fail('MIGRATION_REFUSED', `${statePath(options.out)}: records step ${unknown}, which the spec's plan does not have; the spec changed during the migration`);
 
   const legacyEndpoints = layout.members.map((m) => plaintextClientUrl(m, { client: 'dual', peer: 'http' }, legacy[m.name] as number) as string);
   const base = { cluster: layout.cluster, dir: layout.dir, stateFile: statePath(options.out), local, done: [...done], managed, legacyEndpoints };
+  // What the run restarts itself: members `up` started, now or when the migration began.
+  const byUs = (name: string): boolean => !options.manual && (managed[name] !== undefined || (state?.managed.includes(name) ?? false));
+  const withSteps = (p: MigrationPlan): { plan: MigrationPlan; steps: OpStep[] } => ({ plan: p, steps: runnerSteps(p, byUs, managed, done) });
   // Static refusals need no cluster: say so before touching the network.
-  if (checks.some((c) => !c.ok)) return { ...base, plan, checks, ok: false, ids: state?.memberIds ?? {}, alreadyMigrated: false };
+  if (checks.some((c) => !c.ok)) return { ...base, ...withSteps(plan), checks, ok: false, ids: state?.memberIds ?? {}, alreadyMigrated: false };
 
   const stages = stagesAfter(layout, plan, done);
   const next = nextStep(plan, done);
@@ -146,7 +154,7 @@ export async function previewMigration(options: MigrateOptions): Promise<Migrati
     if (already.problems.length === 0 && already.members) {
       const ids = hexIds(already.members);
       checks.push({ name: 'health', ok: true, message: 'every member already serves https on its client and peer URLs' });
-      return { ...base, plan: planFor(ids), checks, ok: true, ids, alreadyMigrated: true };
+      return { ...base, ...withSteps(planFor(ids)), checks, ok: true, ids, alreadyMigrated: true };
     }
   }
   const where = state ? `in the stages ${path.basename(statePath(options.out))} records` : 'over http';
@@ -176,6 +184,5 @@ export async function previewMigration(options: MigrateOptions): Promise<Migrati
       ? { name: 'plaintext-ports', ok: true, message: `plaintext ports for old clients are free (${[...new Set(Object.values(legacy))].join(', ')})` }
       : { name: 'plaintext-ports', ok: false, message: `${busy.join(', ')}: already in use; choose a free port with --legacy-client-port` },
   );
-  plan = planFor(ids);
-  return { ...base, plan, checks, ok: checks.every((c) => c.ok), ids, alreadyMigrated: false };
+  return { ...base, ...withSteps(planFor(ids)), checks, ok: checks.every((c) => c.ok), ids, alreadyMigrated: false };
 }

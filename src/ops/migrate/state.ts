@@ -2,26 +2,19 @@
  * DIR/migration.json: what a migration has done so far, rewritten atomically after every step, so
  * `migrate` run again (after Ctrl-C, a crash, `--stop-after`) continues where the last run stopped.
  */
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { fail } from '../../errors.js';
-import { PUBLIC_FILE_MODE, readTextFile, writeFileAtomic } from '../../store/files.js';
+import { readStateFile, writeStateFile, type DoneStep, type StepRecord } from '../runner.js';
+
+export type { DoneStep } from '../runner.js';
 
 export const STATE_FILE = 'migration.json';
 
-export interface DoneStep {
-  /** A MigrationStep id, e.g. `client-tls:member1`. */
-  id: string;
-  /** ISO time the step was confirmed. */
-  at: string;
-  /** The member's new PID, when etcd-tls restarted it. */
-  pid?: number;
-  /** How long the step took, restart and health gate included. */
-  ms?: number;
-}
-
-export interface MigrationState {
+/**
+ * migration.json keeps the format of the first versions (read unchanged, so a migration they began
+ * resumes); the runner adds only `current`, the step under way when a run stopped.
+ */
+export interface MigrationState extends StepRecord {
   version: 1;
   cluster: string;
   /** Fixed by the first run: a resumed run must open the same plaintext ports. */
@@ -36,6 +29,8 @@ export interface MigrationState {
   startedAt: string;
   updatedAt: string;
   completedAt?: string;
+  /** Not in migration.json: a migration records no extra values (StepContext.remember). */
+  data?: never;
 }
 
 const schema = z.strictObject({
@@ -46,6 +41,7 @@ const schema = z.strictObject({
   managed: z.array(z.string()),
   dropPlaintext: z.boolean(),
   done: z.array(z.strictObject({ id: z.string(), at: z.string(), pid: z.int().optional(), ms: z.number().optional() })),
+  current: z.string().optional(),
   startedAt: z.string(),
   updatedAt: z.string(),
   completedAt: z.string().optional(),
@@ -54,27 +50,9 @@ const schema = z.strictObject({
 export const statePath = (dir: string): string => path.join(path.resolve(dir), STATE_FILE);
 
 /** The recorded state, or undefined when no migration was started in DIR. */
-export function readMigrationState(dir: string): MigrationState | undefined {
-  const file = statePath(dir);
-  if (!existsSync(file)) return undefined;
-  const text = readTextFile(file, 'migration state');
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw fail('BAD_JSON', `${file}: not valid JSON (${(e as Error).message}); it records an unfinished migration: repair it or move it away`);
-  }
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw fail('BAD_FIELD', `${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data as MigrationState;
-}
+export const readMigrationState = (dir: string): MigrationState | undefined => readStateFile(statePath(dir), schema, 'migration') as MigrationState | undefined;
 
-export function writeMigrationState(dir: string, state: MigrationState): void {
-  writeFileAtomic({ path: statePath(dir), data: `${JSON.stringify(state, null, 2)}\n`, mode: PUBLIC_FILE_MODE });
-}
+export const writeMigrationState = (dir: string, state: MigrationState): void => writeStateFile(statePath(dir), state);
 
 /** The state with one more step done (and stamped), not yet written. */
 export function recordStep(state: MigrationState, step: Omit<DoneStep, 'at'>, now: Date = new Date()): MigrationState {
