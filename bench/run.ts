@@ -15,7 +15,7 @@ import { runServeBench } from './serve.js';
 import { runLifecycleBench } from './lifecycle.js';
 import { children, haveCommand, loadAverage, machineLine, progress, renderSection, type Section } from './table.js';
 
-const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'check', 'serve', 'ops', 'lifecycle'] as const;
+const BENCHES = ['cli', 'issue', 'gen', 'migrate', 'check', 'serve', 'ops', 'lifecycle', 'package'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--only ${BENCHES.join(',')}] [--out FILE]
@@ -162,6 +162,7 @@ async function main(): Promise<void> {
     await run('serve', ['wrk', 'cfssl', 'sqlite3'], (dir) => runServeBench({ dir, quick: o.quick }));
     await run('ops', ['etcd'], async () => [await opsSection()]);
     await run('lifecycle', ['openssl'], async () => [runLifecycleBench(o.quick ? 300 : 1000, o.quick ? 1 : 2)]);
+    await run('package', ['npm', 'du'], (dir) => import('./package.js').then((m) => m.runPackageBench({ dir })));
   } finally {
     cleanUp();
   }

@@ -7,6 +7,7 @@
  * usage strings are warnings, an unknown profile name is an error (see selectProfile).
  */
 import { fail } from '../errors.js';
+import { oidProblem } from '../pki/der.js';
 import { parseDuration } from '../pki/duration.js';
 import { parseUsages, type PolicyInfo } from '../pki/extensions.js';
 import { CFSSL_DEFAULT_PROFILE, DEFAULT_BACKDATE_MS, type NamePattern, type Profile } from '../pki/profile.js';
@@ -84,7 +85,8 @@ function readPolicies(r: ObjectReader): PolicyInfo[] | undefined {
   return list?.map((p) => {
     const id = p.string('ID');
     if (id === undefined) throw fail('MISSING_FIELD', `${p.where('ID')}: missing (the policy OID, e.g. 2.23.140.1.2.1)`);
-    if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(id)) throw fail('BAD_FIELD', `${p.where('ID')}: "${id}" is not a dotted OID`);
+    const problem = oidProblem(id);
+    if (problem) throw fail('BAD_FIELD', `${p.where('ID')}: "${id}" ${problem}`);
     const qualifiers = p.objectList('Qualifiers')?.map((q) => {
       const type = q.string('type');
       const value = q.string('value') ?? '';

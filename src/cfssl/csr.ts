@@ -6,9 +6,9 @@
  */
 import { fail } from '../errors.js';
 import { DEFAULT_KEY_SPEC, validateKeySpec, type KeyAlgorithm, type KeySpec } from '../pki/keys.js';
-import type { NameEntry, NameSpec } from '../pki/name.js';
+import type { NameEntry, NameSpec, NameTextField } from '../pki/name.js';
 import { parseDuration } from '../pki/duration.js';
-import { ObjectReader, type Warn } from './fields.js';
+import { jsonType, ObjectReader, type Warn } from './fields.js';
 import { parseJson } from './json.js';
 
 /** The `ca` section: only with -initca. */
@@ -31,7 +31,7 @@ export interface CsrRequest {
   ca?: CaRequest;
 }
 
-const NAME_FIELDS: [field: string, key: keyof NameEntry][] = [
+const NAME_FIELDS: [field: string, key: NameTextField][] = [
   ['C', 'C'],
   ['ST', 'ST'],
   ['L', 'L'],
@@ -65,7 +65,19 @@ function readNameEntry(r: ObjectReader): NameEntry {
     const merged = [...(prior === undefined ? [] : Array.isArray(prior) ? prior : [prior]), ...values];
     entry[key] = merged.length === 1 ? (merged[0] as string) : merged;
   }
-  r.finish(NAME_FIELDS.map(([f]) => f), { OID: 'custom name attributes are not supported' });
+  const oids = r.object('OID');
+  if (oids) {
+    // Go's map[string]string: exact keys, the last duplicate wins. The values are checked here for
+    // their JSON type; the OIDs and texts by buildName, for every edge alike.
+    const OID: Record<string, string> = {};
+    for (const [key, value] of oids.entries()) {
+      if (value === null) continue;
+      if (typeof value !== 'string') throw fail('BAD_FIELD', `${oids.where(JSON.stringify(key))}: expected a string, got ${jsonType(value)}`);
+      OID[key] = value;
+    }
+    if (Object.keys(OID).length > 0) entry.OID = OID;
+  }
+  r.finish([...NAME_FIELDS.map(([f]) => f), 'OID']);
   return entry;
 }
 

@@ -5,6 +5,7 @@
  * `<file>: <path.to.field>: <problem>`.
  */
 // pki/san's classifier, not node:net: loading node:net costs ~4 ms of every start.
+import { buildName } from '../pki/name.js';
 import { ipAddressProblem, ipVersion, normalizeIp } from '../pki/san.js';
 import { controlCharacterIn, MAX_TEXT } from '../pki/text.js';
 import { isAlias, isCollection, LineCounter, parseDocument, visit, type Document } from 'yaml';
@@ -31,6 +32,8 @@ export interface NameEntry {
   L?: string;
   O?: string;
   OU?: string;
+  /** Custom attributes by dotted OID, as in cfssl's CSR JSON (checked by pki/name's buildName). */
+  OID?: Record<string, string>;
 }
 
 export interface CaSpec {
@@ -108,7 +111,14 @@ const keySpec = z
   )
   .check(z.describe('cfssl-style key spec; size defaults to 256 for ecdsa and 2048 for rsa'));
 
-const nameEntry = z.strictObject({ C: optional(text), ST: optional(text), L: optional(text), O: optional(text), OU: optional(text) });
+const nameEntry = z.strictObject({
+  C: optional(text),
+  ST: optional(text),
+  L: optional(text),
+  O: optional(text),
+  OU: optional(text),
+  OID: optional(z.record(z.string(), text), 'custom subject attributes by dotted OID, e.g. {"1.3.6.1.4.1.32473.1": "value"}'),
+});
 
 const member = z.strictObject({
   name: name('member name'),
@@ -240,6 +250,7 @@ export function validateSpec(data: unknown, sourceName: string): ClusterSpec {
     );
   const spec = normalize(result.data);
   checkSpec(spec, result.data, (code, path, problem) => fail(code, `${sourceName}: ${formatPath(path)}: ${problem}`));
+  buildName({ CN: spec.ca.cn, names: spec.ca.names }, `${sourceName}: ca`); // the CA subject's own rules (country codes, OIDs), naming the file
   return spec;
 }
 

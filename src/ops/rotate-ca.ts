@@ -158,7 +158,7 @@ class TrustProbe {
   async identity(caPem: string, caKeyPem: string, source: string): Promise<ClientTls> {
     let id = this.cache.get(caPem);
     if (!id) {
-      const issuer = await loadCaIssuer(caPem, source, caKeyPem, source, this.passphrase);
+      const issuer = await loadCaIssuer(caPem, source, caKeyPem, source, this.passphrase, { allowWeakKey: true }); // the old CA may be the weak one being replaced
       const key: GeneratedKey = generateKey({ algo: 'ecdsa', size: 256 });
       const cert = issueCertificate(
         { subject: buildName({ CN: 'etcd-tls rotate-ca trust probe', names: [] }, 'probe'), publicKey: key.spki, sans: emptySans() },

@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { children, content, decodeOid, decodeTime, DerError, raw, readElement, TAG, type Element } from './der.js';
 import { parseCertificatePem } from './pem.js';
 import { EXT, extKeyUsageName, KEY_USAGE_BITS, keyIdentifier, keyUsageNames, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
-import { decryptPrivateKeyPem, ecSizeOfOid, isEncryptedKeyPem, keyMatchesPublicKey, keySpecOf, parsePrivateKeyPem, type KeySpec } from './keys.js';
+import { decryptPrivateKeyPem, ecSizeOfOid, isEncryptedKeyPem, keyMatchesPublicKey, keySpecOf, parsePrivateKeyPem, validateExistingKey, type KeySpec } from './keys.js';
 import { nameViewOf, type NameView } from './name.js';
 import { emptySans, formatIpBytes, type SubjectAltNames } from './san.js';
 
@@ -371,14 +371,25 @@ export function loadIssuer(certPem: string, certSource: string, keyPem: string, 
   return issuerFromKey(certPem, certSource, parsePrivateKeyPem(keyPem, keySource), keySource);
 }
 
+export interface IssuerOptions {
+  /**
+   * Load a CA whose key is weaker than etcd-tls allows. Only for proving that members no longer trust
+   * the CA being replaced (rotate-ca's trust probe): refusing there would make that check pass unseen.
+   */
+  allowWeakKey?: boolean;
+}
+
 /** loadIssuer for a key already decoded (an encrypted CA key, decrypted by lifecycle/ca-key). */
-export function issuerFromKey(certPem: string, certSource: string, privateKey: KeyObject, keySource: string): Issuer {
+export function issuerFromKey(certPem: string, certSource: string, privateKey: KeyObject, keySource: string, opts: IssuerOptions = {}): Issuer {
   const cert = parseCertificate(parseCertificatePem(certPem, certSource), certSource);
   if (!keyMatchesPublicKey(privateKey, cert.spki))
     throw fail('KEY_MISMATCH', `${keySource}: this private key does not belong to the CA certificate ${certSource}`);
   if (!cert.isCA) throw fail('NOT_A_CA', `${certSource}: is not a CA certificate (basicConstraints CA:TRUE is missing)`);
   if (cert.keyUsageBits !== undefined && !(cert.keyUsageBits & (1 << KEY_USAGE_BITS.keyCertSign)))
     throw fail('NOT_A_CA', `${certSource}: its keyUsage does not allow signing certificates (certSign is missing)`);
+  // Every signer (gencert -ca, sign, serve, gen into an existing DIR, renew, crl, rotate-ca) loads its CA
+  // here: a CA key weaker than what etcd-tls generates must not sign, as a weak CSR key is not certified.
+  if (!opts.allowWeakKey) validateExistingKey(cert.publicKey, `${keySource}: CA key`);
   return { cert, privateKey, keyId: cert.subjectKeyId !== undefined ? Buffer.from(cert.subjectKeyId, 'hex') : keyIdentifier(cert.publicKeyBits), source: certSource };
 }
 
@@ -411,6 +422,6 @@ export async function readCaPrivateKey(keyPem: string, keySource: string, source
 }
 
 /** loadIssuer for a CA key that may be encrypted. */
-export async function loadCaIssuer(certPem: string, certSource: string, keyPem: string, keySource: string, source?: PassphraseSource): Promise<Issuer> {
-  return issuerFromKey(certPem, certSource, await readCaPrivateKey(keyPem, keySource, source), keySource);
+export async function loadCaIssuer(certPem: string, certSource: string, keyPem: string, keySource: string, source?: PassphraseSource, opts: IssuerOptions = {}): Promise<Issuer> {
+  return issuerFromKey(certPem, certSource, await readCaPrivateKey(keyPem, keySource, source), keySource, opts);
 }

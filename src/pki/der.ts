@@ -122,15 +122,27 @@ export function smallInteger(n: number): Buffer {
   return unsignedInteger(Buffer.from(bytes.length ? bytes : [0]));
 }
 
+/**
+ * Why `dotted` is not an OID this encoder can write, or undefined when it is one: at least two arcs,
+ * decimal without leading zeros, a first arc of 0-2 and, under 0 and 1, a second arc below 40 (X.690).
+ * The one rule for every OID read from input (policy IDs, custom name attributes).
+ */
+export function oidProblem(dotted: string): string | undefined {
+  if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(dotted)) return 'is not a dotted OID (decimal arcs, the first 0, 1 or 2, e.g. 1.3.6.1.4.1.32473.1)';
+  const second = BigInt(dotted.split('.')[1] as string);
+  if (!dotted.startsWith('2') && second >= 40n) return 'is not a valid OID (under arc 0 or 1 the second arc must be below 40)';
+  return undefined;
+}
+
 const oidCache = new Map<string, Buffer>();
 export function oid(dotted: string): Buffer {
   const cached = oidCache.get(dotted);
   if (cached) return cached;
+  const problem = oidProblem(dotted);
+  if (problem) throw new TypeError(`OID ${dotted} ${problem}`);
   // Arcs are BigInts: UUID arcs under 2.25 are 128 bits, far past a double. The cache makes this free.
-  if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(dotted)) throw new TypeError(`bad OID ${dotted}`);
   const arcs = dotted.split('.').map(BigInt);
   const [first = 0n, second = 0n] = arcs;
-  if (first < 2n && second >= 40n) throw new TypeError(`bad OID ${dotted}: second arc must be below 40`);
   const out: number[] = [];
   const push = (v: bigint): void => {
     const stack = [Number(v & 0x7fn)];

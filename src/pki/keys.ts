@@ -70,6 +70,17 @@ export function validateKeySpec(spec: KeySpec, where: string): KeySpec {
   }
 }
 
+/**
+ * Refuse an existing key (a CSR's, a CA's) that etcd-tls would not generate itself: the rules of
+ * validateKeySpec, plus an EC curve other than P-256/384/521 (read as size 0). `where` names the
+ * file and which key: `ca-key.pem: CA key`, `req.csr: public key`.
+ */
+export function validateExistingKey(spec: KeySpec, where: string): void {
+  if (spec.algo === 'ecdsa' && spec.size === 0)
+    throw fail('BAD_KEY_SPEC', `${where}: its EC curve is not P-256, P-384 or P-521 (Go's TLS stack, and so etcd, cannot use it)`);
+  validateKeySpec(spec, `${where} ${describeKeySpec(spec)}`);
+}
+
 export function describeKeySpec(spec: KeySpec): string {
   return spec.algo === 'ed25519' ? 'ed25519' : `${spec.algo}-${spec.size}`;
 }

@@ -12,9 +12,9 @@
 import { fail } from '../errors.js';
 import { keySpecOfSpki } from './certificate.js';
 import { children, content, decodeOid, DerError, readElement, TAG } from './der.js';
-import { describeKeySpec, validateKeySpec } from './keys.js';
+import { validateExistingKey } from './keys.js';
 import type { Name } from './name.js';
-import { NAME_OIDS, type NameAttributeType } from './name.js';
+import { attributeLabel, NAME_OIDS, type NameAttributeType } from './name.js';
 import { ipAddressProblem, isDnsName, type SubjectAltNames } from './san.js';
 import { checkText, MAX_DNS_NAME, MAX_EMAIL, MAX_NAME_VALUE, MAX_URI } from './text.js';
 
@@ -54,7 +54,7 @@ function derNameValues(der: Buffer, where: string): [string, string][] {
 
 /** Check every value of a subject, built or kept as DER from a CSR. */
 export function validateSubject(subject: Name | Buffer, where: string): void {
-  const values = Buffer.isBuffer(subject) ? derNameValues(subject, where) : subject.map((a): [string, string] => [a.type, a.value]);
+  const values = Buffer.isBuffer(subject) ? derNameValues(subject, where) : subject.map((a): [string, string] => [attributeLabel(a), a.value]);
   for (const [label, value] of values) checkText(value, `${where}: subject ${label}`, MAX_NAME_VALUE);
 }
 
@@ -80,9 +80,7 @@ export function validatePublicKey(spki: Buffer, where: string): void {
   } catch (e) {
     throw fail('BAD_KEY_SPEC', `${where}: public key: ${(e as Error).message} (etcd-tls certifies RSA, ECDSA P-256/P-384/P-521 and Ed25519 keys)`);
   }
-  if (spec.algo === 'ecdsa' && spec.size === 0)
-    throw fail('BAD_KEY_SPEC', `${where}: public key: its EC curve is not P-256, P-384 or P-521 (Go's TLS stack, and so etcd, cannot use it)`);
-  validateKeySpec(spec, `${where}: public key ${describeKeySpec(spec)}`);
+  validateExistingKey(spec, `${where}: public key`);
 }
 
 /** Everything above, for one request. `where` names its source (a file, `spec: nodes/m1/server`). */

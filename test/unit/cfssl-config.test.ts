@@ -167,6 +167,8 @@ describe('config errors name the file and the field', () => {
     ['an unknown auth_key', '{"signing":{"default":{"expiry":"1h","auth_key":"nope"}}}', 'BAD_CONFIG', /signing\.default\.auth_key: "nope" is not in "auth_keys"/],
     ['a bad policy qualifier', '{"signing":{"default":{"expiry":"1h","policies":[{"ID":"1.2.3","Qualifiers":[{"type":"x"}]}]}}}', 'BAD_CONFIG', /policies\[0\]\.Qualifiers\[0\]\.type: "x" must be id-qt-cps or id-qt-unotice/],
     ['a policy ID that is not an OID', '{"signing":{"default":{"expiry":"1h","policies":[{"ID":"abc"}]}}}', 'BAD_FIELD', /policies\[0\]\.ID: "abc" is not a dotted OID/],
+    // Regression: the encoder's second-arc rule used to surface only at issuance, as an internal TypeError.
+    ['a policy ID with a second arc of 40 under arc 1', '{"signing":{"default":{"expiry":"1h","policies":[{"ID":"1.50"}]}}}', 'BAD_FIELD', /policies\[0\]\.ID: "1\.50" is not a valid OID \(under arc 0 or 1 the second arc must be below 40\)/],
     ['not an object at all', '["signing"]', 'BAD_FIELD', /^ca-config\.json: expected a JSON object at the top level, got array$/],
   ];
   for (const [name, text, code, message] of cases) {

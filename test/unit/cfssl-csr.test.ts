@@ -85,14 +85,27 @@ describe('CSR JSON', () => {
   test('unknown keys and unsupported cfssl keys are warnings', () => {
     const { warnings } = parse('{"CN":"x","host":["a"],"extensions":[],"names":[{"OID":{"1.2.3":"v"},"Country":"US"}]}');
     assert.deepEqual(warnings, [
-      'csr.json: names[0]: "OID" is not supported by etcd-tls (custom name attributes are not supported); ignored',
       'csr.json: names[0]: unknown key "Country"; ignored',
       'csr.json: unknown key "host"; ignored (did you mean "hosts"?)',
       'csr.json: "extensions" is not supported by etcd-tls (arbitrary extensions are not copied into certificates); ignored',
     ]);
   });
 
+  test('"OID" (cfssl HEAD): custom attributes by dotted OID, in the order written; the key matches case-insensitively', () => {
+    const { req, warnings } = parse('{"CN":"x","names":[{"O":"etcd","oid":{"1.3.6.1.4.1.32473.2":"b","1.3.6.1.4.1.32473.1":"a","1.2.3":null}}]}');
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(req.subject.names, [{ O: 'etcd', OID: { '1.3.6.1.4.1.32473.2': 'b', '1.3.6.1.4.1.32473.1': 'a' } }]);
+  });
+
+  test('"OID": a duplicate key keeps the last value (Go\'s map), with a warning', () => {
+    const { req, warnings } = parse('{"names":[{"OID":{"1.2.3":"a","1.2.3":"b"}}]}');
+    assert.deepEqual(req.subject.names, [{ OID: { '1.2.3': 'b' } }]);
+    assert.deepEqual(warnings, ['csr.json: names[0].OID: duplicate key "1.2.3"; the last value wins']);
+  });
+
   const errors: [string, string, boolean, ErrorCode, RegExp][] = [
+    ['an OID value that is a number', '{"names":[{"OID":{"1.2.3":5}}]}', false, 'BAD_FIELD', /^csr\.json: names\[0\]\.OID\."1\.2\.3": expected a string, got number$/],
+    ['"OID" that is a list', '{"names":[{"OID":["1.2.3"]}]}', false, 'BAD_FIELD', /^csr\.json: names\[0\]\.OID: expected an object, got array$/],
     ['a size given as a string', fixture('bad-size-type.json'), false, 'BAD_FIELD', /^csr\.json: key\.size: expected a number, got string$/],
     ['a fractional size', '{"key":{"algo":"rsa","size":2048.5}}', false, 'BAD_FIELD', /^csr\.json: key\.size: expected a whole number, got 2048\.5$/],
     ['rsa 1024', fixture('bad-rsa-1024.json'), false, 'BAD_KEY_SPEC', /^csr\.json: key: RSA key size 1024 is too weak/],
@@ -292,6 +305,39 @@ describe('genKey and selfSign', () => {
     assert.deepEqual([cert.sans.dns, cert.sans.ips], [['localhost'], ['127.0.0.1']]);
     assert.ok(cert.selfIssued && !cert.isCA);
     assert.equal(cert.notAfter.getTime() - cert.notBefore.getTime(), 2190 * HOUR);
+  });
+});
+
+describe('custom "OID" name attributes in every flow', () => {
+  const json = '{"CN":"m1","names":[{"O":"etcd","OID":{"1.3.6.1.4.1.32473.1":"team-a"}}],"hosts":["127.0.0.1"]}';
+  const text = 'O=etcd, CN=m1, 1.3.6.1.4.1.32473.1=team-a';
+  const ca = initCa(parse(json, true).req, { warn: () => {}, clock });
+  const issuer = loadIssuer(ca.cert ?? '', 'ca.pem', ca.key ?? '', 'ca-key.pem');
+
+  test('-initca: in the CA certificate and its CSR, after CN', () => {
+    assert.equal(certOf(ca.cert).subject.text, text);
+    assert.deepEqual(certOf(ca.cert).subject.other, ['1.3.6.1.4.1.32473.1=team-a']);
+    assert.equal(csrOf(ca.csr).subject.text, text);
+  });
+
+  test('gencert, genkey and selfsign', () => {
+    const req = parse(json).req;
+    assert.equal(certOf(genCert(req, { issuer, profile: CFSSL_DEFAULT_PROFILE, warn: () => {}, clock }).cert).subject.text, text);
+    assert.equal(csrOf(genKey(req, { warn: () => {} }).csr).subject.text, text);
+    assert.equal(certOf(selfSign(req, 'localhost', { profile: CFSSL_DEFAULT_PROFILE, warn: () => {}, clock }).cert).subject.text, text);
+  });
+
+  test("sign keeps them from the CSR, and a SUBJECT file's OIDs replace them", () => {
+    const csr = genKey(parse(json).req, { warn: () => {} }).csr ?? '';
+    assert.equal(certOf(signCsr(csr, 'm1.csr', { issuer, profile: CFSSL_DEFAULT_PROFILE }).cert).subject.text, text);
+    const subject = parseSubjectJson('{"CN":"m2","names":[{"OID":{"1.3.6.1.4.1.32473.9":"other"}}]}', 'subject.json', () => {});
+    assert.equal(certOf(signCsr(csr, 'm1.csr', { issuer, profile: CFSSL_DEFAULT_PROFILE, subject, subjectSource: 'subject.json' }).cert).subject.text, 'CN=m2, 1.3.6.1.4.1.32473.9=other');
+  });
+
+  test('a bad OID is BAD_NAME naming the input, entry and key, before any key is generated', () => {
+    const bad = parse('{"CN":"x","names":[{"OID":{"1.2.x":"v"}}]}', false, 'bad.json').req;
+    assertFails(() => genKey(bad, { warn: () => {} }), 'BAD_NAME', /^bad\.json: names\[0\]\.OID\."1\.2\.x": is not a dotted OID/);
+    assertFails(() => initCa(parse('{"CN":"x","names":[{"OID":{"2.5.4.10":"v"}}]}', true, 'ca.json').req, { warn: () => {} }), 'BAD_NAME', /^ca\.json: names\[0\]\.OID\."2\.5\.4\.10": 2\.5\.4\.10 is O; set it with the "O" field$/);
   });
 });
 

@@ -63,6 +63,11 @@ describe('parseSpec: normalization (full.yaml)', () => {
     assert.deepEqual(spec.ca.names, [{ C: 'DE', ST: 'Hessen', L: 'Frankfurt', O: 'Example GmbH', OU: 'Platform' }]);
   });
 
+  test('ca.names[].OID: custom CA subject attributes, as in cfssl CSR JSON', () => {
+    const custom = parseSpec('cluster: d\nca:\n  names:\n    - O: x\n      OID: {1.3.6.1.4.1.32473.1: team-a}\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'x.yaml');
+    assert.deepEqual(custom.ca.names, [{ O: 'x', OID: { '1.3.6.1.4.1.32473.1': 'team-a' } }]);
+  });
+
   test('addresses are canonical and deduplicated: IPv6 compressed, DNS names lower case', () => {
     assert.deepEqual(a?.ips, ['10.1.0.1', 'fd00::1']);
     assert.deepEqual(a?.dns, ['etcd-a.example.com']);
@@ -141,6 +146,10 @@ describe('parseSpec: bad input is one line with a code and the field path', () =
     ['an alias to no anchor', 'cluster: *name\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_SPEC', 'x.yaml: line 1, column 10: *name refers to no anchor &name before it'],
     ['a list as a key', 'cluster: d\nmembers:\n  - {[a]: 1, name: m, ips: [10.0.0.1]}\n', 'BAD_SPEC', 'x.yaml: line 3, column 6: a key must be a plain word, not a list or mapping'],
     ['an alias of a mapping as a key', 'cluster: d\nca: &ca {cn: x}\n*ca : 1\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_SPEC', 'x.yaml: line 3, column 1: a key must be a plain word, not a list or mapping'],
+    ['a CA OID that is not dotted', 'cluster: d\nca: {names: [{O: x}, {OID: {1.2.x: v}}]}\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_NAME', 'x.yaml: ca: names[1].OID."1.2.x": is not a dotted OID (decimal arcs, the first 0, 1 or 2, e.g. 1.3.6.1.4.1.32473.1)'],
+    ['a CA OID of CN', 'cluster: d\nca: {names: [{OID: {2.5.4.3: v}}]}\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_NAME', 'x.yaml: ca: names[0].OID."2.5.4.3": 2.5.4.3 is CN; set it with the "CN" field'],
+    ['a CA OID value that is a list', 'cluster: d\nca: {names: [{OID: {1.2.3: [v]}}]}\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_SPEC', 'x.yaml: ca.names[0].OID.1.2.3: must be a string, not a list'],
+    ['a bad CA country code', 'cluster: d\nca: {names: [{C: USA}]}\nmembers: [{name: m, ips: [10.0.0.1]}]\n', 'BAD_NAME', 'x.yaml: ca: names[0].C: "USA" is not a two-letter country code'],
     ['an alias bomb', `${Array.from({ length: 8 }, (_, i) => `a${i}: &a${i} [${Array(10).fill(i ? `*a${i - 1}` : 'x').join(', ')}]`).join('\n')}\n`, 'BAD_SPEC', 'x.yaml: Excessive alias count indicates a resource exhaustion attack'],
   ];
   for (const [what, text, code, message] of inline) {
