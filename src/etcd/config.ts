@@ -247,34 +247,78 @@ export function parseEtcdArgs(args: string | readonly string[], file = '--flags'
 // ---------------------------------------------------------------------------------------------------
 // Environment files
 
-/** Read one value starting at `text[i]`; returns it and the index after it. Handles quotes and continuations. */
+/** The line number (1-based) of any offset of `text`: newline offsets found once, then a binary search. */
+function lineFinder(text: string): (offset: number) => number {
+  let newlines: number[] | undefined;
+  return (offset) => {
+    if (!newlines) {
+      newlines = [];
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) newlines.push(i);
+    }
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((newlines[mid] as number) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+}
+
+/** The end of the run of characters from `i` that `stops` (a global regex of single characters) does not match. */
+function runEnd(text: string, i: number, stops: RegExp): number {
+  stops.lastIndex = i;
+  return stops.exec(text)?.index ?? text.length;
+}
+const QUOTED_STOPS = /["\\]/g;
+const BARE_STOPS = /[\n"'\\]/g;
+
+/**
+ * Read one value starting at `text[i]`; returns it and the index after it. Handles quotes and continuations.
+ * Ordinary characters are taken a run at a time: one string per character made an 11 kB
+ * initial-cluster a rope of 11,000 pieces, which every later use of the value had to flatten.
+ */
 function readEnvValue(text: string, start: number): { value: string; end: number } {
-  let value = '';
+  const parts: string[] = [];
   let i = start;
   while (i < text.length && text[i] !== '\n') {
     const c = text[i] as string;
     if (c === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) {
-        if (text[i] === '\\' && text[i + 1] === '\n') {
-          i++;
+      for (i++; i < text.length && text[i] !== '"'; ) {
+        const end = runEnd(text, i, QUOTED_STOPS);
+        if (end > i) {
+          parts.push(text.slice(i, end));
+          i = end;
           continue;
         }
-        if (text[i] === '\\' && /["\\$`]/.test(text[i + 1] ?? '')) i++;
-        value += text[i];
+        // A backslash: a continuation, or an escape of one of " \ $ `, or itself.
+        if (text[i + 1] === '\n') {
+          i += 2;
+          continue;
+        }
+        if (/["\\$`]/.test(text[i + 1] ?? '')) i++;
+        parts.push(text[i] as string);
+        i++;
       }
       i++;
     } else if (c === "'") {
       const end = text.indexOf("'", i + 1);
-      value += text.slice(i + 1, end === -1 ? text.length : end);
+      parts.push(text.slice(i + 1, end === -1 ? text.length : end));
       i = end === -1 ? text.length : end + 1;
-    } else if (c === '\\' && text[i + 1] === '\n') {
-      i += 2;
+    } else if (c === '\\') {
+      if (text[i + 1] === '\n') i += 2;
+      else {
+        parts.push(c);
+        i++;
+      }
     } else {
-      value += c;
-      i++;
+      const end = runEnd(text, i + 1, BARE_STOPS);
+      parts.push(text.slice(i, end));
+      i = end;
     }
   }
-  return { value: value.replace(/\s+$/, ''), end: i };
+  return { value: parts.join('').trimEnd(), end: i };
 }
 
 /**
@@ -288,7 +332,7 @@ function readEnvValue(text: string, start: number): { value: string; end: number
  */
 export function parseEtcdEnvFile(text: string, file: string): EtcdConfigSource {
   const src = emptySource('env', file);
-  const lineAt = (index: number): number => text.slice(0, index).split('\n').length;
+  const lineAt = lineFinder(text);
   let i = 0;
   while (i < text.length) {
     const lineStart = i;
@@ -337,55 +381,157 @@ function scalarText(node: YamlNode | null | undefined): string | undefined {
   return undefined;
 }
 
+/** One `key: value` of a YAML mapping, as parseEtcdYaml reads it: the value as text, or a nested mapping. */
+interface YamlEntry {
+  key: string;
+  line?: number;
+  value?: string;
+  map?: YamlEntry[];
+}
+
+type YamlRead = { entries: YamlEntry[] } | { problem: { message: string; line?: number } };
+
+/** Any YAML, with the yaml package. */
+function readYamlDocument(text: string, lineAt: (offset: number) => number): YamlRead {
+  const doc = parseDocument(text);
+  const lineOf = (node: { range?: [number, number, number] | null } | null | undefined): number | undefined => (node?.range ? lineAt(node.range[0]) : undefined);
+  if (doc.errors.length > 0) return { problem: { message: `not valid YAML: ${(doc.errors[0] as { message: string }).message.split('\n')[0] ?? ''}` } };
+  if (doc.contents === null) return { entries: [] };
+  if (!isMap(doc.contents)) {
+    const line = lineOf(doc.contents);
+    return { problem: { message: 'the top level is not a mapping of keys to values', ...(line === undefined ? {} : { line }) } };
+  }
+  const entriesOf = (items: readonly { key: unknown; value: unknown }[], nested: boolean): YamlEntry[] => {
+    const out: YamlEntry[] = [];
+    for (const pair of items) {
+      const key = scalarText(pair.key as YamlNode);
+      if (key === undefined) continue;
+      const line = lineOf(pair.key as YamlNode);
+      const valueNode = pair.value as YamlNode | null;
+      const value = scalarText(valueNode);
+      out.push({
+        key,
+        ...(line === undefined ? {} : { line }),
+        ...(value === undefined ? {} : { value }),
+        ...(!nested && isMap(valueNode) ? { map: entriesOf(valueNode.items, true) } : {}),
+      });
+    }
+    return out;
+  };
+  return { entries: entriesOf(doc.contents.items, false) };
+}
+
+// The flat shape etcd.yaml files have (gen writes them so): `key: value` lines and blocks of them one
+// level deep. Scalars are taken only where YAML 1.2's core schema leaves no doubt what they mean.
+const FLAT_LINE = /^( *)([a-z][a-z0-9-]*):(?: +(.*))?$/;
+const FLAT_DOUBLE = /^"([ !#-[\]-~]*)"$/;
+const FLAT_SINGLE = /^'([ -&(-~]*)'$/;
+// No ':' at the end: "a:" followed by a line end is a mapping indicator.
+const FLAT_PLAIN = /^[A-Za-z/](?:[A-Za-z0-9_/:.,=@+-]*[A-Za-z0-9_/.,=@+-])?$/;
+const FLAT_NUMBER = /^(0|[1-9][0-9]{0,14})$/;
+const FLAT_BOOL: Readonly<Record<string, string>> = { true: 'true', True: 'true', TRUE: 'true', false: 'false', False: 'false', FALSE: 'false' };
+const FLAT_NULL = new Set(['null', 'Null', 'NULL']);
+
+/** What a flat value means: its text, null (undefined), or not a value read here (false). */
+function flatScalar(raw: string): string | undefined | false {
+  const quoted = FLAT_DOUBLE.exec(raw) ?? FLAT_SINGLE.exec(raw);
+  if (quoted) return quoted[1] as string;
+  if (FLAT_NUMBER.test(raw)) return raw;
+  if (!FLAT_PLAIN.test(raw)) return false;
+  if (FLAT_NULL.has(raw)) return undefined;
+  return FLAT_BOOL[raw] ?? raw;
+}
+
+/**
+ * A flat etcd.yaml read line by line, or undefined for anything else (flow collections, sequences,
+ * anchors, tags, escapes, multi-line scalars, comments after values, duplicate keys, tabs, document
+ * markers), which the yaml package reads. It costs ~1 ms per generated file cold, and a 300-member
+ * check reads 300 of them; the yaml package also builds a double-quoted scalar one character at a time,
+ * an 11 kB rope for initial-cluster. Same entries and lines as readYamlDocument
+ * (test/unit/check-etcd-config.test.ts compares them).
+ */
+let flatYamlReadCount = 0;
+/** How many YAML files the line reader has read (the rest went to the yaml package): the tests' probe. */
+export const flatYamlReads = (): number => flatYamlReadCount;
+
+function readFlatYaml(text: string): YamlRead | undefined {
+  const entries: YamlEntry[] = [];
+  let parent: YamlEntry | undefined;
+  let indent = 0;
+  const keys = new Set<string>();
+  let childKeys = new Set<string>();
+  let start = 0;
+  for (let line = 1; start <= text.length; line++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl === -1 ? text.length : nl;
+    const row = text.slice(start, end);
+    start = end + 1;
+    if (/^ *(#.*)?$/.test(row)) continue;
+    const m = FLAT_LINE.exec(row);
+    if (!m) return undefined;
+    const depth = (m[1] as string).length;
+    const key = m[2] as string;
+    // Trailing spaces by hand: a lazy (.*?) before ` *$` cost ~3 ms per 58 kB initial-cluster line.
+    let raw = m[3];
+    if (raw !== undefined) {
+      let cut = raw.length;
+      while (cut > 0 && raw.charCodeAt(cut - 1) === 0x20) cut--;
+      raw = raw.slice(0, cut);
+    }
+    if (FLAT_NULL.has(key) || key in FLAT_BOOL) return undefined;
+    const value = raw === undefined ? undefined : flatScalar(raw);
+    if (value === false) return undefined;
+    const entry: YamlEntry = { key, line, ...(value === undefined ? {} : { value }) };
+    if (depth === 0) {
+      if (keys.has(key)) return undefined;
+      keys.add(key);
+      entries.push(entry);
+      // Only a key without a value can open a block.
+      parent = raw === undefined ? entry : undefined;
+      indent = 0;
+      childKeys = new Set();
+      continue;
+    }
+    if (!parent || (indent !== 0 && depth !== indent) || childKeys.has(key)) return undefined;
+    indent = depth;
+    childKeys.add(key);
+    (parent.map ??= []).push(entry);
+  }
+  flatYamlReadCount++;
+  return { entries };
+}
+
 /**
  * Parse a YAML config file for `etcd --config-file`, keeping only what etcd 3.4.23 reads: anything else
  * (newer keys such as `tls-min-version`, `allowed-hostname`, CRL keys, typos) is listed as ignored,
- * because etcd ignores it without a word.
+ * because etcd ignores it without a word. `full` forces the yaml package (tests compare both readers).
  */
-export function parseEtcdYaml(text: string, file: string): EtcdConfigSource {
+export function parseEtcdYaml(text: string, file: string, options: { full?: boolean } = {}): EtcdConfigSource {
   const src = emptySource('yaml', file);
-  const doc = parseDocument(text);
-  const lineOf = (node: { range?: [number, number, number] | null } | null | undefined): number | undefined =>
-    node?.range ? text.slice(0, node.range[0]).split('\n').length : undefined;
-  const origin = (name: string, node?: { range?: [number, number, number] | null } | null): SettingOrigin => {
-    const line = lineOf(node);
-    return { kind: 'yaml', file, ...(line === undefined ? {} : { line }), name };
-  };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0] as { message: string };
-    src.problems.push({ origin: origin('YAML'), message: `not valid YAML: ${e.message.split('\n')[0] ?? ''}` });
+  const lineAt = lineFinder(text);
+  const read = (options.full ? undefined : readFlatYaml(text)) ?? readYamlDocument(text, lineAt);
+  const origin = (name: string, line: number | undefined): SettingOrigin => ({ kind: 'yaml', file, ...(line === undefined ? {} : { line }), name });
+  if ('problem' in read) {
+    src.problems.push({ origin: origin('YAML', read.problem.line), message: read.problem.message });
     return src;
   }
-  if (doc.contents === null) return src;
-  if (!isMap(doc.contents)) {
-    src.problems.push({ origin: origin('YAML', doc.contents), message: 'the top level is not a mapping of keys to values' });
-    return src;
-  }
-  const ignore = (name: string, value: string | undefined, node: YamlNode | null | undefined): void => {
+  const ignore = (name: string, value: string | undefined, line: number | undefined): void => {
     const note = YAML_KEY_NOTES[name] ?? (ETCD_34_FLAGS.has(name) ? 'etcd 3.4 reads it only as a flag or ETCD_* variable' : undefined);
-    src.ignored.push({ origin: origin(name, node), value: value ?? '', reason: 'not-in-yaml', ...(note ? { note } : {}) });
+    src.ignored.push({ origin: origin(name, line), value: value ?? '', reason: 'not-in-yaml', ...(note ? { note } : {}) });
   };
-  for (const pair of doc.contents.items) {
-    const key = scalarText(pair.key as YamlNode);
-    if (key === undefined) continue;
-    const valueNode = pair.value as YamlNode | null;
+  for (const { key, line, value, map } of read.entries) {
     const role = key === 'client-transport-security' ? 'client' : key === 'peer-transport-security' ? 'peer' : undefined;
     if (role) {
-      if (!isMap(valueNode)) continue;
-      for (const inner of valueNode.items) {
-        const sub = scalarText(inner.key as YamlNode);
-        if (sub === undefined) continue;
-        const name = `${key}.${sub}`;
-        const value = scalarText(inner.value as YamlNode);
-        const flag = SECURITY_KEYS[role][sub];
-        if (!flag) ignore(name, value, inner.key as YamlNode);
-        else if (value !== undefined && value !== '') src.settings.push({ flag, value, origin: origin(name, inner.key as YamlNode) });
+      for (const inner of map ?? []) {
+        const name = `${key}.${inner.key}`;
+        const flag = SECURITY_KEYS[role][inner.key];
+        if (!flag) ignore(name, inner.value, inner.line);
+        else if (inner.value !== undefined && inner.value !== '') src.settings.push({ flag, value: inner.value, origin: origin(name, inner.line) });
       }
       continue;
     }
-    const value = scalarText(valueNode);
-    if (!YAML_34_KEYS.has(key)) ignore(key, value, pair.key as YamlNode);
-    else if (value !== undefined && value !== '') src.settings.push({ flag: key, value, origin: origin(key, pair.key as YamlNode) });
+    if (!YAML_34_KEYS.has(key)) ignore(key, value, line);
+    else if (value !== undefined && value !== '') src.settings.push({ flag: key, value, origin: origin(key, line) });
   }
   return src;
 }

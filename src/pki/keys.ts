@@ -13,8 +13,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { fail } from '../errors.js';
-import { bitString, children, content, decodeOid, explicit, nullValue, octetString, oid, readElement, sequence, smallInteger, TAG, unsignedInteger, type Element } from './der.js';
-import { parsePemBlocks, toPem } from './pem.js';
+import { bitString, children, content, decodeOid, DerError, explicit, nullValue, octetString, oid, readElement, sequence, smallInteger, TAG, unsignedInteger, type Element } from './der.js';
+import { parsePemBlocks, toPem, type PemBlock } from './pem.js';
 
 export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'ed25519';
 
@@ -366,51 +366,152 @@ export function keyMatchesPublicKey(privateKey: KeyObject, spki: Uint8Array): bo
   return spkiDer(privateKey).equals(Buffer.from(spki));
 }
 
-/** The scalar and curve of an unencrypted SEC1 or PKCS#8 EC key's DER, if it is one of EC's curves. */
-function ecScalarOf(label: string, der: Buffer): { scalar: Buffer; size: number } | undefined {
-  let sec1 = der;
-  let curveOid: string | undefined;
-  if (label === 'PRIVATE KEY') {
-    // PrivateKeyInfo { version, AlgorithmIdentifier { ecPublicKey, curve }, OCTET STRING { ECPrivateKey } }
-    const [, algorithm, inner] = children(der, readElement(der, 0));
-    const [algOid, params] = algorithm ? children(der, algorithm) : [];
-    if (!algOid || !inner || decodeOid(der.subarray(algOid.contentStart, algOid.end)) !== EC_PUBLIC_KEY_OID || params?.tag !== TAG.OID) return undefined;
-    curveOid = decodeOid(der.subarray(params.contentStart, params.end));
-    sec1 = der.subarray(inner.contentStart, inner.end);
-  } else if (label !== 'EC PRIVATE KEY') return undefined;
-  // ECPrivateKey { version 1, privateKey OCTET STRING, [0] parameters OPTIONAL, [1] publicKey OPTIONAL }
-  const [, scalar, ...rest] = children(sec1, readElement(sec1, 0));
-  const params = rest.find((e) => e.tag === 0xa0);
-  if (params) {
-    const named = readElement(sec1, params.contentStart, params.end);
-    curveOid = decodeOid(sec1.subarray(named.contentStart, named.end));
-  }
-  const size = curveOid === undefined ? undefined : ecSizeOfOid(curveOid);
-  if (!scalar || scalar.tag !== TAG.OCTET_STRING || size === undefined) return undefined;
-  return { scalar: sec1.subarray(scalar.contentStart, scalar.end), size };
+const RSA_ENCRYPTION_OID = '1.2.840.113549.1.1.1';
+
+/** Thrown inside the key walker: not a shape it reads, so OpenSSL decides (never reported as such). */
+class NotFastPath extends Error {}
+const need: (ok: unknown) => asserts ok = (ok) => {
+  if (!ok) throw new NotFastPath();
+};
+
+/** The content of a positive, minimally encoded INTEGER element (OpenSSL normalizes anything else). */
+function positiveInteger(der: Buffer, e: Element | undefined): Buffer {
+  need(e?.tag === TAG.INTEGER && e.end > e.contentStart);
+  const first = der[e.contentStart] as number;
+  need(!(first & 0x80) && !(first === 0 && (e.end - e.contentStart === 1 || !((der[e.contentStart + 1] as number) & 0x80))));
+  return der.subarray(e.contentStart, e.end);
+}
+const bigOf = (b: Buffer): bigint => BigInt(`0x${b.toString('hex')}`);
+const isSmallInteger = (der: Buffer, e: Element | undefined, n: number): boolean => e?.tag === TAG.INTEGER && e.end - e.contentStart === 1 && der[e.contentStart] === n;
+
+const damaged = (source: string, why: string): Error =>
+  fail('BAD_KEY', `${source}: the private key is damaged: ${why} (etcd, like every Go program, refuses or misreads it)`);
+
+/**
+ * The SPKI an RSAPrivateKey (PKCS#1, two primes) makes, after the consistency checks Go's
+ * rsa.PrivateKey.Validate makes when etcd loads it: e ≥ 2, n = p·q, d·e ≡ 1 mod p−1 and mod q−1.
+ * OpenSSL's import checks none of this; BigInt does it in microseconds.
+ */
+function rsaSpki(der: Buffer, source: string): Buffer {
+  const top = readElement(der, 0);
+  need(top.tag === TAG.SEQUENCE && top.end === der.length);
+  const f = children(der, top);
+  need(f.length === 9 && isSmallInteger(der, f[0], 0));
+  const [n, e, d, p, q] = f.slice(1, 6).map((x) => positiveInteger(der, x)) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+  for (const x of f.slice(6)) positiveInteger(der, x);
+  const [N, E, D, P, Q] = [n, e, d, p, q].map(bigOf) as [bigint, bigint, bigint, bigint, bigint];
+  if (E < 2n || E >= 1n << 31n) throw damaged(source, 'its public exponent is out of range');
+  if (P <= 1n || Q <= 1n || P * Q !== N) throw damaged(source, 'its modulus is not the product of its primes');
+  if ((D * E) % (P - 1n) !== 1n || (D * E) % (Q - 1n) !== 1n) throw damaged(source, 'its private exponent does not invert its public one');
+  return sequence(sequence(oid(RSA_ENCRYPTION_OID), nullValue()), bitString(sequence(unsignedInteger(n), unsignedInteger(e))));
 }
 
 /**
- * Whether the PEM private key `keyPem` belongs to the public key in `spki`. An EC key on one of EC's
- * curves is checked by computing its public point with ECDH (~30 µs, as Go derives it); anything else
- * goes through OpenSSL's parser (~1 ms). Errors: those of parsePrivateKeyPem, naming `source`.
+ * The SPKI an ECPrivateKey (RFC 5915) makes: the public point computed from the scalar with ECDH
+ * (EC_POINT_mul, as Go's ParseECPrivateKey does; ~30 µs), which also refuses a scalar of 0 or ≥ the
+ * order. A stored public point that differs is damage: Go uses the computed point and OpenSSL the
+ * stored one, so the two would disagree about the key.
+ */
+function ecSpki(der: Buffer, outerCurve: string | undefined, source: string): Buffer {
+  const top = readElement(der, 0);
+  need(top.tag === TAG.SEQUENCE && top.end === der.length);
+  const [version, scalar, ...rest] = children(der, top);
+  need(isSmallInteger(der, version, 1) && scalar?.tag === TAG.OCTET_STRING && rest.length <= 2);
+  let curveOid = outerCurve;
+  let stored: Buffer | undefined;
+  let i = 0;
+  if (rest[i]?.tag === 0xa0) {
+    const params = rest[i++] as Element;
+    const named = readElement(der, params.contentStart, params.end);
+    need(named.tag === TAG.OID && named.end === params.end);
+    const inner = decodeOid(der.subarray(named.contentStart, named.end));
+    need(curveOid === undefined || curveOid === inner);
+    curveOid = inner;
+  }
+  if (rest[i]?.tag === 0xa1) {
+    const pub = rest[i++] as Element;
+    const bits = readElement(der, pub.contentStart, pub.end);
+    need(bits.tag === TAG.BIT_STRING && bits.end === pub.end && der[bits.contentStart] === 0);
+    stored = der.subarray(bits.contentStart + 1, bits.end);
+  }
+  need(i === rest.length && curveOid !== undefined);
+  const size = ecSizeOfOid(curveOid);
+  need(size !== undefined);
+  const t = ecTemplate(size);
+  // Go accepts a scalar shorter than the curve (leading zeros dropped), never a longer one.
+  need(scalar.end - scalar.contentStart <= t.bytes);
+  try {
+    t.ecdh.setPrivateKey(der.subarray(scalar.contentStart, scalar.end));
+  } catch {
+    throw new NotFastPath(); // 0 or not below the order: OpenSSL's own words for it
+  }
+  const point = t.ecdh.getPublicKey();
+  // A compressed or hybrid stored point is legal but rare: OpenSSL compares it.
+  if (stored && stored[0] !== 0x04) throw new NotFastPath();
+  if (stored && !stored.equals(point)) throw damaged(source, 'the public key stored in it is not the one its private scalar makes');
+  const spki = Buffer.allocUnsafe(t.spki.length);
+  spki.set(t.spki);
+  spki.set(point, t.spkiPointAt);
+  return spki;
+}
+
+/** The SPKI of a PKCS#1, SEC1 or PKCS#8 (RSA, EC) key's DER; NotFastPath for anything else. */
+function spkiOfKeyDer(label: string, der: Buffer, source: string): Buffer {
+  if (label === 'EC PRIVATE KEY') return ecSpki(der, undefined, source);
+  if (label === 'RSA PRIVATE KEY') return rsaSpki(der, source);
+  need(label === 'PRIVATE KEY');
+  // PrivateKeyInfo { version 0, AlgorithmIdentifier, privateKey OCTET STRING } with no attributes.
+  const top = readElement(der, 0);
+  need(top.tag === TAG.SEQUENCE && top.end === der.length);
+  const [version, algorithm, inner, ...rest] = children(der, top);
+  need(isSmallInteger(der, version, 0) && algorithm?.tag === TAG.SEQUENCE && inner?.tag === TAG.OCTET_STRING && rest.length === 0);
+  const [algOid, params, ...more] = children(der, algorithm);
+  need(algOid?.tag === TAG.OID && more.length === 0);
+  const alg = decodeOid(der.subarray(algOid.contentStart, algOid.end));
+  const key = der.subarray(inner.contentStart, inner.end);
+  if (alg === EC_PUBLIC_KEY_OID) {
+    need(params?.tag === TAG.OID);
+    return ecSpki(key, decodeOid(der.subarray(params.contentStart, params.end)), source);
+  }
+  need(alg === RSA_ENCRYPTION_OID && params?.tag === TAG.NULL && params.end === params.contentStart);
+  return rsaSpki(key, source);
+}
+
+/**
+ * The SubjectPublicKeyInfo (DER) of the public key a PEM private key makes: what "this key belongs to
+ * that certificate" compares. RSA and EC keys in PKCS#1, SEC1 and PKCS#8 are read with the DER walker
+ * (~30 µs for EC, a few µs for RSA) instead of OpenSSL's decoder (~0.4 ms a key, plus ~0.2 ms to export
+ * its public half): a 300-member check reads 900 keys. Anything the walker does not read exactly (Ed25519,
+ * several blocks, attributes, odd encodings, a scalar ECDH refuses) goes through parsePrivateKeyPem, so
+ * errors and verdicts stay OpenSSL's there. Damage that OpenSSL's import lets through and Go refuses
+ * is BAD_KEY (see ecSpki, rsaSpki). Errors name `source`.
+ */
+export function publicKeyOfPrivateKeyPem(pem: string, source: string): Buffer {
+  if (!isEncryptedKeyPem(pem)) {
+    let blocks: PemBlock[] = [];
+    try {
+      blocks = parsePemBlocks(pem);
+    } catch {
+      // Not base64: parsePrivateKeyPem reports it.
+    }
+    const [block] = blocks;
+    if (block && blocks.length === 1) {
+      try {
+        return spkiOfKeyDer(block.label, block.der, source);
+      } catch (e) {
+        if (!(e instanceof NotFastPath || e instanceof DerError || e instanceof RangeError)) throw e;
+      }
+    }
+  }
+  return spkiDer(parsePrivateKeyPem(pem, source));
+}
+
+/**
+ * Whether the PEM private key `keyPem` belongs to the public key in `spki` (publicKeyOfPrivateKeyPem
+ * compared byte for byte). Errors: those of parsePrivateKeyPem, and BAD_KEY for a damaged key, naming `source`.
  */
 export function privateKeyPemMatches(keyPem: string, spki: Uint8Array, source: string): boolean {
-  try {
-    const [block] = parsePemBlocks(keyPem);
-    const ec = block ? ecScalarOf(block.label, block.der) : undefined;
-    if (ec) {
-      // The SPKI this key's public point makes, whole, against the certificate's.
-      const t = ecTemplate(ec.size);
-      t.ecdh.setPrivateKey(ec.scalar);
-      const expected = Buffer.from(t.spki);
-      t.ecdh.getPublicKey().copy(expected, t.spkiPointAt);
-      return expected.equals(spki);
-    }
-  } catch {
-    // Malformed, or a scalar ECDH refuses: OpenSSL below says what is wrong with it.
-  }
-  return keyMatchesPublicKey(parsePrivateKeyPem(keyPem, source), spki);
+  return publicKeyOfPrivateKeyPem(keyPem, source).equals(spki);
 }
 
 /** How a key signs: the digest for node:crypto.sign and the AlgorithmIdentifier DER for X.509/PKCS#10. */

@@ -35,6 +35,10 @@ export interface SigningServerOptions {
   tls?: HttpsOptions;
   /** Where faults that are not domain errors are logged (never sent to clients). */
   log: (line: string) => void;
+  /** This process's counters (created here when not given). */
+  metrics?: Metrics;
+  /** The whole server's counters for `/metrics` when this process is one of several workers. */
+  scrapeMetrics?: () => Promise<Metrics>;
 }
 
 export interface SigningServer {
@@ -112,7 +116,7 @@ function send(res: ServerResponse, status: number, envelope: Envelope, close = f
 export function createSigningServer(opts: SigningServerOptions): SigningServer {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { service } = opts;
-  const metrics = new Metrics();
+  const metrics = opts.metrics ?? new Metrics();
   const disabled = new Map<string, string>();
   for (const op of Object.keys(OPERATIONS) as OperationName[]) {
     const why = service.missingFor(op);
@@ -156,7 +160,17 @@ export function createSigningServer(opts: SigningServerOptions): SigningServer {
       const url = new URL(req.url ?? '/', 'http://server');
       if (url.pathname === '/metrics') {
         endpointLabel = 'metrics';
-        const text = metrics.render();
+        let text: string;
+        try {
+          text = (opts.scrapeMetrics ? await opts.scrapeMetrics() : metrics).render();
+        } catch (e) {
+          status = 503;
+          opts.log(`etcd-tls serve: /metrics: ${(e as Error)?.message ?? String(e)}`);
+          const why = "the other workers' counters did not arrive; try again\n";
+          res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(why) });
+          res.end(why);
+          return;
+        }
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
         return;

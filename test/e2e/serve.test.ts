@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { writeFileSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { etcdTls, findBinary, requireBinary, run } from '../helpers/components.js';
@@ -291,8 +292,63 @@ describe('etcd-tls serve', { skip: !haveAll() && !process.env.CI ? 'cfssl, opens
     assert.match(r.body, /etcd_tls_certificates_issued_total [1-9]/);
     assert.match(r.body, /etcd_tls_certificates_revoked_total 1\b/);
     assert.match(r.body, /etcd_tls_http_request_duration_seconds_bucket\{endpoint="newcert",le="\+Inf"\} [1-9]/);
+    await assertExposition(r.body);
+  });
+
+  test('/metrics with --workers 2: any worker answers with the whole server\'s counts, valid exposition', async (t) => {
+    const base = 'http://127.0.0.163:8891';
+    const s = await startEtcdTlsServe(['.', '-config', 'config.json', '-address', '127.0.0.163', '-port', '8891', '--workers', '2', '--db', path.join(dir, 'workers-ledger.db')], {
+      cwd: dir,
+      url: base,
+      env: { SERVE_TEST_KEY: KEY_HEX },
+    });
+    t.after(() => s.stop());
+    assert.match(s.logs(), /\(2 workers\)/);
+    // One connection per request: the primary hands connections to the workers in turn (node:cluster's
+    // round-robin), so both workers take requests and scrapes.
+    const post = (endpoint: string, body: string): Promise<number> => freshConnection(`${base}/api/v1/cfssl/${endpoint}`, body).then((r) => r.status);
+    const signs = await Promise.all(Array.from({ length: 7 }, () => post('sign', JSON.stringify({ certificate_request: csrPem, profile: 'peer' }))));
+    const bad = await Promise.all(Array.from({ length: 3 }, () => post('sign', JSON.stringify({ certificate_request: 'not a CSR' }))));
+    const newcerts = await Promise.all(Array.from({ length: 2 }, () => post('newcert', JSON.stringify({ request: { CN: 'w', hosts: ['w'], key: { algo: 'ecdsa', size: 256 } }, profile: 'peer' }))));
+    assert.deepEqual([signs, bad, newcerts], [Array(7).fill(200), Array(3).fill(400), Array(2).fill(200)]);
+    for (let i = 0; i < 4; i++) {
+      const r = await freshConnection(`${base}/metrics`);
+      assert.equal(r.status, 200, r.body);
+      const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}+.]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(r.body)?.[1]);
+      assert.equal(value('etcd_tls_http_requests_total{endpoint="sign",code="200"}'), 7, r.body);
+      assert.equal(value('etcd_tls_http_requests_total{endpoint="sign",code="400"}'), 3, r.body);
+      assert.equal(value('etcd_tls_http_requests_total{endpoint="newcert",code="200"}'), 2, r.body);
+      // Each scrape is counted once answered: scrape i sees the i before it, whichever worker took them.
+      assert.equal(value('etcd_tls_http_requests_total{endpoint="metrics",code="200"}') || 0, i, r.body);
+      assert.equal(value('etcd_tls_certificates_issued_total'), 9, r.body);
+      assert.equal(value('etcd_tls_http_request_duration_seconds_count{endpoint="sign"}'), 10, r.body);
+      assert.equal(value('etcd_tls_http_request_duration_seconds_bucket{endpoint="sign",le="+Inf"}'), 10, r.body);
+      await assertExposition(r.body);
+    }
   });
 });
+
+/** One request on a connection of its own. */
+function freshConnection(url: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: body === undefined ? 'GET' : 'POST', agent: false }, (res) => {
+      let text = '';
+      res.on('data', (b: Buffer) => (text += b.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Prometheus text exposition that promtool accepts (histogram buckets cumulative, +Inf equal to count). */
+async function assertExposition(text: string): Promise<void> {
+  const p = await run('promtool', ['check', 'metrics'], { stdin: text });
+  assert.equal(p.code, 0, p.stdout + p.stderr);
+  const buckets = new Map<string, number[]>();
+  for (const m of text.matchAll(/^etcd_tls_http_request_duration_seconds_bucket\{endpoint="([^"]+)",le="[^"]+"\} (\d+)$/gm)) buckets.set(m[1] as string, [...(buckets.get(m[1] as string) ?? []), Number(m[2])]);
+  for (const [endpoint, counts] of buckets) assert.deepEqual(counts, [...counts].sort((a, b) => a - b), `${endpoint}: buckets are cumulative`);
+}
 
 describe('etcd-tls as a client: gencert, sign and info -remote against cfssl serve and etcd-tls serve', { skip: !haveAll() && !process.env.CI ? 'cfssl or openssl missing' : false }, () => {
   let cfssl: ServerHandle | undefined;

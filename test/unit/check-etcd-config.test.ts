@@ -2,6 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  flatYamlReads,
   mergeEtcdConfig,
   parseEtcdArgs,
   parseEtcdEnvFile,
@@ -52,6 +53,73 @@ describe('parseEtcdEnvFile', () => {
     assert.deepEqual(src.ignored.map((i) => [i.origin.name, i.reason]), [['ETCD_CA_FILE', 'removed'], ['ETCD_TLS_MIN_VERSION', 'unknown']]);
     assert.equal(src.problems.length, 1);
     assert.equal(src.problems[0]?.origin.line, 3);
+  });
+});
+
+describe('parseEtcdYaml: the line reader of flat files against the yaml package', () => {
+  // Deterministic: the same texts on every run.
+  let seed = 7;
+  const pick = <T>(xs: readonly T[]): T => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return xs[seed % xs.length] as T;
+  };
+  // Flat lines (what the line reader takes) and odd ones (what it must leave to the yaml package, or read the same).
+  const FLAT_KEYS = ['name', 'initial-cluster', 'cert-file', 'client-cert-auth', 'bogus', 'peer-crl-file', 'allowed-hostname', 'tls-min-version'];
+  const FLAT_VALUES = ['"x"', '"a b:#"', "'s'", "'a\\b'", 'plain', 'true', 'True', 'FALSE', 'null', 'NULL', '0', '12', 'https://10.0.0.1:2379', '/var/lib', 'a,b', '""', "''", ''];
+  const ODD_KEYS = ['null', 'true', 'a_b', 'Name', '"q"'];
+  const ODD_VALUES = ['"a\\"b"', "'it''s'", '~', '010', '0x1F', '1e3', '.inf', 'a:', 'a: b', 'x # c', '"x" # c', '[a, b]', '- a', '&a x', '*a', '!!str 1', '"é"', '|', '"open', 'a\tb'];
+  const ODD_LINES = ['---', '...', '- item', 'key:value', ' ', '%YAML 1.2', '\tname: x', ' name: x', 'name: x', 'name: "again"'];
+  const flatLine = (): string => `${pick(FLAT_KEYS)}:${(() => {
+    const v = pick(FLAT_VALUES);
+    return v ? ` ${v}${pick(['', '', '  '])}` : '';
+  })()}`;
+
+  test('the generated shape, and 3,000 variations of keys, values, blocks, indentation and line ends, read the same both ways', () => {
+    const generated = [
+      '# etcd.yaml for member m1',
+      'name: "m1"',
+      'initial-cluster: "m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380"',
+      'initial-cluster-state: "new"',
+      'enable-grpc-gateway: true',
+      'heartbeat-interval: 100',
+      'client-transport-security:',
+      '  cert-file: "/etc/etcd/pki/server.pem"',
+      '  client-cert-auth: true',
+      'peer-transport-security:',
+      '  cert-file: "/etc/etcd/pki/peer.pem"',
+      '  auto-tls: false',
+      '',
+    ].join('\n');
+    const texts = [generated, '', '\n', '# only a comment\n'];
+    for (let k = 0; k < 3000; k++) {
+      const lines: string[] = [];
+      const seen = new Set<string>();
+      for (let j = 0; j < 1 + (k % 6); j++) {
+        const line = flatLine();
+        const key = line.split(':')[0] as string;
+        if (!seen.has(key)) lines.push(line);
+        seen.add(key);
+      }
+      if (k % 3 === 0) {
+        const indent = pick(['  ', '  ', '    ', ' ']);
+        lines.push(pick(['client-transport-security:', 'peer-transport-security:', 'bogus-block:']), `${indent}${flatLine()}`, `${pick([indent, indent, indent, '   ', '  '])}${flatLine()}`);
+      }
+      if (k % 2 === 1) {
+        // One odd element: a key, a value, a whole line, or a comment, somewhere.
+        const at = k % lines.length;
+        const odd = pick([0, 1, 2, 3]);
+        if (odd === 0) lines[at] = `${pick(ODD_KEYS)}: x`;
+        else if (odd === 1) lines[at] = `${pick(FLAT_KEYS)}: ${pick(ODD_VALUES)}`;
+        else if (odd === 2) lines.splice(at, 0, pick(ODD_LINES));
+        else lines.splice(at, 0, pick(['# c', '  # c', '']));
+      }
+      texts.push(lines.join(k % 10 === 9 ? '\r\n' : '\n') + pick(['', '\n']));
+    }
+    const before = flatYamlReads();
+    for (const text of texts) assert.deepEqual(parseEtcdYaml(text, 'e.yaml'), parseEtcdYaml(text, 'e.yaml', { full: true }), JSON.stringify(text));
+    // Both readers were exercised: the line reader took the generated shape and many mutations, the yaml package the rest.
+    const flat = flatYamlReads() - before;
+    assert.ok(flat > 500 && flat < texts.length - 500, `${flat} of ${texts.length} read line by line`);
   });
 });
 

@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { openLedger } from '../../src/ledger/open.js';
 import { LedgerError, type CertificateRecord } from '../../src/ledger/ledger.js';
@@ -32,7 +33,37 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof LedgerError && e.code === code);
 }
 
+/** A plain connection to `file` with the driver the ledger uses on this Node (to play another process). */
+function rawConnection(file: string): { exec(sql: string): void; close(): void } {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 13)) {
+    const getBuiltin = (process as unknown as { getBuiltinModule: (id: string) => { DatabaseSync: new (f: string) => { exec(sql: string): void; close(): void } } }).getBuiltinModule;
+    return new (getBuiltin('node:sqlite').DatabaseSync)(file);
+  }
+  const BetterSqlite = createRequire(import.meta.url)('better-sqlite3') as new (f: string) => { exec(sql: string): void; close(): void };
+  return new BetterSqlite(file);
+}
+
 describe('SQLite ledger', () => {
+  test('another connection holding the write lock: the insert waits without stopping the event loop, then commits', async (t) => {
+    const file = path.join(await makeTempDir(t, 'ledger-'), 'ledger.db');
+    const ledger = await openLedger(`sqlite:${file}`);
+    t.after(() => ledger.close());
+    await ledger.insert([record('1')]);
+    const other = rawConnection(file);
+    t.after(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const pending = ledger.insert([record('2')]).finally(() => (settled = true));
+    // SQLite's busy handler would hold this very thread (the one that must COMMIT) for busy_timeout.
+    let turns = 0;
+    while (turns < 50) await new Promise((r) => setImmediate(r)).then(() => turns++);
+    assert.equal(settled, false, 'the insert waits for the lock');
+    other.exec('COMMIT');
+    await pending;
+    assert.deepEqual((await ledger.list()).map((r) => r.serialNumber).sort(), ['1', '2']);
+  });
+
   test('records round-trip; concurrent inserts share commits; a duplicate fails only its own call', async (t) => {
     const file = path.join(await makeTempDir(t, 'ledger-'), 'ledger.db');
     const ledger = await openLedger(`sqlite:${file}`);

@@ -14,6 +14,8 @@ import { ledgerFailure } from '../../ledger/failure.js';
 import { openLedger } from '../../ledger/open.js';
 import type { PassphraseSource } from '../../lifecycle/ca-key.js';
 import { createSigningServer, DEFAULT_LIMITS } from '../../server/http.js';
+import { Metrics } from '../../server/metrics.js';
+import { sumWorkerMetrics, workerMetrics } from '../../server/metrics-cluster.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { describeDb } from '../ledger-option.js';
@@ -31,7 +33,7 @@ const FLAGS = {
   'client-ca': { type: 'string', value: 'FILE', description: 'require client certificates signed by this CA (mutual TLS)' },
   'max-body': { type: 'string', value: 'BYTES', description: `largest request body accepted (default ${DEFAULT_LIMITS.maxBodyBytes})` },
   'body-timeout': { type: 'string', value: 'SECONDS', description: `time a client has to send its request (default ${DEFAULT_LIMITS.bodyTimeoutMs / 1000})` },
-  workers: { type: 'string', value: 'N', description: 'processes serving requests (default 1; e.g. one per CPU); they share the ledger, /metrics counts per process' },
+  workers: { type: 'string', value: 'N', description: 'processes serving requests (default 1; e.g. one per CPU); they share the ledger; /metrics sums them all' },
   loglevel: { type: 'string', value: 'N', description: 'accepted for cfssl compatibility; ignored' },
   ...CA_PASSPHRASE_FLAGS,
 } satisfies FlagDefs;
@@ -120,7 +122,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   const service = new SigningService({ ...(issuer ? { issuer, issuerPem } : {}), ...(config ? { config } : {}), ...(ledger ? { ledger } : {}) });
   const log = (line: string): void => io.err(`${line}\n`);
-  const signing = createSigningServer({ service, limits, log, ...(tls ? { tls } : {}) });
+  // A worker's /metrics answers for the whole server: the primary sums every worker's counters.
+  const metrics = new Metrics();
+  const scrapeMetrics = cluster.isWorker ? workerMetrics(metrics) : undefined;
+  const signing = createSigningServer({ service, limits, log, metrics, ...(scrapeMetrics ? { scrapeMetrics } : {}), ...(tls ? { tls } : {}) });
   if (!quiet) for (const [endpoint, why] of signing.disabled) log(`etcd-tls serve: endpoint ${endpoint} disabled: ${why}`);
   const scheme = tls ? 'https' : 'http';
   const host = address.includes(':') ? `[${address}]` : address;
@@ -180,6 +185,7 @@ async function runPrimary(count: number, announce: () => void, io: CliIo, passph
       }
     });
   });
+  sumWorkerMetrics();
   const workers = Array.from({ length: count }, () => cluster.fork());
   try {
     await ready;

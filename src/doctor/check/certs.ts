@@ -5,12 +5,11 @@
  */
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { KeyObject } from 'node:crypto';
 import { isEtcdTlsError } from '../../errors.js';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.js';
 import { buildChain } from '../../pki/chain.js';
 import { parsePemBlocks } from '../../pki/pem.js';
-import { keyMatchesPublicKey, parsePrivateKeyPem, privateKeyPemMatches } from '../../pki/keys.js';
+import { publicKeyOfPrivateKeyPem } from '../../pki/keys.js';
 import { normalizeIp } from '../../pki/san.js';
 import { readFileBytes } from '../../store/files.js';
 import { finding, type CheckCode } from './codes.js';
@@ -33,9 +32,8 @@ export interface LoadedCertFile {
 
 export interface LoadedKeyFile {
   path: string;
-  key?: KeyObject;
-  /** The PEM text, for the fast EC match (privateKeyPemMatches) instead of deriving a public key. */
-  pem?: string;
+  /** The SubjectPublicKeyInfo DER of the public key this private key makes (absent: the key is unusable). */
+  spki?: Buffer;
   findings: Finding[];
 }
 
@@ -49,14 +47,32 @@ function readFailure(e: unknown, path: string, code: CheckCode, what: string): F
   return finding(code, 'error', path, message, `replace ${path} with a valid PEM ${what}`);
 }
 
-/** Read a PEM file of certificates (a leaf with its chain, or a CA bundle). Every block must be a certificate. */
-export function readCertificateFile(path: string, what = 'certificate file', parsed?: Map<string, LoadedCert>): LoadedCertFile {
+/**
+ * Read a PEM file of certificates (a leaf with its chain, or a CA bundle). Every block must be a certificate.
+ * `parsed` remembers certificates by DER, and whole files that read cleanly by their text: a generated
+ * directory holds the same ca.pem in every folder.
+ */
+export function readCertificateFile(path: string, what = 'certificate file', parsed?: ParsedCertificates): LoadedCertFile {
   let text: string;
   try {
     text = readFileBytes(path, what).toString('utf8');
   } catch (e) {
     return { path, certs: [], ok: false, findings: [readFailure(e, path, 'cert-invalid', what)] };
   }
+  const sameText = parsed?.byText.get(text);
+  if (sameText) return { path, certs: sameText, ok: true, findings: [] };
+  const loaded = readCertificateText(path, text, parsed?.byDer);
+  if (parsed && loaded.ok) parsed.byText.set(text, loaded.certs);
+  return loaded;
+}
+
+/** What a check session has parsed: certificates by DER (base64), and the certificates of clean files by their text. */
+export interface ParsedCertificates {
+  byDer: Map<string, LoadedCert>;
+  byText: Map<string, LoadedCert[]>;
+}
+
+function readCertificateText(path: string, text: string, parsed?: Map<string, LoadedCert>): LoadedCertFile {
   const fix = 'replace it with the PEM certificate(s) it should hold (each block "-----BEGIN CERTIFICATE-----")';
   let blocks;
   try {
@@ -116,7 +132,7 @@ export function readKeyFile(path: string): LoadedKeyFile {
     );
   }
   try {
-    return { path, key: parsePrivateKeyPem(text, path), pem: text, findings };
+    return { path, spki: publicKeyOfPrivateKeyPem(text, path), findings };
   } catch (e) {
     const message = isEtcdTlsError(e) ? e.message.replace(`${path}: `, '') : (e as Error).message;
     findings.push(finding('key-invalid', 'error', path, message, `replace ${path} with the unencrypted PEM private key of its certificate`));
@@ -125,9 +141,7 @@ export function readKeyFile(path: string): LoadedKeyFile {
 }
 
 export function checkKeyMatches(certPath: string, cert: LoadedCert, key: LoadedKeyFile): Finding[] {
-  // The key parsed already; matching its PEM computes an EC public point with ECDH (~30 µs) rather than
-  // exporting the KeyObject's public key (~1 ms, the largest item of a 300-member check's profile).
-  if (!key.key || (key.pem ? privateKeyPemMatches(key.pem, cert.spki, key.path) : keyMatchesPublicKey(key.key, cert.spki))) return [];
+  if (!key.spki || key.spki.equals(cert.spki)) return [];
   return [
     finding('key-mismatch', 'error', key.path, `this private key does not belong to the certificate ${certPath}`, `put the key that was issued with ${certPath} here, or reissue both together`),
   ];
@@ -343,22 +357,16 @@ export interface PeerSanContext {
   advertised: readonly ExpectedHost[];
   /** Hosts of listen-peer-urls; wildcards (0.0.0.0, ::) included as written. */
   listen: readonly ExpectedHost[];
-  /** Other members' peer URL hosts from initial-cluster. */
-  peerHosts: readonly string[];
+  /** Whether some member's peer URL in initial-cluster has a loopback host. */
+  loopbackPeer: boolean;
   /** --experimental-peer-skip-client-san-verification is set: inbound peers are not checked by address. */
   skipClientSanVerification: boolean;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
-const isLoopback = (host: string): boolean => host === 'localhost' || /^127\./.test(host) || host === '::1';
+/** Whether a host (no brackets) is a loopback address or name. */
+export const isLoopbackHost = (host: string): boolean => host === 'localhost' || host.startsWith('127.') || host === '::1';
 
-// Every member of a directory shares one peerHosts list (config.ts caches initial-cluster): scan it once.
-const loopbackLists = new WeakMap<readonly string[], boolean>();
-function hasLoopbackHost(hosts: readonly string[]): boolean {
-  let has = loopbackLists.get(hosts);
-  if (has === undefined) loopbackLists.set(hosts, (has = hosts.some((h) => isLoopback(h.replace(/^\[|\]$/g, '')))));
-  return has;
-}
 
 /**
  * The peer certificate is checked twice: by members dialing this one (against its advertised peer URL
@@ -388,7 +396,7 @@ export function checkPeerSans(path: string, cert: LoadedCert, ctx: PeerSanContex
     );
   }
   if (!hasIps) return out;
-  const loopbackPeers = hasLoopbackHost(ctx.peerHosts) || ctx.advertised.some((a) => isLoopback(a.host.replace(/^\[|\]$/g, '')));
+  const loopbackPeers = ctx.loopbackPeer || ctx.advertised.some((a) => isLoopbackHost(a.host.replace(/^\[|\]$/g, '')));
   if (loopbackPeers && !cert.sans.ips.includes('127.0.0.1')) {
     out.push(
       finding(

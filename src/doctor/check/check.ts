@@ -23,13 +23,14 @@ import {
   checkPeerSans,
   checkServerSans,
   DEFAULT_EXPIRY_WARNING_DAYS,
+  isLoopbackHost,
   readCertificateFile,
   readKeyFile,
   type CertRole,
   type ExpectedHost,
-  type LoadedCert,
   type LoadedCertFile,
   type LoadedKeyFile,
+  type ParsedCertificates,
   type PeerSanContext,
 } from './certs.js';
 import { finding } from './codes.js';
@@ -109,8 +110,8 @@ const hostsOf = (config: EtcdConfig, flag: string): ExpectedHost[] => {
 
 class CheckSession {
   private readonly certFiles = new Map<string, LoadedCertFile>();
-  /** Certificates by DER (base64): the same CA copied into every folder is parsed once. */
-  private readonly parsedCerts = new Map<string, LoadedCert>();
+  /** Certificates by DER (base64), and clean files by text: the same CA copied into every folder is read once. */
+  private readonly parsedCerts: ParsedCertificates = { byDer: new Map(), byText: new Map() };
   private readonly keyFiles = new Map<string, LoadedKeyFile>();
   private readonly leaves = new Map<string, Leaf>();
   private readonly bundles = new Set<string>();
@@ -119,6 +120,10 @@ class CheckSession {
   private readonly configNames: string[] = [];
   /** Settings of the current config whose path was found only beside the config. */
   private localFallbacks: string[] = [];
+  /** Names in each directory scanned, and whether other paths exist: every config of a unit names the same files. */
+  private readonly listed = new Map<string, { all: ReadonlySet<string>; plain: ReadonlySet<string> }>();
+  private readonly existing = new Map<string, boolean>();
+  private readonly shown = new Map<string, string>();
   primaryCa: string | undefined;
 
   constructor(
@@ -128,8 +133,24 @@ class CheckSession {
 
   /** Paths in findings: relative to the working directory when below it, as the user typed them. */
   display(file: string): string {
-    const rel = path.relative(process.cwd(), file);
-    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+    let shown = this.shown.get(file);
+    if (shown === undefined) {
+      const rel = path.relative(process.cwd(), file);
+      shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+      this.shown.set(file, shown);
+    }
+    return shown;
+  }
+
+  /** existsSync, answered from the listing of a scanned directory where there is one. */
+  private exists(file: string): boolean {
+    const names = this.listed.get(path.dirname(file));
+    const base = path.basename(file);
+    // A symbolic link may dangle: existsSync follows it.
+    if (names && (names.plain.has(base) || !names.all.has(base))) return names.plain.has(base);
+    let found = this.existing.get(file);
+    if (found === undefined) this.existing.set(file, (found = existsSync(file)));
+    return found;
   }
 
   private certFile(file: string): LoadedCertFile {
@@ -151,7 +172,11 @@ class CheckSession {
   }
 
   leaf(file: string, role?: CertRole): Leaf {
-    const abs = path.resolve(file);
+    return this.leafAt(path.resolve(file), role);
+  }
+
+  /** leaf() for a path that is already absolute and normalized. */
+  private leafAt(abs: string, role?: CertRole): Leaf {
     let leaf = this.leaves.get(abs);
     if (!leaf) {
       leaf = { file: abs, roles: new Set(), bundles: new Set(), clientAuthNeeded: [], serverHosts: [], peerContexts: [] };
@@ -168,37 +193,41 @@ class CheckSession {
     return abs;
   }
 
-  addCaKey(caFile: string, keyFile: string): void {
-    this.caKeys.set(path.resolve(caFile), path.resolve(keyFile));
-  }
-
-  /** Every file of one directory: leaves with their keys, CA bundles, etcd configs. */
-  scanUnit(dir: string, isRoot: boolean): void {
-    const names = readDir(dir).map((d) => d.name).sort();
-    const has = (n: string): boolean => names.includes(n);
+  /**
+   * Every file of one directory: leaves with their keys, CA bundles, etcd configs. `dir` is absolute
+   * and normalized (unitDirs), so its files' paths are `dir/name` without path.resolve's work, and
+   * its listing answers later existence checks in it (resolve).
+   */
+  scanUnit(dir: string, entries: readonly Dirent[], isRoot: boolean): void {
+    const names = entries.map((d) => d.name).sort();
+    const listed = new Set(names);
+    this.listed.set(dir, { all: listed, plain: new Set(entries.filter((d) => !d.isSymbolicLink()).map((d) => d.name)) });
+    const kinds = new Map(entries.map((d) => [d.name, d]));
+    const at = (n: string): string => childPath(dir, n);
     const cas = names.filter((n) => CA_FILE.test(n) && !KEY_FILE.test(n));
     const unitCa = cas.find((n) => n === 'ca.pem' || n === 'ca.crt') ?? cas[0];
     for (const ca of cas) {
-      const abs = this.addBundle(path.join(dir, ca));
+      this.bundles.add(at(ca));
       const key = keyFileFor(ca);
-      if (has(path.basename(key))) this.addCaKey(abs, path.join(dir, path.basename(key)));
+      if (listed.has(key)) this.caKeys.set(at(ca), at(key));
     }
-    if (isRoot && !this.primaryCa && unitCa) this.primaryCa = path.resolve(dir, unitCa);
+    if (isRoot && !this.primaryCa && unitCa) this.primaryCa = at(unitCa);
+    const unitBundles = unitCa ? [at(unitCa)] : [];
     for (const n of names) {
       if (!CERT_EXT.test(n) || KEY_FILE.test(n) || CA_FILE.test(n)) continue;
-      const full = path.join(dir, n);
-      if (!statSync(full).isFile()) continue;
-      const leaf = this.leaf(full, roleFromFileName(n));
-      const key = path.basename(keyFileFor(n));
-      if (has(key)) leaf.key = path.resolve(dir, key);
-      if (unitCa) leaf.bundles.add(path.resolve(dir, unitCa));
+      const full = at(n);
+      // The listing's type, unless a link must be followed.
+      const entry = kinds.get(n);
+      if (!(entry && !entry.isSymbolicLink() ? entry.isFile() : statSync(full).isFile())) continue;
+      const leaf = this.leafAt(full, roleFromFileName(n));
+      const key = keyFileFor(n);
+      if (listed.has(key)) leaf.key = at(key);
+      if (unitCa) leaf.bundles.add(at(unitCa));
     }
-    const unitBundles = unitCa ? [path.resolve(dir, unitCa)] : [];
     for (const n of names) {
-      const file = path.join(dir, n);
       // Read as bytes: an empty etcd.env is merely a config that sets nothing.
-      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(file, 'etcd environment file').toString('utf8'), this.display(file))], dir, true, unitBundles);
-      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(file, 'etcd config file').toString('utf8'), this.display(file))], dir, true, unitBundles);
+      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(at(n), 'etcd environment file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
+      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(at(n), 'etcd config file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
     }
   }
 
@@ -209,10 +238,12 @@ class CheckSession {
    */
   private resolve(setting: EtcdSetting, baseDir: string, preferLocal: boolean): { file?: string; findings: Finding[] } {
     const value = setting.value;
-    const local = path.join(baseDir, path.basename(value));
+    const local = childPath(baseDir, path.basename(value));
+    // In a generated directory the local file is there: the paths as written are worked out only when needed.
+    if (preferLocal && this.exists(local)) return { file: local, findings: [] };
     const asWritten = [path.resolve(value), path.resolve(baseDir, value)];
     const order = preferLocal ? [local, ...asWritten] : [...asWritten, local];
-    const found = order.find((f) => existsSync(f));
+    const found = order.find((f) => this.exists(f));
     if (!found) return { findings: [finding('file-missing', 'error', settingSubject(setting), `names ${value}, which does not exist`, 'create the file, or point the setting at the right path')] };
     if (!preferLocal && found === local && !asWritten.includes(local)) this.localFallbacks.push(`${setting.origin.name} → ${this.display(found)}`);
     return { file: found, findings: [] };
@@ -266,7 +297,7 @@ class CheckSession {
       leaf.peerContexts.push({
         advertised: hostsOf(config, 'initial-advertise-peer-urls'),
         listen: hostsOf(config, 'listen-peer-urls'),
-        peerHosts: initialClusterOf(config.settings.get('initial-cluster')?.value ?? '').peerHosts,
+        loopbackPeer: initialClusterOf(config.settings.get('initial-cluster')?.value ?? '').loopbackPeer,
         skipClientSanVerification: configBool(config, 'experimental-peer-skip-client-san-verification'),
       });
       const algo = this.certFile(peerCert).certs[0]?.publicKey.algo;
@@ -305,7 +336,7 @@ class CheckSession {
       const u = parseEtcdUrl(url);
       return typeof u === 'string' ? url : u.host;
     };
-    const peerHosts = layout.members.map((m) => hostOf(m.peerUrl));
+    const loopbackPeer = layout.members.some((m) => isLoopbackHost(hostOf(m.peerUrl)));
     for (const m of layout.members) {
       const from = `${this.display(specFile)}: members.${m.name}`;
       const server = this.leaf(m.files.serverCert, 'server');
@@ -313,7 +344,7 @@ class CheckSession {
       server.serverHosts.push({ host: hostOf(m.clientUrl), from });
       const peer = this.leaf(m.files.peerCert, 'peer');
       peer.key = m.files.peerKey;
-      peer.peerContexts.push({ advertised: [{ host: hostOf(m.peerUrl), from }], listen: m.listenPeerUrls.map((u) => ({ host: hostOf(u), from })), peerHosts, skipClientSanVerification: false });
+      peer.peerContexts.push({ advertised: [{ host: hostOf(m.peerUrl), from }], listen: m.listenPeerUrls.map((u) => ({ host: hostOf(u), from })), loopbackPeer, skipClientSanVerification: false });
       for (const leaf of [server, peer]) leaf.bundles.add(this.addBundle(m.files.ca));
     }
     for (const c of layout.clients) {
@@ -376,6 +407,12 @@ class CheckSession {
   }
 }
 
+/** path.join(dir, name) for a normalized absolute `dir` and a plain file name, without join's normalizing work. */
+function childPath(dir: string, name: string): string {
+  if (!name || name === '.' || name === '..' || name.includes(path.sep)) return path.join(dir, name);
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}
+
 /** Directories worth scanning in DIR: DIR itself and two levels below, minus hidden and etcd data dirs. */
 function readDir(dir: string): Dirent[] {
   try {
@@ -386,13 +423,14 @@ function readDir(dir: string): Dirent[] {
   }
 }
 
-function unitDirs(dir: string, depth = 0): string[] {
+function unitDirs(dir: string, depth = 0): { dir: string; entries: Dirent[] }[] {
   if (depth > 2) return [];
-  const below = readDir(dir)
+  const entries = readDir(dir);
+  const below = entries
     .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'data' && !d.name.endsWith('.etcd') && d.name !== 'member')
     .map((d) => d.name)
     .sort();
-  return [dir, ...below.flatMap((n) => unitDirs(path.join(dir, n), depth + 1))];
+  return [{ dir, entries }, ...below.flatMap((n) => unitDirs(path.join(dir, n), depth + 1))];
 }
 
 /**
@@ -417,7 +455,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
       if (rootCa) session.primaryCa = session.addBundle(rootCa);
     }
     if (request.spec) await session.addSpec(request.spec, dir);
-    for (const unit of unitDirs(dir)) session.scanUnit(unit, unit === dir);
+    for (const unit of unitDirs(dir)) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
     leftovers = findLeftovers(dir).map((l) =>
       l.kind === 'journal'
         ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')

@@ -4,13 +4,12 @@
  */
 import { isIP } from 'node:net';
 import { verify } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList } from '@peculiar/asn1-x509';
 import { parsePemBlocks } from '../../pki/pem.js';
 import { signatureAlgorithmName } from '../../pki/certificate.js';
+import { parseCrl, type CrlView } from '../../pki/crl.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
 import { finding } from './codes.js';
-import type { LoadedCert } from './certs.js';
+import { isLoopbackHost, type LoadedCert } from './certs.js';
 import { describeOrigin, envName, parseGoBool, REMOVED_FLAGS, type EtcdConfig, type EtcdSetting } from '../../etcd/config.js';
 import type { Finding } from '../findings.js';
 
@@ -45,59 +44,93 @@ export function configBool(config: EtcdConfig, flag: string): boolean {
 export const configList = (config: EtcdConfig, flag: string): string[] =>
   (config.settings.get(flag)?.value ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
+type ConfigUrls = { setting?: EtcdSetting; urls: readonly EtcdUrl[]; findings: readonly Finding[] };
+// The checks and check.ts ask for the same URL settings of a config several times: parse each once.
+const urlsByConfig = new WeakMap<EtcdConfig, Map<string, ConfigUrls>>();
+
 /** The URLs of a list setting, with a finding for each one etcd would refuse. */
-export function configUrls(config: EtcdConfig, flag: string): { setting?: EtcdSetting; urls: EtcdUrl[]; findings: Finding[] } {
+export function configUrls(config: EtcdConfig, flag: string): ConfigUrls {
+  let known = urlsByConfig.get(config);
+  if (!known) urlsByConfig.set(config, (known = new Map()));
+  let result = known.get(flag);
+  if (result) return result;
   const setting = config.settings.get(flag);
-  if (!setting) return { urls: [], findings: [] };
-  const urls: EtcdUrl[] = [];
-  const findings: Finding[] = [];
-  for (const raw of configList(config, flag)) {
-    const u = parseEtcdUrl(raw);
-    if (typeof u === 'string') findings.push(finding('setting-invalid', 'error', settingSubject(setting), `${u}; etcd refuses to start`, 'write every URL as scheme://host:port, e.g. https://10.0.0.1:2379'));
-    else urls.push(u);
+  if (!setting) result = { urls: [], findings: [] };
+  else {
+    const urls: EtcdUrl[] = [];
+    const findings: Finding[] = [];
+    for (const raw of configList(config, flag)) {
+      const u = parseEtcdUrl(raw);
+      if (typeof u === 'string') findings.push(finding('setting-invalid', 'error', settingSubject(setting), `${u}; etcd refuses to start`, 'write every URL as scheme://host:port, e.g. https://10.0.0.1:2379'));
+      else urls.push(u);
+    }
+    result = { setting, urls, findings };
   }
-  return { setting, urls, findings };
+  known.set(flag, result);
+  return result;
 }
 
-/** `name=url,name=url` as etcd parses --initial-cluster. */
-export function parseInitialCluster(value: string): { entries: { name: string; url: string }[]; bad: string[] } {
-  const entries: { name: string; url: string }[] = [];
-  const bad: string[] = [];
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) bad.push(part);
-    else entries.push({ name: part.slice(0, eq), url: part.slice(eq + 1) });
-  }
-  return { entries, bad };
+/** One `name=url` of --initial-cluster, with its URL parsed. */
+export interface InitialClusterEntry {
+  name: string;
+  url: string;
+  parsed: EtcdUrl | string;
 }
 
 export interface InitialCluster {
-  entries: { name: string; url: string; parsed: EtcdUrl | string }[];
+  /** Entries without name=URL. */
   bad: string[];
-  /** Entries by member name. */
-  byName: Map<string, string[]>;
-  /** Hosts of the entries whose URL parses. */
-  peerHosts: string[];
+  entries: readonly InitialClusterEntry[];
+  /** Entries whose URL etcd refuses (parsed is the reason), and entries with http:// URLs. */
+  invalid: readonly InitialClusterEntry[];
+  plain: readonly InitialClusterEntry[];
+  /** Whether some member's peer URL host is a loopback address. */
+  loopbackPeer: boolean;
 }
 
 // Every member of a generated directory carries the same initial-cluster in two configs: parse each
-// distinct value once (a 300-member check parsed 300 entries × 600 configs). Bounded for library use.
+// distinct value once (a 300-member check parsed 300 entries × 600 configs). Members added to a
+// cluster later list the members before them, so a 2,000-member directory holds ~1,900 distinct
+// values of up to 2,000 entries: each entry text is parsed once too, and a value's result holds the
+// shared entries. Both caches are bounded for library use.
 const initialClusterCache = new Map<string, InitialCluster>();
+const entryCache = new Map<string, InitialClusterEntry | null>();
 let initialClusterParses = 0;
 
 /** How many initial-cluster values have been parsed (not served from the cache): the scale test's probe. */
 export const initialClusterParseCount = (): number => initialClusterParses;
 
-/** parseInitialCluster with every URL parsed, cached by the setting's text. */
+/** `name=url,name=url` as etcd parses --initial-cluster, every URL parsed; cached by the setting's text. */
 export function initialClusterOf(value: string): InitialCluster {
   const cached = initialClusterCache.get(value);
   if (cached) return cached;
   initialClusterParses++;
-  const { entries, bad } = parseInitialCluster(value);
-  const parsed = entries.map((e) => ({ ...e, parsed: parseEtcdUrl(e.url) }));
-  const byName = new Map<string, string[]>();
-  for (const e of parsed) byName.set(e.name, [...(byName.get(e.name) ?? []), e.url.trim()]);
-  const result: InitialCluster = { entries: parsed, bad, byName, peerHosts: parsed.flatMap((e) => (typeof e.parsed === 'string' ? [] : [e.parsed.host])) };
+  const bad: string[] = [];
+  const entries: InitialClusterEntry[] = [];
+  const invalid: InitialClusterEntry[] = [];
+  const plain: InitialClusterEntry[] = [];
+  let loopbackPeer = false;
+  if (entryCache.size >= 100_000) entryCache.clear();
+  for (const raw of value.split(',')) {
+    const part = raw.trim();
+    if (!part) continue;
+    let entry = entryCache.get(part);
+    if (entry === undefined) {
+      const eq = part.indexOf('=');
+      entry = eq <= 0 ? null : { name: part.slice(0, eq), url: part.slice(eq + 1), parsed: parseEtcdUrl(part.slice(eq + 1)) };
+      entryCache.set(part, entry);
+    }
+    if (entry === null) bad.push(part);
+    else {
+      entries.push(entry);
+      if (typeof entry.parsed === 'string') invalid.push(entry);
+      else {
+        if (entry.parsed.scheme === 'http') plain.push(entry);
+        if (!loopbackPeer && isLoopbackHost(entry.parsed.host)) loopbackPeer = true;
+      }
+    }
+  }
+  const result: InitialCluster = { bad, entries, invalid, plain, loopbackPeer };
   if (initialClusterCache.size >= 64) initialClusterCache.clear();
   initialClusterCache.set(value, result);
   return result;
@@ -194,11 +227,10 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const setting = config.settings.get('initial-cluster');
   if (!setting) return [];
   const subject = settingSubject(setting);
-  const { entries: urls, bad, byName } = initialClusterOf(setting.value);
+  const { entries: urls, bad, invalid, plain } = initialClusterOf(setting.value);
   const out: Finding[] = [];
   if (bad.length) out.push(finding('setting-invalid', 'error', subject, `entries without name=URL: ${bad.join(', ')}`, 'write it as name1=https://host1:2380,name2=https://host2:2380'));
-  for (const u of urls) if (typeof u.parsed === 'string') out.push(finding('setting-invalid', 'error', subject, `${u.name}: ${u.parsed}`, 'write every URL as https://host:port'));
-  const plain = urls.filter((u) => typeof u.parsed !== 'string' && u.parsed.scheme === 'http');
+  for (const u of invalid) out.push(finding('setting-invalid', 'error', subject, `${u.name}: ${u.parsed as string}`, 'write every URL as https://host:port'));
   if (plain.length) {
     const tls = Boolean(config.settings.get('peer-cert-file'));
     out.push(
@@ -214,7 +246,9 @@ function checkInitialCluster(config: EtcdConfig): Finding[] {
   const name = config.settings.get('name')?.value ?? 'default';
   const adv = configUrls(config, 'initial-advertise-peer-urls');
   if (adv.setting && adv.findings.length === 0) {
-    const own = byName.get(name) ?? [];
+    // An indexed loop: a cold for-of allocates an iterator result per entry, and this runs per config.
+    const own: string[] = [];
+    for (let i = 0; i < urls.length; i++) if ((urls[i] as InitialClusterEntry).name === name) own.push((urls[i] as InitialClusterEntry).url.trim());
     const advertised = adv.urls.map((u) => u.raw);
     const same = own.length === advertised.length && own.every((u) => advertised.includes(u));
     if (!same)
@@ -376,6 +410,40 @@ const digestOf = (sigOid: string): string | null | undefined => {
   return m ? `sha${m[1]}` : undefined;
 };
 
+// A generated directory holds the same crl.der in every folder, named by two configs each: verify
+// each (CRL, CA) pair once. Keyed by the CA's parsed certificate (check parses each CA DER once).
+const crlVerdicts = new WeakMap<LoadedCert, Map<string, boolean>>();
+
+function crlSignedByCa(crl: CrlView, ca: LoadedCert): boolean {
+  let verdicts = crlVerdicts.get(ca);
+  if (!verdicts) crlVerdicts.set(ca, (verdicts = new Map()));
+  const id = crl.der.toString('latin1');
+  let signed = verdicts.get(id);
+  if (signed === undefined) {
+    const digest = digestOf(crl.signatureAlgorithmOid);
+    try {
+      signed = digest !== undefined && verify(digest, crl.tbs, ca.publicKeyObject, crl.signature);
+    } catch {
+      signed = false;
+    }
+    verdicts.set(id, signed);
+  }
+  return signed;
+}
+
+// The same bytes parse the same way: keep the last few views (the message of a failure names its file, so those are not kept).
+const parsedCrls = new Map<string, CrlView>();
+function parsedCrl(der: Buffer, file: string): CrlView {
+  const id = der.toString('latin1');
+  let crl = parsedCrls.get(id);
+  if (!crl) {
+    crl = parseCrl(der, file);
+    if (parsedCrls.size >= 16) parsedCrls.clear();
+    parsedCrls.set(id, crl);
+  }
+  return crl;
+}
+
 /**
  * A CRL file (PEM "X509 CRL" or DER) must parse and be signed by one of `cas`: etcd matches revoked
  * serials only, so a CRL from another CA silently revokes nothing that matters.
@@ -383,42 +451,34 @@ const digestOf = (sigOid: string): string | null | undefined => {
 export function checkCrl(subject: string, file: string, bytes: Buffer, cas: readonly LoadedCert[], now?: Date): Finding[] {
   const fix = `write the CRL your CA issued to ${file} (PEM "X509 CRL" or DER)`;
   let der: Buffer = bytes;
-  const text = bytes.toString('latin1');
-  if (text.includes('-----BEGIN')) {
+  if (bytes.includes('-----BEGIN')) {
     try {
-      const block = parsePemBlocks(text).find((b) => b.label === 'X509 CRL');
+      const block = parsePemBlocks(bytes.toString('latin1')).find((b) => b.label === 'X509 CRL');
       if (!block) return [finding('crl-invalid', 'error', subject, `${file} holds no "X509 CRL" PEM block`, fix)];
       der = block.der;
     } catch (e) {
       return [finding('crl-invalid', 'error', subject, `${file}: not valid PEM (${(e as Error).message})`, fix)];
     }
   }
-  let crl: CertificateList;
+  let crl: CrlView;
   try {
-    crl = AsnConvert.parse(der, CertificateList);
+    crl = parsedCrl(der, file);
   } catch (e) {
-    return [finding('crl-invalid', 'error', subject, `${file} is not a valid CRL (${(e as Error).message}): etcd rejects every connection while it cannot parse it`, fix)];
+    const message = (e as Error).message;
+    const said = `${file}: not a valid CRL (`;
+    const why = message.startsWith(said) && message.endsWith(')') ? message.slice(said.length, -1) : message;
+    return [finding('crl-invalid', 'error', subject, `${file} is not a valid CRL (${why}): etcd rejects every connection while it cannot parse it`, fix)];
   }
   const stale: Finding[] = [];
-  const next = crl.tbsCertList.nextUpdate?.getTime();
-  const thisUpdate = crl.tbsCertList.thisUpdate.getTime();
+  const next = crl.nextUpdate;
   if (now && next) {
     if (next.getTime() <= now.getTime())
       stale.push(finding('crl-stale', 'warning', subject, `${file}: nextUpdate ${next.toISOString()} has passed; etcd still enforces it, but other verifiers refuse a stale CRL`, 'etcd-tls crl DIR (and copy crl.der to the members); run it daily from cron'));
-    else if (now.getTime() >= (thisUpdate.getTime() + next.getTime()) / 2)
+    else if (now.getTime() >= (crl.thisUpdate.getTime() + next.getTime()) / 2)
       stale.push(finding('crl-stale', 'info', subject, `${file}: past half its validity (nextUpdate ${next.toISOString()})`, 'etcd-tls crl DIR; run it daily from cron'));
   }
   if (cas.length === 0) return stale;
-  const tbs = crl.tbsCertListRaw ? Buffer.from(crl.tbsCertListRaw) : Buffer.from(AsnConvert.serialize(crl.tbsCertList));
-  const digest = digestOf(crl.signatureAlgorithm.algorithm);
-  const signed = digest !== undefined && cas.some((ca) => {
-    try {
-      return verify(digest, tbs, ca.publicKeyObject, Buffer.from(crl.signature));
-    } catch {
-      return false;
-    }
-  });
-  return signed
+  return cas.some((ca) => crlSignedByCa(crl, ca))
     ? stale
     : [...stale, finding('crl-not-signed-by-ca', 'error', subject, `${file} is not signed by the trusted CA (${cas.map((c) => c.subject.text).join('; ')}): it revokes serials of some other CA, so nothing of yours is revoked`, 'issue the CRL with the CA that signs your etcd certificates')];
 }
