@@ -9,7 +9,7 @@
  * and the caller gets the error.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { fail, EtcdTlsError } from '../errors.js';
+import { fail } from '../errors.js';
 import type { Issuer } from '../pki/certificate.js';
 import { parseCertificate } from '../pki/certificate.js';
 import { CRL_REASONS, issueCrl, type RevokedEntry } from '../pki/crl.js';
@@ -18,8 +18,9 @@ import { parseCertificatePem, parsePemBlocks, toPem } from '../pki/pem.js';
 import { parsePrivateKeyPem } from '../pki/keys.js';
 import type { Profile } from '../pki/profile.js';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../pki/issue.js';
-import type { CertificateRecord, Ledger } from '../ledger/ledger.js';
-import { LedgerError } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { ledgerFailure as ledgerFailureOf } from '../ledger/failure.js';
+import { certificateRecord } from '../ledger/record.js';
 import { authToken, resolveAuthKey } from './auth.js';
 import { certificateInfo } from './certinfo.js';
 import { selectConfigProfile, type ConfigProfile, type SigningConfig } from './config.js';
@@ -94,7 +95,6 @@ function reader(body: string, source: string, warn: Warn): ObjectReader {
   return ObjectReader.root(parseJson(body, source), warn);
 }
 
-const serialDecimal = (hex: string): string => BigInt(`0x${hex || '0'}`).toString(10);
 
 export class SigningService {
   readonly issuer: Issuer | undefined;
@@ -136,21 +136,7 @@ export class SigningService {
   /** The certificate's ledger row. Recorded (committed) before the certificate is handed out. */
   private async record(issued: IssuedLeaf, pem: string, profile: Profile): Promise<void> {
     if (!this.ledger) throw fail('ENDPOINT_DISABLED', 'this server has no ledger, and it issues nothing it cannot record');
-    const rec: CertificateRecord = {
-      serialNumber: serialDecimal(issued.serialHex),
-      authorityKeyIdentifier: this.akiHex,
-      caLabel: this.opts.caLabel ?? '',
-      status: 'good',
-      reason: 0,
-      expiry: issued.notAfter,
-      revokedAt: null,
-      pem,
-      issuedAt: this.clock.now(),
-      notBefore: issued.notBefore,
-      sans: issued.sans,
-      commonName: issued.commonName,
-      metadata: { profile: profile.name },
-    };
+    const rec = certificateRecord(issued, pem, { authorityKeyIdentifier: this.akiHex, caLabel: this.opts.caLabel ?? '', issuedAt: this.clock.now(), metadata: { profile: profile.name } });
     try {
       await this.ledger.insert([rec]);
     } catch (e) {
@@ -415,10 +401,5 @@ function revokedEntry(serial: string, revokedAt: Date, reason: number): RevokedE
   return { serial: BigInt(serial), revokedAt, ...(name && reason !== 0 ? { reason: name } : {}) };
 }
 
-/** A ledger failure as the domain error the edges render (nothing was issued). */
-function ledgerFailure(e: unknown): EtcdTlsError | unknown {
-  if (!(e instanceof LedgerError)) return e;
-  if (e.code === 'READ_ONLY') return fail('LEDGER_READ_ONLY', `${e.message}; nothing was issued`, e);
-  if (e.code === 'DUPLICATE_SERIAL') return fail('LEDGER_UNAVAILABLE', `${e.message}; the certificate was not issued`, e);
-  return fail('LEDGER_UNAVAILABLE', `${e.message}; nothing was issued`, e);
-}
+/** A ledger failure as the domain error the edges render (the mapping is ledger/failure.ts's). */
+const ledgerFailure = (e: unknown): unknown => ledgerFailureOf(e, 'nothing was issued');

@@ -9,7 +9,7 @@ import { readTextFile } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
 import { systemClock, type Clock, type RandomSource } from '../pki/issue.js';
 import { layoutCluster, NEXT_CA_CERT, type ClusterLayout } from './layout.js';
-import { materializePlan, type MaterializeResult } from './materialize.js';
+import { materializePlan, type MaterializeOptions, type MaterializeResult } from './materialize.js';
 import { readMembership } from './membership.js';
 import { planCluster, readClusterState, type ClusterPlan, type PlannedCertificate } from './plan.js';
 import { memberCountWarnings, parseSpec, type ClusterSpec } from './spec.js';
@@ -44,6 +44,8 @@ export interface GenerateOptions extends ClusterTarget {
   passphrase?: PassphraseSource;
   /** Encrypt a new CA's key with this passphrase. */
   encryptCaKeyWith?: string;
+  /** See MaterializeOptions.beforeWrite (gen --db: record the certificates before writing them). */
+  beforeWrite?: MaterializeOptions['beforeWrite'];
 }
 
 /**
@@ -63,6 +65,7 @@ export async function generateCluster(spec: ClusterSpec, options: GenerateOption
       ...(options.onIssued ? { onIssued: options.onIssued } : {}),
       ...(options.passphrase ? { passphrase: options.passphrase } : {}),
       ...(options.encryptCaKeyWith !== undefined ? { encryptCaKeyWith: options.encryptCaKeyWith } : {}),
+      ...(options.beforeWrite ? { beforeWrite: options.beforeWrite } : {}),
     });
     return { plan, result };
   });

@@ -34,6 +34,11 @@ export interface MaterializeOptions {
   passphrase?: PassphraseSource;
   /** Write a new CA's key encrypted with this passphrase (gen --encrypt-ca-key). */
   encryptCaKeyWith?: string;
+  /**
+   * Called with every certificate issued, after signing and before any file is written (gen --db
+   * records them in the ledger here); a rejection writes nothing.
+   */
+  beforeWrite?: (issued: readonly { der: Buffer; profile: string }[], issuer: Issuer) => Promise<void>;
 }
 
 export interface MaterializeResult {
@@ -107,6 +112,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
     return issuer;
   };
   const keys = await leafKeys;
+  const issuedDer: { der: Buffer; profile: string }[] = [];
   toIssue.forEach((cert, i) => {
     const key = keys[i] as GeneratedKey;
     const sans = parseHosts([...cert.intent.dns, ...cert.intent.ips], `spec: ${cert.intent.path}`, 'error');
@@ -116,6 +122,7 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
       { path: cert.certPath, data: toPem('CERTIFICATE', issued.der), mode: PUBLIC_FILE_MODE },
       { path: cert.keyPath, data: key.privateKeyPem, mode: PRIVATE_FILE_MODE },
     );
+    issuedDer.push({ der: issued.der, profile: cert.intent.role });
     options.onIssued?.(cert);
   });
 
@@ -129,11 +136,13 @@ export async function materializePlan(plan: ClusterPlan, options: MaterializeOpt
   for (const cert of toRenew) {
     const renewed = renewCertificate(parseCertificatePem(cert.renewFrom as string, cert.certPath), signer(), { clock, random, source: cert.certPath });
     writes.push({ path: cert.certPath, data: toPem('CERTIFICATE', renewed.der), mode: PUBLIC_FILE_MODE });
+    issuedDer.push({ der: renewed.der, profile: cert.intent.role });
     options.onIssued?.(cert);
   }
 
   const changedFiles = plan.files.filter((f) => f.action !== 'keep');
   writes.push(...changedFiles.map((f) => ({ path: f.path, data: f.data, mode: f.mode })));
+  if (options.beforeWrite && issuedDer.length > 0) await options.beforeWrite(issuedDer, signer());
   // Planned for a directory that did not exist: if another run created it since, this run's plan is stale.
   writeFilesAtomic(writes, plan.newDirectory ? { newDirectory: layout.dir } : { root: layout.dir });
   // A kept key (and the CA key) someone made readable to all is private again.

@@ -27,6 +27,7 @@ import { withDirectoryLock } from '../store/lock.js';
 import { readCaIssuerFiles, type PassphraseSource } from './ca-key.js';
 import { allLeaves, scanPkiDir, selectBundles, type LeafFiles } from './pki-dir.js';
 import { needsRenewal } from '../pki/renewal.js';
+import { recordIssued, type Ledger } from './ledger.js';
 
 export interface RenewSelection {
   members?: readonly string[];
@@ -43,6 +44,8 @@ export interface RenewOptions {
   clock?: Clock;
   random?: RandomSource;
   passphrase?: PassphraseSource;
+  /** Record every renewed certificate here (committed before any file is written). */
+  ledger?: Ledger;
 }
 
 /** What has to happen for a renewed certificate to be used. */
@@ -127,12 +130,14 @@ export async function renew(dirArg: string, selection: RenewSelection, options: 
     const issuer = await readCaIssuerFiles(pki.caCert, pki.caKey, options.passphrase);
     const newKeys = selection.rekey ? await Promise.all(due.map((d) => generateKeyAsync(d.facts.publicKey as KeySpec))) : [];
     const writes: FileToWrite[] = [];
+    const issuedDer: { der: Buffer; profile: string }[] = [];
     const renewed: RenewedItem[] = due.map((d, i) => {
       const key = newKeys[i];
       const issued = renewCertificate(d.der, issuer, { clock, random, source: d.leaf.cert, ...(key ? { publicKey: key.spki } : {}) });
       // Key before certificate: the store renames in this order (see the comment at the top).
       if (key) writes.push({ path: d.leaf.key, data: key.privateKeyPem, mode: PRIVATE_FILE_MODE });
       writes.push({ path: d.leaf.cert, data: toPem('CERTIFICATE', issued.der), mode: PUBLIC_FILE_MODE });
+      issuedDer.push({ der: issued.der, profile: d.leaf.role });
       return {
         name: d.leaf.name,
         role: d.leaf.role,
@@ -145,6 +150,8 @@ export async function renew(dirArg: string, selection: RenewSelection, options: 
         ...pickupOf(d.leaf),
       };
     });
+    // The ledger first: a certificate never exists on disk without its record.
+    if (options.ledger) await recordIssued(options.ledger, issuer, issuedDer, now);
     writeFilesAtomic(writes);
     return { dir: pki.dir, renewed, skipped };
   });

@@ -11,9 +11,10 @@ import { systemClock, type Clock } from '../pki/issue.js';
 import { readTextFile, writeFilesAtomic } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
 import { readCaIssuerFiles, type PassphraseSource } from './ca-key.js';
-import { crlValidityMs, normalizeSerial, readRevocationRecord, relativeTo, signCrl, type RevokedRecordEntry } from '../cluster/crl.js';
+import { crlValidityMs, normalizeSerial, readRevocationRecord, relativeTo, signCrl, type RevocationRecord, type RevokedRecordEntry } from '../cluster/crl.js';
 import { allLeaves, crlCopies, scanPkiDir, selectBundles, type LeafFiles, type PkiDir } from './pki-dir.js';
 import { existsSync } from 'node:fs';
+import { revokeInLedger, withLedgerRevocations, type Ledger, type LedgerRevocation } from './ledger.js';
 
 export interface RevokeTargets {
   members?: readonly string[];
@@ -29,6 +30,8 @@ export interface RevokeOptions {
   /** CRL validity, e.g. "168h". */
   nextUpdate?: string;
   warn?: (message: string) => void;
+  /** The issuance ledger (`--db`): revocations are marked there first, and its revoked rows join the CRL. */
+  ledger?: Ledger;
 }
 
 export interface RevokedItem extends RevokedRecordEntry {
@@ -44,6 +47,8 @@ export interface RevokeResult {
   changed: boolean;
   crl?: { file: string; crlNumber: string; nextUpdate: string; copies: number };
   nextSteps: string[];
+  /** With a ledger: revocations it held that revoked.json lacked (made through serve), now in the CRL too. */
+  fromLedger?: RevokedRecordEntry[];
 }
 
 interface Wanted {
@@ -52,12 +57,15 @@ interface Wanted {
   leaf?: LeafFiles;
   subject?: string;
   notAfter?: string;
+  der?: Buffer;
 }
 
 function leafWanted(pki: PkiDir, leaf: LeafFiles): Wanted {
   if (!existsSync(leaf.cert)) throw fail('FILE_NOT_FOUND', `${leaf.cert}: the certificate of ${leaf.name} does not exist; revoke it by --serial`);
-  const facts = parseCertificate(parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert), leaf.cert);
+  const der = parseCertificatePem(readTextFile(leaf.cert, 'certificate'), leaf.cert);
+  const facts = parseCertificate(der, leaf.cert);
   return {
+    der,
     serial: normalizeSerial(facts.serialHex) as string,
     name: leaf.name,
     leaf,
@@ -122,10 +130,12 @@ export async function revoke(dirArg: string, targets: RevokeTargets, options: Re
     const known = new Map(record.revoked.map((r) => [r.serial, r]));
     const revoked: RevokedItem[] = [];
     const alreadyRevoked: RevokedItem[] = [];
+    const forLedger: LedgerRevocation[] = [];
     for (const w of wanted) {
       const existing = known.get(w.serial);
       if (existing) {
         alreadyRevoked.push({ ...existing, ...(w.name ? { name: w.name } : {}) });
+        forLedger.push({ entry: existing, ...(w.der ? { der: w.der } : {}) });
         continue;
       }
       const entry: RevokedRecordEntry = {
@@ -138,24 +148,30 @@ export async function revoke(dirArg: string, targets: RevokeTargets, options: Re
       };
       known.set(w.serial, entry);
       revoked.push({ ...entry, ...(w.name ? { name: w.name } : {}) });
+      forLedger.push({ entry, ...(w.der ? { der: w.der } : {}) });
     }
     const base = { dir: pki.dir, revoked, alreadyRevoked };
-    if (revoked.length === 0) return { ...base, changed: false, nextSteps: [] };
-    // The CA is read only when there is something to sign: revoking twice needs no passphrase.
+    if (revoked.length === 0 && !options.ledger) return { ...base, changed: false, nextSteps: [] };
+    // The CA is read only when there is something to sign: revoking twice needs no passphrase
+    // (with a ledger it is read anyway: the ledger keys revocations on the CA's key identifier).
     const issuer = await readCaIssuerFiles(pki.caCert, pki.caKey, options.passphrase);
-    const signed = signCrl(
-      issuer,
-      { crlNumber: record.crlNumber, revoked: [...record.revoked, ...revoked.map(({ name: _name, ...e }) => e)] },
-      { file: pki.crl, record: pki.record, copies: crlCopies(pki) },
-      now,
-      validityMs,
-    );
+    let next: RevocationRecord = { crlNumber: record.crlNumber, revoked: [...record.revoked, ...revoked.map(({ name: _name, ...e }) => e)] };
+    let fromLedger: RevokedRecordEntry[] = [];
+    if (options.ledger) {
+      // The ledger first: a CRL on disk never lists a revocation the ledger does not hold.
+      const unrecorded = await revokeInLedger(options.ledger, issuer, forLedger);
+      for (const serial of unrecorded) options.warn?.(`serial ${serial} is not in the ledger and its certificate is not in ${dirArg}: revoked in revoked.json and the CRL only`);
+      ({ record: next, added: fromLedger } = await withLedgerRevocations(options.ledger, issuer, next, now));
+    }
+    if (revoked.length === 0 && fromLedger.length === 0) return { ...base, changed: false, nextSteps: [], ...(options.ledger ? { fromLedger } : {}) };
+    const signed = signCrl(issuer, next, { file: pki.crl, record: pki.record, copies: crlCopies(pki) }, now, validityMs);
     writeFilesAtomic(signed.files);
     return {
       ...base,
       changed: true,
       crl: { file: pki.crl, crlNumber: signed.record.crlNumber.toString(), nextUpdate: signed.nextUpdate.toISOString().replace('.000Z', 'Z'), copies: crlCopies(pki).length },
       nextSteps: nextStepsFor(revoked, reason, dirArg),
+      ...(options.ledger ? { fromLedger } : {}),
     };
   });
 }

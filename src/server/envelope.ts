@@ -49,6 +49,8 @@ const STATUS: Partial<Record<ErrorCode, [status: number, cfsslCode: number]>> = 
   BODY_TOO_LARGE: [413, 413],
   LEDGER_UNAVAILABLE: [503, 11000],
   LEDGER_READ_ONLY: [503, 11000],
+  LEDGER_SCHEMA: [503, 11000],
+  DUPLICATE_SERIAL: [503, 11000],
 };
 
 export const successEnvelope = (result: unknown, messages: ApiMessage[] = []): Envelope => ({ success: true, result, errors: [], messages });

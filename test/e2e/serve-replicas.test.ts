@@ -4,7 +4,7 @@
  * serves, and a replica SIGKILLed mid-load loses no record of a certificate a client received.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -13,20 +13,14 @@ import { after, describe, test, type TestContext } from 'node:test';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { openPostgresLedger } from '../../src/ledger/postgres.js';
 import { parseCrl } from '../../src/pki/crl.js';
-import { cleanEnv, CLI_PATH, etcdTls } from '../helpers/components.js';
+import { etcdTls } from '../helpers/components.js';
+import { startEtcdTlsServe, type ServerHandle } from '../helpers/serve.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const PG = { host: '127.0.0.165', port: 5435 };
 const REPLICA_ADDRESSES = ['127.0.0.166', '127.0.0.167'] as const;
 const PORT = 8888;
-
-interface Replica {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-  stderr(): string;
-}
 
 // Each replica runs in a process group of its own (serve forks workers): SIGKILL to the group is a
 // host crash, and cleanup reaches the workers too.
@@ -57,31 +51,11 @@ process.on('exit', () => {
   for (const c of children) killGroup(c, 'SIGKILL');
 });
 
-/** Start `etcd-tls serve` and resolve once it prints that it is listening. */
-async function startReplica(address: string, args: readonly string[]): Promise<Replica> {
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', ...args, '-address', address, '-port', String(PORT)], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
-  children.add(child);
-  let err = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve on ${address} did not start in 30 s:\n${err}`)), 30_000);
-    child.stderr?.on('data', (b: Buffer) => {
-      err += b.toString('utf8');
-      if (/listening on/.test(err)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`serve on ${address} exited (${code ?? signal}) before listening:\n${err}`));
-    });
-  });
-  return { url: `http://${address}:${PORT}`, child, exited, stderr: () => err };
+/** A replica: `etcd-tls serve` in a process group of its own (see killGroup), listening on ADDRESS:PORT. */
+async function startReplica(address: string, args: readonly string[]): Promise<ServerHandle> {
+  const replica = await startEtcdTlsServe([...args, '-address', address, '-port', String(PORT)], { url: `http://${address}:${PORT}`, ownGroup: true });
+  children.add(replica.child);
+  return replica;
 }
 
 interface Envelope {

@@ -8,6 +8,8 @@ import { CLI_PATH, cleanEnv } from './components.js';
 
 export interface ServerHandle {
   readonly pid: number;
+  /** The process itself (its signalCode after a kill, or a signal to its whole group). */
+  readonly child: ChildProcess;
   readonly url: string;
   /** stderr and stdout so far. */
   logs(): string;
@@ -29,6 +31,7 @@ function track(child: ChildProcess, url: string): ServerHandle & { waitFor(re: R
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     pid: child.pid as number,
+    child,
     url,
     logs: () => text,
     exited,
@@ -53,9 +56,13 @@ function track(child: ChildProcess, url: string): ServerHandle & { waitFor(re: R
   };
 }
 
-/** Start `etcd-tls serve ARGS` (address and port are the caller's) and wait for its listening line. */
-export async function startEtcdTlsServe(args: readonly string[], opts: { cwd?: string; url: string; env?: Record<string, string> }): Promise<ServerHandle> {
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Start `etcd-tls serve ARGS` (address and port are the caller's) and wait for its listening line.
+ * `ownGroup` starts it in a process group of its own, so a signal to `-pid` reaches its workers too
+ * (a SIGKILL of the group is a host crash).
+ */
+export async function startEtcdTlsServe(args: readonly string[], opts: { cwd?: string; url: string; env?: Record<string, string>; ownGroup?: boolean }): Promise<ServerHandle> {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownGroup ?? false });
   const handle = track(child, opts.url);
   try {
     await handle.waitFor(/listening on/, 30_000);

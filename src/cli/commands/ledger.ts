@@ -23,7 +23,7 @@ export function help(): string {
     'Usage: etcd-tls ledger list --db URL [--status good|revoked] [--expiring-within DURATION] [--ca-label LABEL] [--json]',
     '       etcd-tls ledger show SERIAL --db URL [--aki HEX] [--json]',
     '',
-    'Read the issuance ledger that `etcd-tls serve` (and gen with --db) records every certificate in:',
+    'Read the issuance ledger that `etcd-tls serve` records every certificate in (and gen, renew, revoke with --db):',
     "cfssl's certdb `certificates` table, in a SQLite file or a PostgreSQL database.",
     '',
     '  list   one line per certificate, soonest expiry first: status, expiry, common name, serial, SANs',

@@ -6,6 +6,7 @@ import { dirArgument, parseFlags, renderFlagHelp, type FlagDefs } from '../args.
 import type { CliIo } from '../io.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 import { withoutTornWrites } from '../run.js';
+import { DB_FLAG, withLedgerOption } from '../ledger-option.js';
 
 const FLAGS = {
   member: { type: 'string', multiple: true, value: 'NAME', description: "renew a member's server and peer certificates (repeatable)" },
@@ -14,12 +15,13 @@ const FLAGS = {
   all: { type: 'boolean', description: 'renew every certificate (of the named ones, or of DIR), due or not' },
   rekey: { type: 'boolean', description: 'a new key for each renewed certificate (default: keep the key)' },
   ...CA_PASSPHRASE_FLAGS,
+  ...DB_FLAG,
   json: { type: 'boolean', description: 'print JSON instead of text' },
 } satisfies FlagDefs;
 
 export function help(): string {
   return [
-    'Usage: etcd-tls renew [DIR] [--member NAME]... [--client NAME]... [--within DURATION | --all] [--rekey] [--json]',
+    'Usage: etcd-tls renew [DIR] [--member NAME]... [--client NAME]... [--within DURATION | --all] [--rekey] [--db URL] [--json]',
     '',
     "Reissue certificates of DIR (default ./etcd-tls-pki) from its CA, keeping each one's subject, SANs,",
     'key usages and lifetime, with a fresh validity window and serial. The key stays the same unless',
@@ -31,6 +33,9 @@ export function help(): string {
     'picks the change up how: etcd members at their next TLS handshake (no restart), kube-apiserver at',
     'its restart, other clients on their next connection.',
     '',
+    'With --db, each renewed certificate is recorded in that ledger (as `etcd-tls serve --db` records what',
+    'it signs) and committed before any file is replaced; if the ledger fails, nothing is written.',
+    '',
     'Options:',
     renderFlagHelp(FLAGS),
     '',
@@ -38,6 +43,7 @@ export function help(): string {
     '  etcd-tls renew pki --member member1',
     '  etcd-tls renew pki --within 30d            # cron: whatever expires within 30 days',
     '  etcd-tls renew pki --client admin --rekey  # after revoke --client admin --reason keyCompromise',
+    '  etcd-tls renew pki --all --db postgres://etcd_tls:secret@db.example/etcd_ca',
     '',
   ].join('\n');
 }
@@ -46,11 +52,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parseFlags('renew', args, FLAGS);
   if (flags.within !== undefined && flags.all) throw fail('USAGE', 'renew: --within and --all are exclusive');
   const withinMs = flags.within !== undefined ? parseDuration(flags.within, '--within') : undefined;
-  const result = await withoutTornWrites(io, () =>
-    renew(
-      dirArgument('renew', positionals),
-      { members: flags.member ?? [], clients: flags.client ?? [], ...(withinMs !== undefined ? { withinMs } : {}), all: flags.all ?? false, rekey: flags.rekey ?? false },
-      { passphrase: passphraseSource(flags) },
+  const result = await withLedgerOption(flags.db, (ledger) =>
+    withoutTornWrites(io, () =>
+      renew(
+        dirArgument('renew', positionals),
+        { members: flags.member ?? [], clients: flags.client ?? [], ...(withinMs !== undefined ? { withinMs } : {}), all: flags.all ?? false, rekey: flags.rekey ?? false },
+        { passphrase: passphraseSource(flags), ...(ledger ? { ledger } : {}) },
+      ),
     ),
   );
   if (flags.json) {

@@ -10,12 +10,16 @@ import { fail } from '../../errors.js';
 import { readSigningConfig } from '../../cfssl/config.js';
 import { readIssuer, readSourceArg } from '../../cfssl/inputs.js';
 import { SigningService } from '../../cfssl/service.js';
+import { ledgerFailure } from '../../ledger/failure.js';
 import { openLedger } from '../../ledger/open.js';
+import type { PassphraseSource } from '../../lifecycle/ca-key.js';
 import { createSigningServer, DEFAULT_LIMITS } from '../../server/http.js';
 import { Metrics } from '../../server/metrics.js';
 import { sumWorkerMetrics, workerMetrics } from '../../server/metrics-cluster.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { describeDb } from '../ledger-option.js';
+import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
 
 const FLAGS = {
   ca: { type: 'string', value: 'FILE', description: 'CA certificate (also file:PATH, env:VAR); instead of DIR' },
@@ -31,18 +35,22 @@ const FLAGS = {
   'body-timeout': { type: 'string', value: 'SECONDS', description: `time a client has to send its request (default ${DEFAULT_LIMITS.bodyTimeoutMs / 1000})` },
   workers: { type: 'string', value: 'N', description: 'processes serving requests (default 1; e.g. one per CPU); they share the ledger; /metrics sums them all' },
   loglevel: { type: 'string', value: 'N', description: 'accepted for cfssl compatibility; ignored' },
+  ...CA_PASSPHRASE_FLAGS,
 } satisfies FlagDefs;
 
 export function help(): string {
   return [
     'Usage: etcd-tls serve [DIR | -ca CA -ca-key KEY] [-config FILE] [-address A] [-port P] [--db URL]',
-    '                      [--tls-cert F --tls-key F [--client-ca F]]',
+    '                      [--tls-cert F --tls-key F [--client-ca F]] [--ca-passphrase-file F]',
     '',
     "cfssl's signing API under /api/v1/cfssl/ (sign, authsign, newcert, newkey, info, certinfo, init_ca,",
     'gencrl, revoke, crl, health) and Prometheus metrics on /metrics. Every certificate is recorded in the',
     'ledger before it is sent; without a CA, the endpoints that need one are disabled (listed at start).',
     'DIR holds ca.pem and ca-key.pem (or ca/ca.pem and ca/ca-key.pem, as gen writes them); the default',
     'ledger is DIR/ledger.db. SIGTERM stops accepting, finishes the requests in flight and closes the ledger.',
+    'An encrypted CA key (etcd-tls ca encrypt) is decrypted once at start, in memory only, with the passphrase',
+    'from --ca-passphrase-file, $ETCD_TLS_CA_PASSPHRASE or a prompt; with --workers, each worker gets that',
+    'passphrase from the primary over their IPC channel (never argv, environment or disk).',
     '',
     'Options:',
     renderFlagHelp(FLAGS),
@@ -50,6 +58,7 @@ export function help(): string {
     'Examples:',
     '  etcd-tls serve ./pki -config ca-config.json -address 10.0.0.5 -port 8888',
     '  etcd-tls serve -ca ca.pem -ca-key ca-key.pem --db postgres://etcd-tls@db/ledger --tls-cert s.pem --tls-key s-key.pem',
+    '  etcd-tls serve ./pki --ca-passphrase-file /root/ca.pass --workers 2 -address 10.0.0.5',
     '  cfssl gencert -remote http://10.0.0.5:8888 -profile peer member1-csr.json | cfssljson -bare member1',
     '',
   ].join('\n');
@@ -92,7 +101,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const quiet = !cluster.isPrimary;
 
   const files = dir !== undefined ? caFilesIn(dir) : flags.ca !== undefined ? { ca: flags.ca, key: flags['ca-key'] as string, home: undefined } : undefined;
-  const issuer = files ? await readIssuer(files.ca, files.key) : undefined;
+  // The primary asks the passphrase's source (file, environment, prompt) once and remembers the answer
+  // for its workers, which ask the primary for it (see runPrimary).
+  const passphrase = cluster.isPrimary ? rememberedPassphrase(passphraseSource(flags)) : undefined;
+  const issuer = files ? await readIssuer(files.ca, files.key, passphrase?.source ?? passphraseFromPrimary) : undefined;
   const issuerPem = files ? (await readSourceArg(files.ca, 'CA certificate')).text : undefined;
   const config = flags.config === undefined ? undefined : readSigningConfig(flags.config, io.warn);
   const tls = flags['tls-cert']
@@ -106,7 +118,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   // The default ledger sits beside the CA; -ca given as env:/file: has no directory to sit beside.
   const home = files?.home ?? (files && !/^(env|file):/.test(files.ca) ? path.dirname(files.ca) : undefined);
   const dbUrl = flags.db ?? (home ? path.join(home, 'ledger.db') : undefined);
-  const ledger = dbUrl ? await openLedger(dbUrl).catch((e: unknown) => Promise.reject(ledgerOpenError(e, dbUrl))) : undefined;
+  const ledger = dbUrl ? await openLedger(dbUrl).catch((e: unknown) => Promise.reject(ledgerFailure(e, 'the server did not start'))) : undefined;
 
   const service = new SigningService({ ...(issuer ? { issuer, issuerPem } : {}), ...(config ? { config } : {}), ...(ledger ? { ledger } : {}) });
   const log = (line: string): void => io.err(`${line}\n`);
@@ -118,12 +130,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const scheme = tls ? 'https' : 'http';
   const host = address.includes(':') ? `[${address}]` : address;
   const announce = (): void => {
-    if (dbUrl) log(`etcd-tls serve: ledger ${dbUrl.replace(/\/\/[^@/]*@/, '//***@')}`);
+    if (dbUrl) log(`etcd-tls serve: ledger ${describeDb(dbUrl)}`);
     log(`etcd-tls serve: listening on ${scheme}://${host}:${port}${tls?.ca ? ' (client certificates required)' : ''}${workers > 1 ? ` (${workers} workers)` : ''}`);
   };
   if (workers > 1 && cluster.isPrimary) {
     await ledger?.close();
-    return runPrimary(workers, announce, io);
+    return runPrimary(workers, announce, io, passphrase?.answer ?? (() => undefined));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -154,13 +166,15 @@ export async function run(args: string[], io: CliIo): Promise<number> {
  * SQLite serializes their writers with its file lock (commits are short: their fsync is outside the
  * lock, see ledger/sqlite.ts), PostgreSQL with its own. The primary only starts, watches and stops them.
  */
-async function runPrimary(count: number, announce: () => void, io: CliIo): Promise<number> {
+async function runPrimary(count: number, announce: () => void, io: CliIo, passphrase: () => string | undefined): Promise<number> {
   const log = (line: string): void => io.err(`${line}\n`);
   let listening = 0;
   let stopping = false;
   const ready = new Promise<void>((resolve, reject) => {
-    cluster.on('message', (_w, msg: { serve?: string }) => {
+    cluster.on('message', (w, msg: { serve?: string }) => {
       if (msg?.serve === 'listening' && ++listening === count) resolve();
+      // A worker whose CA key is encrypted asks for the passphrase the primary already checked.
+      if (msg?.serve === 'ca-passphrase?') w.send({ serve: 'ca-passphrase', passphrase: passphrase() ?? null });
     });
     cluster.on('exit', (w, code, signal) => {
       // A worker that dies before listening has printed its error line; the server as a whole fails.
@@ -195,9 +209,26 @@ async function runPrimary(count: number, announce: () => void, io: CliIo): Promi
   return 0;
 }
 
-function ledgerOpenError(e: unknown, url: string): unknown {
-  const code = (e as { code?: string })?.code;
-  if (e instanceof Error && code && ['UNAVAILABLE', 'READ_ONLY', 'BAD_URL', 'SCHEMA'].includes(code))
-    return fail(code === 'BAD_URL' ? 'USAGE' : 'LEDGER_UNAVAILABLE', `--db ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${e.message}`);
-  return e;
+/** A passphrase source that remembers its last answer (the primary hands it on to its workers). */
+function rememberedPassphrase(source: PassphraseSource): { source: PassphraseSource; answer: () => string | undefined } {
+  let answer: string | undefined;
+  return {
+    source: async (question, confirm) => (answer = await source(question, confirm)),
+    answer: () => answer,
+  };
 }
+
+/**
+ * A worker's passphrase source: asks the primary over the IPC channel node:cluster opened between
+ * them, so the passphrase never appears in a worker's argv or environment (/proc) nor on disk.
+ */
+const passphraseFromPrimary: PassphraseSource = () =>
+  new Promise((resolve) => {
+    const onMessage = (msg: { serve?: string; passphrase?: string | null }): void => {
+      if (msg?.serve !== 'ca-passphrase') return;
+      process.off('message', onMessage);
+      resolve(msg.passphrase ?? undefined);
+    };
+    process.on('message', onMessage);
+    process.send?.({ serve: 'ca-passphrase?' });
+  });
