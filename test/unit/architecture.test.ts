@@ -13,7 +13,6 @@ const SRC = path.join(ROOT, 'src');
 /**
  * Rank of each top-level room of src/ (a folder, or a file directly in src/): a module may import a module
  * of its own room or of a room with a lower rank, never a sibling of the same rank nor anything above.
- * Rooms marked planned do not exist yet; their rank is reserved here so adding them needs no new rule.
  */
 export const LAYERS: Readonly<Record<string, number>> = {
   'errors.ts': 0,
@@ -24,9 +23,9 @@ export const LAYERS: Readonly<Record<string, number>> = {
   cfssl: 3, // cfssl-compatible CA flows
   cluster: 3, // spec -> layout -> plan -> files
   doctor: 4, // check, probe, explain: diagnosis, changes nothing
-  lifecycle: 4, // planned: status, renew, revoke
+  lifecycle: 4, // day 2 on a directory: status, renew, revoke, CRLs, the CA key's encryption
   report: 5, // the HTML report: composes lifecycle/status and doctor/check, changes nothing
-  ops: 5, // operations that change a live cluster: migrate (planned: members, rotate-ca)
+  ops: 5, // operations that change a live cluster: migrate, member add/remove, rotate-ca (one runner)
   server: 5, // the signing server's HTTP edge; below cli because the serve command starts it
   cli: 6,
   'index.ts': 7, // the library's public face: everything but the edges
