@@ -14,6 +14,19 @@ import { makeTempDir } from '../helpers/tmp.js';
 const codeCacheOf = (bundle: string): string => `${bundle}.${process.versions.v8}.cache`;
 
 /** Whether this V8 takes `cache` for `bundle` as bin/etcd-tls offers it; a rejected cache means a start compiles everything. */
+/** A copy of the launcher and one bundle (print-defaults), so the real dist/ is never touched. */
+async function launcherCopy(t: Parameters<typeof makeTempDir>[0]) {
+  const root = await makeTempDir(t, 'launcher-');
+  mkdirSync(path.join(root, 'bin'));
+  mkdirSync(path.join(root, 'dist', 'bundle'), { recursive: true });
+  for (const f of ['etcd-tls', 'package.json']) copyFileSync(path.join(REPO_ROOT, 'bin', f), path.join(root, 'bin', f));
+  const bundle = path.join(root, 'dist', 'bundle', 'print-defaults.cjs');
+  copyFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'print-defaults.cjs'), bundle);
+  const expected = (await etcdTls(['print-defaults', 'csr'])).stdout;
+  const runCopy = () => run(process.execPath, [path.join(root, 'bin', 'etcd-tls'), 'print-defaults', 'csr'], { env: cleanEnv() });
+  return { bundle, expected, runCopy };
+}
+
 function cacheAccepted(bundle: string, cache: string): boolean {
   const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData: readFileSync(cache) });
   return !script.cachedDataRejected;
@@ -48,15 +61,7 @@ describe('bin/etcd-tls: pre-bundled commands', () => {
   });
 
   test('a damaged or outdated code cache only costs time: the command still runs', async (t) => {
-    // A copy of the launcher and one bundle, so the real dist/ is never touched.
-    const root = await makeTempDir(t, 'launcher-');
-    mkdirSync(path.join(root, 'bin'));
-    mkdirSync(path.join(root, 'dist', 'bundle'), { recursive: true });
-    for (const f of ['etcd-tls', 'package.json']) copyFileSync(path.join(REPO_ROOT, 'bin', f), path.join(root, 'bin', f));
-    const bundle = path.join(root, 'dist', 'bundle', 'print-defaults.cjs');
-    copyFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'print-defaults.cjs'), bundle);
-    const expected = (await etcdTls(['print-defaults', 'csr'])).stdout;
-    const runCopy = () => run(process.execPath, [path.join(root, 'bin', 'etcd-tls'), 'print-defaults', 'csr'], { env: cleanEnv() });
+    const { bundle, expected, runCopy } = await launcherCopy(t);
 
     writeFileSync(codeCacheOf(bundle), Buffer.alloc(4096, 0xa5)); // newer than the bundle, and garbage
     let r = await runCopy();
@@ -83,15 +88,8 @@ describe('bin/etcd-tls: pre-bundled commands', () => {
 
   test('under a V8 with no code cache, the first run writes one beside its bundle and the next start is given it', async (t) => {
     // What a user on another Node than the one that built the package gets (the bench's Node 24 rows).
-    const root = await makeTempDir(t, 'launcher-');
-    mkdirSync(path.join(root, 'bin'));
-    mkdirSync(path.join(root, 'dist', 'bundle'), { recursive: true });
-    for (const f of ['etcd-tls', 'package.json']) copyFileSync(path.join(REPO_ROOT, 'bin', f), path.join(root, 'bin', f));
-    const bundle = path.join(root, 'dist', 'bundle', 'print-defaults.cjs');
-    copyFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'print-defaults.cjs'), bundle);
+    const { bundle, expected, runCopy } = await launcherCopy(t);
     writeFileSync(`${bundle}.0.0.0-other-v8.cache`, Buffer.alloc(64, 0x5a)); // what another Node's build left
-    const expected = (await etcdTls(['print-defaults', 'csr'])).stdout;
-    const runCopy = () => run(process.execPath, [path.join(root, 'bin', 'etcd-tls'), 'print-defaults', 'csr'], { env: cleanEnv() });
 
     let r = await runCopy();
     assert.equal(r.code, 0, r.stderr);
