@@ -215,7 +215,12 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
     throw fail('OPERATION_REFUSED', `the cluster has ${strangers.length > 0 ? `members not in ${o.spec} (${strangers.join(', ')})` : 'a learner'}; finish the member add/remove first`);
   if (members.length < 3) throw fail('QUORUM_AT_RISK', `${members.length} voting member(s): quorum is lost while each one restarts; add members first (at least 3)`);
 
-  const managed = (m: MemberLayout): boolean => !o.manual && layout.local && c.managed.has(m.name);
+  // A run killed inside a member's restart (stopped, not started again) leaves that member running nowhere,
+  // yet etcd-tls stopped it: while the others run under etcd-tls, the resumed step restarts it itself
+  // rather than printing a runbook and waiting for an operator who never stopped anything.
+  const interrupted = (m: MemberLayout): boolean =>
+    c.managed.size > 0 && [`trust-both:${m.name}`, `reissue:${m.name}`, `trust-new:${m.name}`].includes(previous?.current ?? '');
+  const managed = (m: MemberLayout): boolean => !o.manual && layout.local && (c.managed.has(m.name) || interrupted(m));
   const passphrase: PassphraseSource = o.passphrase ?? (async () => undefined);
   const probe = new TrustProbe(c.trust, passphrase);
   const old = (): { pem: string; key: string } => ({ pem: read(files.cert), key: read(files.key) });
