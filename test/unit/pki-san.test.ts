@@ -112,6 +112,24 @@ describe('san: parseHosts', () => {
   });
 });
 
+describe('san: the memo of checked hosts (gen checks the same hosts for every certificate)', () => {
+  test('a host seen before gives the same kind and value; a bad one is refused every time, naming each caller', () => {
+    const hosts = ['member1', '10.0.0.1', '2001:DB8::1', 'a@example.com', 'spiffe://x/y'];
+    const first = parseHosts(hosts, 'spec: member1 server', 'error');
+    for (let i = 0; i < 3; i++) assert.deepEqual(parseHosts(hosts, 'spec: member2 server', 'error'), first);
+    assert.deepEqual(first.ips, ['10.0.0.1', '2001:db8::1']);
+    for (const where of ['spec: member1 peer', 'spec: member2 peer'])
+      rejects(() => parseHosts(['member1', 'bad..name'], where, 'error'), 'BAD_HOSTNAME', new RegExp(`^${where}: "bad\\.\\.name"`));
+  });
+
+  test('past its bound the memo starts again and answers stay the same', () => {
+    for (let i = 0; i < 10_050; i++) assert.equal(classifyHost(`h${i}.example.com`, 'hosts'), 'dns');
+    assert.equal(classifyHost('h5.example.com', 'hosts'), 'dns');
+    assert.equal(classifyHost('10.0.0.7', 'hosts'), 'ip');
+    rejects(() => classifyHost('h..example.com', 'hosts'), 'BAD_HOSTNAME', /^hosts: "h\.\.example\.com"/);
+  });
+});
+
 describe('san: IP bytes', () => {
   const table: [string, string, string][] = [
     ['10.0.0.1', '0a000001', '10.0.0.1'],
