@@ -29,11 +29,12 @@ export interface CsrView {
   signatureValid: boolean;
 }
 
-function nameView(name: AsnName): NameView {
+/** A @peculiar Name as etcd-tls's NameView (also the test oracle's, test/helpers/peculiar-certificate.ts). */
+export function nameView(name: AsnName): NameView {
   return nameViewOf(Array.from(name).flatMap((rdn) => Array.from(rdn, (atv) => [atv.type, atv.value.toString()] as const)));
 }
 
-function sansFrom(names: GeneralName[]): SubjectAltNames {
+export function sansFrom(names: GeneralName[]): SubjectAltNames {
   const sans = emptySans();
   for (const n of names) {
     if (n.dNSName !== undefined) sans.dns.push(n.dNSName);

@@ -34,6 +34,8 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   fish: 'fish',
   man: 'man-db',
   chromium: 'chromium',
+  sqlite3: 'sqlite3',
+  promtool: 'prometheus',
 };
 
 /** The absolute path of `name` on PATH, or null. */

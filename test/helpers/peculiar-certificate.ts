@@ -14,33 +14,16 @@ import {
   ExtendedKeyUsage,
   Extension as AsnExtension,
   KeyUsage,
-  Name as AsnName,
   SubjectAlternativeName,
   SubjectKeyIdentifier,
-  type GeneralName,
 } from '@peculiar/asn1-x509';
 import type { ParsedCertificate } from '../../src/pki/certificate.js';
 import { EXT, extKeyUsageName, keyUsageNames } from '../../src/pki/extensions.js';
 import { keySpecOf } from '../../src/pki/keys.js';
-import { nameViewOf, type NameView } from '../../src/pki/name.js';
-import { emptySans, normalizeIp, type SubjectAltNames } from '../../src/pki/san.js';
+import { nameView, sansFrom } from '../../src/pki/inspect.js';
+import { emptySans, type SubjectAltNames } from '../../src/pki/san.js';
 
 export type PeculiarView = Omit<ParsedCertificate, 'source' | 'issuerDer' | 'subjectDer' | 'spki' | 'publicKeyBits' | 'keyUsageBits' | 'tbs' | 'signature' | 'signatureAlgorithmOid' | 'x509' | 'publicKeyObject' | 'signatureAlgorithm'> & { signatureAlgorithm: string };
-
-function nameView(name: AsnName): NameView {
-  return nameViewOf(Array.from(name).flatMap((rdn) => Array.from(rdn, (atv) => [atv.type, atv.value.toString()] as const)));
-}
-
-function sansFrom(names: GeneralName[]): SubjectAltNames {
-  const sans = emptySans();
-  for (const n of names) {
-    if (n.dNSName !== undefined) sans.dns.push(n.dNSName);
-    else if (n.iPAddress !== undefined) sans.ips.push(normalizeIp(n.iPAddress));
-    else if (n.rfc822Name !== undefined) sans.emails.push(n.rfc822Name);
-    else if (n.uniformResourceIdentifier !== undefined) sans.uris.push(n.uniformResourceIdentifier);
-  }
-  return sans;
-}
 
 const hex = (b: ArrayBuffer): string => Buffer.from(b).toString('hex');
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { openLedger } from '../../src/ledger/open.js';
 import { LedgerError, type CertificateRecord } from '../../src/ledger/ledger.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { findBinary } from '../helpers/components.js';
+import { findBinary, requireBinary } from '../helpers/components.js';
 
 function record(serial: string, aki = 'ab01', over: Partial<CertificateRecord> = {}): CertificateRecord {
   return {
@@ -98,8 +98,8 @@ describe('SQLite ledger', () => {
   });
 
   test("the file is cfssl's certdb: the sqlite3 shell reads serials as text and times in Go's format", async (t) => {
-    const sqlite3 = findBinary('sqlite3');
-    if (!sqlite3) return t.skip('sqlite3 shell not installed');
+    if (!requireBinary(t, 'sqlite3')) return;
+    const sqlite3 = findBinary('sqlite3') as string;
     const file = path.join(await makeTempDir(t, 'ledger-'), 'ledger.db');
     const ledger = await openLedger(file);
     await ledger.insert([record('123456789012345678901234567890')]);
