@@ -41,6 +41,13 @@ function isLocal(layout: ClusterLayout, managed: Map<string, number>): boolean {
   return m ? read(m.files.env).includes(`ETCD_CERT_FILE="${m.files.serverCert}"`) : false;
 }
 
+/**
+ * Whether etcd-tls restarts members itself: the directory is local and etcd-tls runs its members. Not
+ * "this member runs now": a run killed inside a restart leaves that member stopped, and resuming must
+ * start it again rather than wait for an operator who never stopped it.
+ */
+export const managesMembers = (c: OpsCluster, manual = false): boolean => !manual && c.managed.size > 0 && c.layout.local;
+
 export function loadOpsCluster(specFile: string, out: string, client = 'admin'): OpsCluster {
   const spec = readSpecFile(specFile);
   const existing = readMembership(out);

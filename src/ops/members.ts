@@ -16,7 +16,7 @@ import { parseEtcdEnvFile } from '../etcd/config.js';
 import { checkHealth, memberAdd, memberList, memberPromote, memberRemove, type Member } from '../etcd/gateway.js';
 import { archivePath, PUBLIC_FILE_MODE, writeFilesAtomic } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
-import { etcdctlCommand, gateFor, liveMembers, loadOpsCluster, memberOf, portInUse, type OpsCluster } from './cluster.js';
+import { etcdctlCommand, gateFor, liveMembers, loadOpsCluster, managesMembers, memberOf, portInUse, type OpsCluster } from './cluster.js';
 import {
   etcdBinaryFor,
   newOpState,
@@ -119,7 +119,6 @@ const bySpecOrder = (c: OpsCluster, names: readonly string[]): string[] => {
   return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 };
 
-const managedStart = (c: OpsCluster, o: MemberOpOptions): boolean => !o.manual && (c.managed.size > 0 && c.layout.local);
 
 // ------------------------------------------------------------------------------------------------
 // member add
@@ -152,7 +151,7 @@ export async function planMemberAdd(o: MemberOpOptions): Promise<{ plan: MemberO
     if (clash) throw fail('ADDRESS_COLLISION', `${o.name}: ${m.peerUrl} is the address of member ${clash.name || clash.idHex} already in the cluster; give ${o.name} another address in ${o.spec}`);
     if (mine && (mine.name !== '' || !mine.isLearner))
       throw fail('ADDRESS_COLLISION', `${o.name}: ${m.peerUrl} is the peer URL of member ${mine.name || mine.idHex} already in the cluster; give ${o.name} another address in ${o.spec}`);
-    if (runningPid(m) === undefined && managedStart(c, o)) {
+    if (runningPid(m) === undefined && managesMembers(c, o.manual)) {
       for (const url of [m.clientUrl, m.peerUrl]) {
         const u = new URL(url);
         if (await portInUse(hostOf(url), Number(u.port)))
@@ -162,7 +161,7 @@ export async function planMemberAdd(o: MemberOpOptions): Promise<{ plan: MemberO
     if (voters.length < 1) throw fail('QUORUM_AT_RISK', 'the cluster has no voting member to add through');
   }
 
-  const managed = managedStart(c, o);
+  const managed = managesMembers(c, o.manual);
   const after = [...voters, o.name];
   const via = () => others.find((x) => list.some((l) => l.name === x.name))?.clientUrl ?? (list[0]?.clientURLs[0] as string);
   const currentList = async (): Promise<Member[]> => (await liveMembers(c, others.map((x) => x.clientUrl))).list;

@@ -34,7 +34,7 @@ import { caProfile, DEFAULT_BACKDATE_MS, type Profile } from '../pki/profile.js'
 import { emptySans, parseHosts } from '../pki/san.js';
 import { PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, writeFilesAtomic, type FileToWrite } from '../store/files.js';
 import { withDirectoryLock } from '../store/lock.js';
-import { gateFor, liveMembers, loadOpsCluster, NEXT_CA_CERT, NEXT_CA_KEY, type OpsCluster } from './cluster.js';
+import { gateFor, liveMembers, loadOpsCluster, managesMembers, NEXT_CA_CERT, NEXT_CA_KEY, type OpsCluster } from './cluster.js';
 import {
   etcdBinaryFor,
   newOpState,
@@ -215,12 +215,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
     throw fail('OPERATION_REFUSED', `the cluster has ${strangers.length > 0 ? `members not in ${o.spec} (${strangers.join(', ')})` : 'a learner'}; finish the member add/remove first`);
   if (members.length < 3) throw fail('QUORUM_AT_RISK', `${members.length} voting member(s): quorum is lost while each one restarts; add members first (at least 3)`);
 
-  // A run killed inside a member's restart (stopped, not started again) leaves that member running nowhere,
-  // yet etcd-tls stopped it: while the others run under etcd-tls, the resumed step restarts it itself
-  // rather than printing a runbook and waiting for an operator who never stopped anything.
-  const interrupted = (m: MemberLayout): boolean =>
-    c.managed.size > 0 && [`trust-both:${m.name}`, `reissue:${m.name}`, `trust-new:${m.name}`].includes(previous?.current ?? '');
-  const managed = (m: MemberLayout): boolean => !o.manual && layout.local && (c.managed.has(m.name) || interrupted(m));
+  const managed = managesMembers(c, o.manual);
   const passphrase: PassphraseSource = o.passphrase ?? (async () => undefined);
   const probe = new TrustProbe(c.trust, passphrase);
   const old = (): { pem: string; key: string } => ({ pem: read(files.cert), key: read(files.key) });
@@ -282,7 +277,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
         phase: 2,
         title: `${m.name}: restart it so it trusts both CAs`,
         member: m.name,
-        managed: managed(m),
+        managed,
         detail: [`etcd-tls restarts it with the environment it runs with now (log: ${rel(logFileOf(m))}); then it must accept a client certificate of the new CA`],
         runbook: [`copy the old+new bundle to ${m.name}'s host:`, installedCopy(m, m.files.ca, m.installed.ca), restartLine],
         run: async () => restart(m),
@@ -327,7 +322,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
         phase: 3,
         title: `${m.name}: reissue its server and peer certificates from the new CA, same keys (no restart: read at the next handshake)`,
         member: m.name,
-        managed: managed(m) || layout.local,
+        managed: managed || layout.local,
         detail: [`etcd-tls rewrites ${rel(m.files.serverCert)} and ${rel(m.files.peerCert)}; then ${m.name} must serve a certificate of the new CA`],
         runbook: [`copy the new certificates to ${m.name}'s host (no restart):`, installedCopy(m, m.files.serverCert, m.installed.serverCert), installedCopy(m, m.files.peerCert, m.installed.peerCert)],
         run: async () => {
@@ -358,7 +353,7 @@ export async function planRotation(o: RotateOptions): Promise<{ plan: RotationPl
         phase: 4,
         title: `${m.name}: ca.pem = the new CA only, restart it (the old CA's certificates are refused from now on)`,
         member: m.name,
-        managed: managed(m),
+        managed,
         detail: [`etcd-tls writes ${rel(m.files.ca)} and restarts it; then it must refuse a client certificate of the old CA`],
         runbook: [`copy the new CA to ${m.name}'s host:`, installedCopy(m, m.files.ca, m.installed.ca), restartLine],
         run: async () => {
