@@ -1,8 +1,9 @@
 /**
- * `check` of a large directory on several threads reports exactly what one thread reports: the same
- * findings in the same order and the same files checked, with faults planted in every part, and when
- * one part's config names a file in another part (then the parts are checked here, not in workers).
- * The library's workers run dist/src; the CLI's run its bundle, compared through `--json`.
+ * `check` of a large directory in parts (sessions of 32 folders, on one thread or several) reports
+ * exactly what one session over everything reports: the same findings in the same order and the
+ * same files checked, with faults planted in every part, and when one part's config names a file in
+ * another part (then the parts are checked again in one session). The library's workers run
+ * dist/src; the CLI's run its bundle, compared through `--json`.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,10 +12,13 @@ import * as path from 'node:path';
 import { generateCluster } from '../../src/cluster/generate.js';
 import { parseSpec } from '../../src/cluster/spec.js';
 import { runCheck, workerPartsUsedCount, type CheckReport } from '../../src/doctor/check/check.js';
+import { CheckSession, unitDirs } from '../../src/doctor/check/session.js';
+import { dedupeFindings } from '../../src/doctor/findings.js';
 import { etcdTls } from '../helpers/components.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
-const MEMBERS = 30;
+const MEMBERS = 100;
+const NOW = new Date();
 
 function specYaml(): string {
   const lines = ['cluster: parallel', 'members:'];
@@ -26,8 +30,10 @@ function specYaml(): string {
 let root: string;
 /** Faults in the first, middle and last directories, each part checkable on its own. */
 let faulty: string;
-/** faulty, and member1's etcd.env naming member30's certificate: parts that are not independent. */
+/** faulty, and member1's etcd.env naming member90's certificate: this thread's session reaches into a part. */
 let crossed: string;
+/** faulty, and member40's etcd.env naming member77's peer certificate: two sessions of one part meet. */
+let crossedInPart: string;
 
 const node = (dir: string, member: number, file: string): string => path.join(dir, 'nodes', `member${member}`, file);
 
@@ -39,8 +45,8 @@ before(async () => {
   // certificate, a key readable by others, an advertised address the certificate does not name.
   const swap = path.join(root, 'swap.pem');
   renameSync(node(faulty, 3, 'server-key.pem'), swap);
-  renameSync(node(faulty, 25, 'server-key.pem'), node(faulty, 3, 'server-key.pem'));
-  renameSync(swap, node(faulty, 25, 'server-key.pem'));
+  renameSync(node(faulty, 95, 'server-key.pem'), node(faulty, 3, 'server-key.pem'));
+  renameSync(swap, node(faulty, 95, 'server-key.pem'));
   rmSync(node(faulty, 27, 'peer.pem'));
   writeFileSync(node(faulty, 29, 'server.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
   chmodSync(node(faulty, 2, 'peer-key.pem'), 0o644);
@@ -51,38 +57,59 @@ before(async () => {
   cpSync(faulty, crossed, { recursive: true });
   rmSync(node(crossed, 1, 'server.pem'));
   const env1 = node(crossed, 1, 'etcd.env');
-  writeFileSync(env1, readFileSync(env1, 'utf8').replace(/^ETCD_CERT_FILE=.*$/m, `ETCD_CERT_FILE=${node(crossed, 30, 'server.pem')}`));
+  writeFileSync(env1, readFileSync(env1, 'utf8').replace(/^ETCD_CERT_FILE=.*$/m, `ETCD_CERT_FILE=${node(crossed, 90, 'server.pem')}`));
+
+  // Between two later folders, which one thread checks in different sessions of one part.
+  crossedInPart = path.join(root, 'crossed-in-part');
+  cpSync(faulty, crossedInPart, { recursive: true });
+  rmSync(node(crossedInPart, 40, 'peer.pem'));
+  const env40 = node(crossedInPart, 40, 'etcd.env');
+  writeFileSync(env40, readFileSync(env40, 'utf8').replace(/^ETCD_PEER_CERT_FILE=.*$/m, `ETCD_PEER_CERT_FILE=${node(crossedInPart, 77, 'peer.pem')}`));
 });
+
+/** The reference: one session over every folder, as check ran before it had parts. */
+function oneSession(dir: string): CheckReport {
+  const session = new CheckSession(NOW, 30);
+  session.primaryCa = session.addBundle(path.join(dir, 'ca.pem'));
+  for (const unit of unitDirs(dir)) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
+  const all = session.finish();
+  return { findings: dedupeFindings([...all.ca, ...all.leaves, ...all.configs]), checked: all.checked };
+}
 
 const codes = (r: CheckReport): string[] => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${path.relative(root, path.resolve(f.subject))}`);
 
-describe('check on several threads', () => {
-  test('reports what one thread reports, findings in every part', async () => {
-    const one = await runCheck({ dir: faulty, threads: 1 });
+describe('check in parts', () => {
+  test('reports what one session reports, findings in every part, on 1 to 4 threads', async () => {
+    const one = oneSession(faulty);
     // The planted faults are there to be found (else equal reports would prove little).
     const found = codes(one);
     for (const expected of [
       'key-mismatch faulty/nodes/member3/server-key.pem',
-      'key-mismatch faulty/nodes/member25/server-key.pem',
+      'key-mismatch faulty/nodes/member95/server-key.pem',
       'file-missing faulty/nodes/member27/etcd.env: ETCD_PEER_CERT_FILE',
       'cert-invalid faulty/nodes/member29/server.pem',
       'key-file-permissions faulty/nodes/member2/peer-key.pem',
       'server-san-missing-host faulty/nodes/member26/server.pem',
     ])
       assert.ok(found.some((f) => f.startsWith(expected)), `${expected} in ${found.join('\n')}`);
-    for (const threads of [2, 3, 4]) {
+    for (const threads of [1, 2, 3, 4]) {
       const used = workerPartsUsedCount();
-      assert.deepEqual(await runCheck({ dir: faulty, threads }), one, `${threads} threads`);
+      assert.deepEqual(await runCheck({ dir: faulty, threads, now: NOW }), one, `${threads} threads`);
       assert.equal(workerPartsUsedCount() - used, threads - 1, `${threads} threads: parts checked by workers`);
     }
   });
 
-  test('a config naming a file in another part: the same report, checked without the workers', async () => {
-    const one = await runCheck({ dir: crossed, threads: 1 });
-    assert.ok(one.checked.certificates.some((c) => c.endsWith(path.join('member30', 'server.pem'))));
-    const used = workerPartsUsedCount();
-    assert.deepEqual(await runCheck({ dir: crossed, threads: 2 }), one);
-    assert.equal(workerPartsUsedCount(), used, 'the workers results were not used');
+  test('a config naming a file in another part: the same report, from one session', async () => {
+    const dirs = { crossed, crossedInPart };
+    for (const [name, dir] of Object.entries(dirs)) {
+      const one = oneSession(dir);
+      assert.ok(one.checked.certificates.some((c) => /member(90|77)\//.test(c)), name);
+      for (const threads of [1, 2]) {
+        const used = workerPartsUsedCount();
+        assert.deepEqual(await runCheck({ dir, threads, now: NOW }), one, `${name}, ${threads} threads`);
+        if (name === 'crossed') assert.equal(workerPartsUsedCount(), used, 'the workers results were not used');
+      }
+    }
   });
 
   test('the CLI (its bundle runs the workers) prints the same JSON on 1 and 3 threads', async () => {

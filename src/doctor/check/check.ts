@@ -10,14 +10,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { checkUnitsInWorker, type PartitionResult, type Partition } from './parallel.js';
+import { checkPart, checkPartInWorker, runsOf, UNITS_PER_SESSION, type Part, type PartResult } from './parts.js';
 import { rotationFindings } from './rotation.js';
 import { fail } from '../../errors.js';
 import { readTextFile } from '../../store/files.js';
 import { findLeftovers } from '../../store/leftovers.js';
 import { DEFAULT_EXPIRY_WARNING_DAYS, type CertRole } from './certs.js';
 import { finding } from './codes.js';
-import { CheckSession, roleFromFileName, unitDirs, type CheckedFiles, type SessionFindings } from './session.js';
+import { CheckSession, mergeSessionFindings, roleFromFileName, unitDirs, type CheckedFiles, type SessionFindings } from './session.js';
 import { parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfigSource } from '../../etcd/config.js';
 import { dedupeFindings, type Finding } from '../findings.js';
 
@@ -96,13 +96,13 @@ function contiguousParts<T>(items: readonly T[], n: number, headStart: number): 
 }
 
 /**
- * Results of the worker threads, when they can stand for checking their directories here: each
- * stayed within its own directories, and this thread's session stayed out of all of them. A file
- * of one part that another part's config names (or a worker that failed) makes them unusable: the
- * caller then checks those directories itself, so the report never depends on the split.
+ * Results of the parts, when they can stand for checking their directories in this thread's session:
+ * each stayed within its own directories, and this session stayed out of all of them. A file of one
+ * part that another part's config names (or a worker that failed) makes them unusable: the caller
+ * then checks those directories in its session, so the report never depends on the split.
  */
-function independentResults(results: readonly (PartitionResult | undefined)[], parts: readonly Partition[], own: Set<string>): PartitionResult[] | undefined {
-  const ok: PartitionResult[] = [];
+function independentResults(results: readonly (PartResult | undefined)[], parts: readonly Part[], own: Set<string>): PartResult[] | undefined {
+  const ok: PartResult[] = [];
   const others = new Set(parts.flatMap((p) => p.units));
   for (const dir of own) if (others.has(dir)) return undefined;
   for (const [i, r] of results.entries()) {
@@ -112,16 +112,6 @@ function independentResults(results: readonly (PartitionResult | undefined)[], p
   }
   return ok;
 }
-
-const merge = (all: readonly SessionFindings[]): CheckReport => ({
-  // In the order one session over every directory lists them (parts are contiguous runs of them).
-  findings: dedupeFindings([...all.map((s) => s.ca), ...all.map((s) => s.leaves), ...all.map((s) => s.configs)].flat()),
-  checked: {
-    certificates: all.flatMap((s) => s.checked.certificates),
-    caFiles: all.flatMap((s) => s.checked.caFiles),
-    configs: [...new Set(all.flatMap((s) => s.checked.configs))],
-  },
-});
 
 /**
  * Run the offline checks. Throws only when there is nothing to check (no such DIR, no input at all);
@@ -137,7 +127,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
   if (request.spec && !request.dir) throw fail('USAGE', 'check: --spec needs the DIR the spec was generated into');
   if (request.ca) session.primaryCa = session.addBundle(request.ca);
   let leftovers: Finding[] = [];
-  let workerFindings: SessionFindings[] = [];
+  let partFindings: SessionFindings[] = [];
   if (request.dir) {
     const dir = path.resolve(request.dir);
     if (!existsSync(dir)) throw fail('FILE_NOT_FOUND', `${request.dir}: directory does not exist`);
@@ -150,20 +140,26 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     if (request.spec) await session.addSpec(request.spec, dir);
     const units = unitDirs(dir);
     // A spec, certificates or a config register files anywhere in DIR, outside any one part's directories.
-    const threads = request.spec || request.certificates?.length || configGiven ? 1 : threadsFor(units.length, request.threads);
+    const whole = Boolean(request.spec || request.certificates?.length || configGiven);
+    const threads = whole ? 1 : threadsFor(units.length, request.threads);
     const [mine = [], ...theirs] = threads > 1 ? contiguousParts(units, threads, WORKER_START_UNITS) : [units];
-    const partitions: Partition[] = theirs.map((part) => ({ units: part.map((u) => u.dir), now: now.getTime(), warningDays, ...(session.primaryCa ? { primaryCa: session.primaryCa } : {}) }));
-    const running = partitions.map(checkUnitsInWorker);
+    // This thread's session takes DIR itself and the first run of folders; the rest of its share is one
+    // part checked here, the others' parts go to worker threads.
+    const [first = [], ...rest] = whole ? [mine] : runsOf(mine, UNITS_PER_SESSION);
+    const base = { now: now.getTime(), warningDays, ...(session.primaryCa ? { primaryCa: session.primaryCa } : {}) };
+    const here: Part[] = rest.length ? [{ units: rest.flat().map((u) => u.dir), ...base }] : [];
+    const away: Part[] = theirs.map((part) => ({ units: part.map((u) => u.dir), ...base }));
+    const workers = away.map(checkPartInWorker);
     try {
-      for (const unit of mine) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
-      const done = independentResults(await Promise.all(running.map((w) => w.result)), partitions, session.registeredDirs());
+      for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
+      const results = [...here.map(checkPart), ...(await Promise.all(workers.map((w) => w.result)))];
+      const done = independentResults(results, [...here, ...away], session.registeredDirs());
       if (done) {
-        workerFindings = done.map((r) => r.findings);
-        workerPartsUsed += done.length;
-      }
-      else for (const unit of theirs.flat()) session.scanUnit(unit.dir, unit.entries, false);
+        partFindings = done.map((r) => r.findings);
+        workerPartsUsed += away.length;
+      } else for (const unit of [...rest.flat(), ...theirs.flat()]) session.scanUnit(unit.dir, unit.entries, false);
     } finally {
-      for (const w of running) w.stop();
+      for (const w of workers) w.stop();
     }
     leftovers = findLeftovers(dir).map((l) =>
       l.kind === 'journal'
@@ -185,7 +181,8 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const first = request.etcdEnv?.[0] ?? request.etcdYaml;
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
-  const report = merge([session.finish(), ...workerFindings]);
+  const all = mergeSessionFindings([session.finish(), ...partFindings]);
+  const report: CheckReport = { findings: dedupeFindings([...all.ca, ...all.leaves, ...all.configs]), checked: all.checked };
   // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.
   if (request.dir) report.findings = rotationFindings(path.resolve(request.dir), report.findings, (f) => session.display(f));
   return leftovers.length ? { ...report, findings: [...leftovers, ...report.findings] } : report;

@@ -355,12 +355,13 @@ export class CheckSession {
   }
 
   /**
-   * The directories of every certificate and CA file this session registered, but the primary CA:
-   * sessions over disjoint sets of directories are independent when each stays within its own.
+   * The directories of every certificate and CA file this session registered (the primary CA that
+   * every leaf chains to only when the session checks that file itself): sessions over disjoint
+   * sets of directories are independent when each stays within its own.
    */
   registeredDirs(): Set<string> {
     const dirs = new Set<string>();
-    for (const file of [...this.leaves.keys(), ...this.bundles]) if (file !== this.primaryCa) dirs.add(path.dirname(file));
+    for (const file of [...this.leaves.keys(), ...this.bundles]) dirs.add(path.dirname(file));
     return dirs;
   }
 
@@ -418,3 +419,19 @@ export function unitDirs(dir: string, depth = 0): { dir: string; entries: Dirent
   return [{ dir, entries }, ...below.flatMap((n) => unitDirs(path.join(dir, n), depth + 1))];
 }
 
+/**
+ * Findings of sessions over consecutive runs of directories, in the order one session over all of
+ * them lists its findings (CA files, then leaves, then configs); not yet deduplicated.
+ */
+export function mergeSessionFindings(all: readonly SessionFindings[]): SessionFindings {
+  return {
+    ca: all.flatMap((s) => s.ca),
+    leaves: all.flatMap((s) => s.leaves),
+    configs: all.flatMap((s) => s.configs),
+    checked: {
+      certificates: all.flatMap((s) => s.checked.certificates),
+      caFiles: all.flatMap((s) => s.checked.caFiles),
+      configs: [...new Set(all.flatMap((s) => s.checked.configs))],
+    },
+  };
+}

@@ -1,5 +1,5 @@
 /**
- * The file a check worker thread runs: parallel.js beside this module. The CLI's bundles replace this
- * module with `__filename` (scripts/bundle.mjs): there the bundle itself holds parallel.js's code.
+ * The file a check worker thread runs: parts.js beside this module. The CLI's bundles replace this
+ * module with `__filename` (scripts/bundle.mjs): there the bundle itself holds parts.js's code.
  */
-export const checkWorkerFile = (): URL | string => new URL('./parallel.js', import.meta.url);
+export const checkWorkerFile = (): URL | string => new URL('./parts.js', import.meta.url);
