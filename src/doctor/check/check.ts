@@ -152,7 +152,8 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const workers = away.map(checkPartInWorker);
     try {
       for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
-      const results = [...here.map(checkPart), ...(await Promise.all(workers.map((w) => w.result)))];
+      const listings = new Map(rest.flat().map((u) => [u.dir, u.entries]));
+      const results = [...here.map((part) => checkPart(part, listings)), ...(await Promise.all(workers.map((w) => w.result)))];
       const done = independentResults(results, [...here, ...away], session.registeredDirs());
       if (done) {
         partFindings = done.map((r) => r.findings);

@@ -5,6 +5,7 @@
  * part that does is checked again in that session). The same file is the worker's entry: loaded in
  * a worker thread with a Part as its data, it checks it and posts the result.
  */
+import type { Dirent } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { CheckSession, mergeSessionFindings, readDir, type SessionFindings } from './session.js';
 import { checkWorkerFile } from './worker-file.js';
@@ -40,10 +41,13 @@ export function runsOf<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function checkInOneSession(p: Part, units: readonly string[]): PartResult {
+/** Directory listings already made (this thread's unitDirs), so that a part checked here lists nothing again. */
+export type Listings = ReadonlyMap<string, Dirent[]>;
+
+function checkInOneSession(p: Part, units: readonly string[], listings?: Listings): PartResult {
   const session = new CheckSession(new Date(p.now), p.warningDays);
   session.primaryCa = p.primaryCa;
-  for (const dir of units) session.scanUnit(dir, readDir(dir), false);
+  for (const dir of units) session.scanUnit(dir, listings?.get(dir) ?? readDir(dir), false);
   return { findings: session.finish(), dirs: [...session.registeredDirs()] };
 }
 
@@ -51,14 +55,14 @@ function checkInOneSession(p: Part, units: readonly string[]): PartResult {
  * Check a part, a session per UNITS_PER_SESSION directories; when one of those reached outside its
  * own directories, the whole part again in one session.
  */
-export function checkPart(p: Part): PartResult {
+export function checkPart(p: Part, listings?: Listings): PartResult {
   const runs = runsOf(p.units, UNITS_PER_SESSION);
-  const results = runs.map((units) => checkInOneSession(p, units));
+  const results = runs.map((units) => checkInOneSession(p, units, listings));
   const contained = results.every((r, i) => {
     const own = new Set(runs[i]);
     return r.dirs.every((d) => own.has(d));
   });
-  if (!contained) return checkInOneSession(p, p.units);
+  if (!contained) return checkInOneSession(p, p.units, listings);
   return { findings: mergeSessionFindings(results.map((r) => r.findings)), dirs: results.flatMap((r) => r.dirs) };
 }
 
