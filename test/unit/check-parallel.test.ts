@@ -1,8 +1,8 @@
 /**
- * `check` of a large directory in parts (sessions of 32 folders, on one thread or several) reports
+ * `check` of a large directory in runs (sessions of 32 folders, on one thread or several) reports
  * exactly what one session over everything reports: the same findings in the same order and the
- * same files checked, with faults planted in every part, and when one part's config names a file in
- * another part (then the parts are checked again in one session). The library's workers run
+ * same files checked, with faults planted in every run, and when one run's config names a file in
+ * another run (then the folders are checked again in one session). The library's workers run
  * dist/src; the CLI's run its bundle, compared through `--json`.
  */
 import { before, describe, test } from 'node:test';
@@ -11,7 +11,7 @@ import { chmodSync, cpSync, readFileSync, renameSync, rmSync, writeFileSync } fr
 import * as path from 'node:path';
 import { generateCluster } from '../../src/cluster/generate.js';
 import { parseSpec } from '../../src/cluster/spec.js';
-import { runCheck, workerPartsUsedCount, type CheckReport } from '../../src/doctor/check/check.js';
+import { runCheck, workerRunsUsedCount, type CheckReport } from '../../src/doctor/check/check.js';
 import { CheckSession, unitDirs } from '../../src/doctor/check/session.js';
 import { dedupeFindings } from '../../src/doctor/findings.js';
 import { etcdTls } from '../helpers/components.js';
@@ -28,12 +28,12 @@ function specYaml(): string {
 }
 
 let root: string;
-/** Faults in the first, middle and last directories, each part checkable on its own. */
+/** Faults in the first, middle and last folders, each run checkable on its own. */
 let faulty: string;
-/** faulty, and member1's etcd.env naming member90's certificate: this thread's session reaches into a part. */
+/** faulty, and member1's etcd.env naming member90's certificate: this thread's session reaches into a run. */
 let crossed: string;
-/** faulty, and member40's etcd.env naming member77's peer certificate: two sessions of one part meet. */
-let crossedInPart: string;
+/** faulty, and member40's etcd.env naming member77's peer certificate: two later runs meet. */
+let crossedLater: string;
 
 const node = (dir: string, member: number, file: string): string => path.join(dir, 'nodes', `member${member}`, file);
 
@@ -59,15 +59,15 @@ before(async () => {
   const env1 = node(crossed, 1, 'etcd.env');
   writeFileSync(env1, readFileSync(env1, 'utf8').replace(/^ETCD_CERT_FILE=.*$/m, `ETCD_CERT_FILE=${node(crossed, 90, 'server.pem')}`));
 
-  // Between two later folders, which one thread checks in different sessions of one part.
-  crossedInPart = path.join(root, 'crossed-in-part');
-  cpSync(faulty, crossedInPart, { recursive: true });
-  rmSync(node(crossedInPart, 40, 'peer.pem'));
-  const env40 = node(crossedInPart, 40, 'etcd.env');
-  writeFileSync(env40, readFileSync(env40, 'utf8').replace(/^ETCD_PEER_CERT_FILE=.*$/m, `ETCD_PEER_CERT_FILE=${node(crossedInPart, 77, 'peer.pem')}`));
+  // Between two later folders, in different runs.
+  crossedLater = path.join(root, 'crossed-later');
+  cpSync(faulty, crossedLater, { recursive: true });
+  rmSync(node(crossedLater, 40, 'peer.pem'));
+  const env40 = node(crossedLater, 40, 'etcd.env');
+  writeFileSync(env40, readFileSync(env40, 'utf8').replace(/^ETCD_PEER_CERT_FILE=.*$/m, `ETCD_PEER_CERT_FILE=${node(crossedLater, 77, 'peer.pem')}`));
 });
 
-/** The reference: one session over every folder, as check ran before it had parts. */
+/** The reference: one session over every folder, as check ran before it had runs. */
 function oneSession(dir: string): CheckReport {
   const session = new CheckSession(NOW, 30);
   session.primaryCa = session.addBundle(path.join(dir, 'ca.pem'));
@@ -78,8 +78,8 @@ function oneSession(dir: string): CheckReport {
 
 const codes = (r: CheckReport): string[] => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${path.relative(root, path.resolve(f.subject))}`);
 
-describe('check in parts', () => {
-  test('reports what one session reports, findings in every part, on 1 to 4 threads', async () => {
+describe('check in runs of folders', () => {
+  test('reports what one session reports, findings in every run, on 1 to 4 threads', async () => {
     const one = oneSession(faulty);
     // The planted faults are there to be found (else equal reports would prove little).
     const found = codes(one);
@@ -93,21 +93,21 @@ describe('check in parts', () => {
     ])
       assert.ok(found.some((f) => f.startsWith(expected)), `${expected} in ${found.join('\n')}`);
     for (const threads of [1, 2, 3, 4]) {
-      const used = workerPartsUsedCount();
+      const used = workerRunsUsedCount();
       assert.deepEqual(await runCheck({ dir: faulty, threads, now: NOW }), one, `${threads} threads`);
-      assert.equal(workerPartsUsedCount() - used, threads - 1, `${threads} threads: parts checked by workers`);
+      assert.ok(workerRunsUsedCount() - used >= threads - 1, `${threads} threads: ${workerRunsUsedCount() - used} runs checked by workers`);
     }
   });
 
-  test('a config naming a file in another part: the same report, from one session', async () => {
-    const dirs = { crossed, crossedInPart };
+  test('a config naming a file in another run: the same report, from one session', async () => {
+    const dirs = { crossed, crossedLater };
     for (const [name, dir] of Object.entries(dirs)) {
       const one = oneSession(dir);
       assert.ok(one.checked.certificates.some((c) => /member(90|77)\//.test(c)), name);
       for (const threads of [1, 2]) {
-        const used = workerPartsUsedCount();
+        const used = workerRunsUsedCount();
         assert.deepEqual(await runCheck({ dir, threads, now: NOW }), one, `${name}, ${threads} threads`);
-        if (name === 'crossed') assert.equal(workerPartsUsedCount(), used, 'the workers results were not used');
+        assert.equal(workerRunsUsedCount(), used, 'the workers results were not used');
       }
     }
   });

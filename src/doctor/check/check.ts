@@ -10,7 +10,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { checkPart, checkPartInWorker, runsOf, UNITS_PER_SESSION, type Part, type PartResult } from './parts.js';
+import { checkRuns, checkRunsInWorker, newJob, runsOf, UNITS_PER_SESSION, type Job, type RunResult } from './parts.js';
 import { rotationFindings } from './rotation.js';
 import { fail } from '../../errors.js';
 import { readTextFile } from '../../store/files.js';
@@ -50,9 +50,8 @@ export interface CheckRequest {
   /** Warn about certificates that expire within this many days (default 30). */
   expiryWarningDays?: number;
   /**
-   * Threads a large DIR is checked on (this one and worker threads): default one per core, a worker
-   * only for every UNITS_PER_WORKER member and client directories. The findings are the same whatever
-   * the number.
+   * Threads a large DIR is checked on (this one and worker threads): by default one per core, with a
+   * worker only for every 96 member and client folders. The findings are the same whatever the number.
    */
   threads?: number;
 }
@@ -64,50 +63,37 @@ export interface CheckReport {
 }
 
 /**
- * A worker thread costs ~40-60 ms to start and load check's code, about what 30 member directories
- * cost to check: below twice that, one thread is as fast.
+ * A worker thread costs ~80 ms of a CPU to start and load check's code, about what 50 member folders
+ * cost to check: one is started for every UNITS_PER_WORKER folders beyond this thread's first session.
  */
-const UNITS_PER_WORKER = 64;
+const UNITS_PER_WORKER = 96;
 const MAX_THREADS = 8;
-/** What a worker's start costs, in directories: this thread checks that many more. */
-const WORKER_START_UNITS = 48;
 
-let workerPartsUsed = 0;
-/** How many parts worker threads have checked for a report (tests: the split really happened). */
-export const workerPartsUsedCount = (): number => workerPartsUsed;
+let workerRunsUsed = 0;
+/** How many runs of folders checked by worker threads went into reports (tests: the work really was shared). */
+export const workerRunsUsedCount = (): number => workerRunsUsed;
 
-function threadsFor(units: number, asked: number | undefined): number {
-  if (asked !== undefined) return Math.max(1, Math.min(MAX_THREADS, Math.floor(asked), units));
-  return Math.max(1, Math.min(MAX_THREADS, availableParallelism(), 1 + Math.floor(units / UNITS_PER_WORKER)));
+/** Threads for `runs` runs of folders after this thread's first session. */
+function threadsFor(runs: number, asked: number | undefined): number {
+  const most = Math.min(MAX_THREADS, runs + 1);
+  if (asked !== undefined) return Math.max(1, Math.min(most, asked));
+  return Math.max(1, Math.min(most, availableParallelism(), 1 + Math.floor((runs * UNITS_PER_SESSION) / UNITS_PER_WORKER)));
 }
 
 /**
- * `items` in `n` contiguous runs, the first longer by up to `headStart` items (its thread starts at
- * once), and never so long that the others are left with less than half a share.
+ * The runs' results, when they can stand for checking their folders in this thread's session: every
+ * run was checked, each stayed within its own folders, and this session stayed out of all of them. A
+ * file of one run that another run's config names (or a worker that failed) makes them unusable: the
+ * caller then checks those folders in its session, so the report never depends on the split.
  */
-function contiguousParts<T>(items: readonly T[], n: number, headStart: number): T[][] {
-  const extra = Math.min(headStart, Math.floor(items.length / (2 * n)));
-  const first = Math.min(items.length, Math.ceil((items.length + extra * (n - 1)) / n));
-  const parts = [items.slice(0, first)];
-  const rest = items.slice(first);
-  const size = Math.ceil(rest.length / (n - 1));
-  for (let i = 0; i < rest.length; i += size) parts.push(rest.slice(i, i + size));
-  return parts;
-}
-
-/**
- * Results of the parts, when they can stand for checking their directories in this thread's session:
- * each stayed within its own directories, and this session stayed out of all of them. A file of one
- * part that another part's config names (or a worker that failed) makes them unusable: the caller
- * then checks those directories in its session, so the report never depends on the split.
- */
-function independentResults(results: readonly (PartResult | undefined)[], parts: readonly Part[], own: Set<string>): PartResult[] | undefined {
-  const ok: PartResult[] = [];
-  const others = new Set(parts.flatMap((p) => p.units));
+function independentResults(job: Job, results: ReadonlyMap<number, RunResult>, own: ReadonlySet<string>): RunResult[] | undefined {
+  const ok: RunResult[] = [];
+  const others = new Set(job.runs.flat());
   for (const dir of own) if (others.has(dir)) return undefined;
-  for (const [i, r] of results.entries()) {
-    const units = new Set(parts[i]?.units);
-    if (!r || !r.dirs.every((d) => units.has(d))) return undefined;
+  for (const [i, units] of job.runs.entries()) {
+    const r = results.get(i);
+    const mine = new Set(units);
+    if (!r || !r.dirs.every((d) => mine.has(d))) return undefined;
     ok.push(r);
   }
   return ok;
@@ -127,7 +113,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
   if (request.spec && !request.dir) throw fail('USAGE', 'check: --spec needs the DIR the spec was generated into');
   if (request.ca) session.primaryCa = session.addBundle(request.ca);
   let leftovers: Finding[] = [];
-  let partFindings: SessionFindings[] = [];
+  let runFindings: SessionFindings[] = [];
   if (request.dir) {
     const dir = path.resolve(request.dir);
     if (!existsSync(dir)) throw fail('FILE_NOT_FOUND', `${request.dir}: directory does not exist`);
@@ -139,28 +125,32 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     }
     if (request.spec) await session.addSpec(request.spec, dir);
     const units = unitDirs(dir);
-    // A spec, certificates or a config register files anywhere in DIR, outside any one part's directories.
+    // A spec, certificates or a config register files anywhere in DIR, outside any one run's folders.
     const whole = Boolean(request.spec || request.certificates?.length || configGiven);
-    const threads = whole ? 1 : threadsFor(units.length, request.threads);
-    const [mine = [], ...theirs] = threads > 1 ? contiguousParts(units, threads, WORKER_START_UNITS) : [units];
-    // This thread's session takes DIR itself and the first run of folders; the rest of its share is one
-    // part checked here, the others' parts go to worker threads.
-    const [first = [], ...rest] = whole ? [mine] : runsOf(mine, UNITS_PER_SESSION);
-    const base = { now: now.getTime(), warningDays, ...(session.primaryCa ? { primaryCa: session.primaryCa } : {}) };
-    const here: Part[] = rest.length ? [{ units: rest.flat().map((u) => u.dir), ...base }] : [];
-    const away: Part[] = theirs.map((part) => ({ units: part.map((u) => u.dir), ...base }));
-    const workers = away.map(checkPartInWorker);
+    // This thread's session takes DIR itself and the first run of folders; the other runs are checked
+    // by sessions of their own, here and on worker threads.
+    const [first = [], ...rest] = whole ? [units] : runsOf(units, UNITS_PER_SESSION);
+    const workers = threadsFor(rest.length, request.threads) - 1;
+    const job = newJob(
+      rest.map((run) => run.map((u) => u.dir)),
+      workers,
+      now.getTime(),
+      warningDays,
+      session.primaryCa,
+    );
+    const started = Array.from({ length: workers }, (_, k) => checkRunsInWorker(job, job.shared + k));
     try {
       for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
-      const listings = new Map(rest.flat().map((u) => [u.dir, u.entries]));
-      const results = [...here.map((part) => checkPart(part, listings)), ...(await Promise.all(workers.map((w) => w.result)))];
-      const done = independentResults(results, [...here, ...away], session.registeredDirs());
+      const results = checkRuns(job, undefined, new Map(rest.flat().map((u) => [u.dir, u.entries])));
+      const mine = results.size;
+      for (const theirs of await Promise.all(started.map((w) => w.result))) for (const [i, r] of theirs ?? []) results.set(i, r);
+      const done = independentResults(job, results, session.registeredDirs());
       if (done) {
-        partFindings = done.map((r) => r.findings);
-        workerPartsUsed += away.length;
-      } else for (const unit of [...rest.flat(), ...theirs.flat()]) session.scanUnit(unit.dir, unit.entries, false);
+        runFindings = done.map((r) => r.findings);
+        workerRunsUsed += done.length - mine;
+      } else for (const unit of rest.flat()) session.scanUnit(unit.dir, unit.entries, false);
     } finally {
-      for (const w of workers) w.stop();
+      for (const w of started) w.stop();
     }
     leftovers = findLeftovers(dir).map((l) =>
       l.kind === 'journal'
@@ -182,7 +172,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const first = request.etcdEnv?.[0] ?? request.etcdYaml;
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
-  const all = mergeSessionFindings([session.finish(), ...partFindings]);
+  const all = mergeSessionFindings([session.finish(), ...runFindings]);
   const report: CheckReport = { findings: dedupeFindings([...all.ca, ...all.leaves, ...all.configs]), checked: all.checked };
   // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.
   if (request.dir) report.findings = rotationFindings(path.resolve(request.dir), report.findings, (f) => session.display(f));

@@ -1,16 +1,18 @@
 /**
- * A large DIR checked in parts: contiguous runs of member and client directories, each checked by
- * sessions of its own, on this thread or on a worker thread. A part's result stands for checking its
- * directories in the one session only when nothing in it reaches outside them (check.ts decides; a
- * part that does is checked again in that session). The same file is the worker's entry: loaded in
- * a worker thread with a Part as its data, it checks it and posts the result.
+ * A large DIR checked in runs: consecutive member and client directories, UNITS_PER_SESSION at a
+ * time, each run by a CheckSession of its own, on this thread or on worker threads that take the
+ * next run from a shared counter (so every thread stays busy until none is left, whatever its start
+ * cost). A run's result stands for checking its directories in one session over all of them only
+ * when nothing in it reaches outside them; check.ts decides, and checks them in one session if not.
+ * The same file is the worker's entry: loaded in a worker thread with a Job as its data, it checks
+ * runs and posts their results.
  */
 import type { Dirent } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { CheckSession, mergeSessionFindings, readDir, type SessionFindings } from './session.js';
+import { CheckSession, readDir, type SessionFindings } from './session.js';
 import { checkWorkerFile } from './worker-file.js';
 
-const KIND = 'etcd-tls check part';
+const KIND = 'etcd-tls check runs';
 
 /**
  * Directories per session. A session keeps every certificate it read until its checks run, and the
@@ -19,20 +21,30 @@ const KIND = 'etcd-tls check part';
  */
 export const UNITS_PER_SESSION = 32;
 
-export interface Part {
-  /** Absolute, normalized directories, in the order a single session would scan them. */
-  units: string[];
+export interface Job {
+  /** Runs of absolute, normalized directories, in the order a single session would scan them. */
+  runs: string[][];
+  /**
+   * Runs [0, shared) go to whichever thread takes them next; each worker also has one run of its own
+   * after those (so every worker started checks something, even when this thread would have been faster).
+   */
+  shared: number;
   primaryCa?: string;
   /** Milliseconds since the epoch: the time certificates are judged at. */
   now: number;
   warningDays: number;
+  /** The next run to take, shared by every thread of the job. */
+  next: Int32Array;
 }
 
-export interface PartResult {
+export interface RunResult {
   findings: SessionFindings;
-  /** Where its sessions registered certificates and CA files (CheckSession.registeredDirs). */
+  /** Where the session registered certificates and CA files (CheckSession.registeredDirs). */
   dirs: string[];
 }
+
+/** Directory listings already made (this thread's unitDirs), so that runs checked here list nothing again. */
+export type Listings = ReadonlyMap<string, Dirent[]>;
 
 /** `items` in consecutive runs of at most `size`. */
 export function runsOf<T>(items: readonly T[], size: number): T[][] {
@@ -41,40 +53,35 @@ export function runsOf<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Directory listings already made (this thread's unitDirs), so that a part checked here lists nothing again. */
-export type Listings = ReadonlyMap<string, Dirent[]>;
+/** A job for this thread and `workers` worker threads (at most one per run). */
+export function newJob(runs: string[][], workers: number, now: number, warningDays: number, primaryCa: string | undefined): Job {
+  return { runs, shared: runs.length - workers, now, warningDays, next: new Int32Array(new SharedArrayBuffer(4)), ...(primaryCa !== undefined ? { primaryCa } : {}) };
+}
 
-function checkInOneSession(p: Part, units: readonly string[], listings?: Listings): PartResult {
-  const session = new CheckSession(new Date(p.now), p.warningDays);
-  session.primaryCa = p.primaryCa;
+function checkRun(job: Job, units: readonly string[], listings?: Listings): RunResult {
+  const session = new CheckSession(new Date(job.now), job.warningDays);
+  session.primaryCa = job.primaryCa;
   for (const dir of units) session.scanUnit(dir, listings?.get(dir) ?? readDir(dir), false);
   return { findings: session.finish(), dirs: [...session.registeredDirs()] };
 }
 
-/**
- * Check a part, a session per UNITS_PER_SESSION directories; when one of those reached outside its
- * own directories, the whole part again in one session.
- */
-export function checkPart(p: Part, listings?: Listings): PartResult {
-  const runs = runsOf(p.units, UNITS_PER_SESSION);
-  const results = runs.map((units) => checkInOneSession(p, units, listings));
-  const contained = results.every((r, i) => {
-    const own = new Set(runs[i]);
-    return r.dirs.every((d) => own.has(d));
-  });
-  if (!contained) return checkInOneSession(p, p.units, listings);
-  return { findings: mergeSessionFindings(results.map((r) => r.findings)), dirs: results.flatMap((r) => r.dirs) };
+/** Check run `own` (a worker's), then take runs from the job's counter until none is left: results by run index. */
+export function checkRuns(job: Job, own?: number, listings?: Listings): Map<number, RunResult> {
+  const done = new Map<number, RunResult>();
+  if (own !== undefined) done.set(own, checkRun(job, job.runs[own] as string[], listings));
+  for (let i = Atomics.add(job.next, 0, 1); i < job.shared; i = Atomics.add(job.next, 0, 1)) done.set(i, checkRun(job, job.runs[i] as string[], listings));
+  return done;
 }
 
 /**
- * Start checking `p` on a worker thread. `result` is undefined when the worker failed in any way
- * (an unreadable directory, a crash): the caller checks those directories itself and meets the
- * same error there, reported as a single-threaded check reports it.
+ * Start a worker thread on `job`. `result` is undefined when the worker failed in any way (an
+ * unreadable directory, a crash): the runs it took are then missing, and the caller checks every
+ * directory in its own session, meeting the same error there as a single-threaded check does.
  */
-export function checkPartInWorker(p: Part): { result: Promise<PartResult | undefined>; stop: () => void } {
-  const worker = new Worker(checkWorkerFile(), { workerData: { kind: KIND, part: p }, stdout: true, stderr: true });
-  const result = new Promise<PartResult | undefined>((resolve) => {
-    worker.once('message', (r: PartResult) => resolve(r));
+export function checkRunsInWorker(job: Job, own: number): { result: Promise<Map<number, RunResult> | undefined>; stop: () => void } {
+  const worker = new Worker(checkWorkerFile(), { workerData: { kind: KIND, job, own }, stdout: true, stderr: true });
+  const result = new Promise<Map<number, RunResult> | undefined>((resolve) => {
+    worker.once('message', (r: Map<number, RunResult>) => resolve(r));
     worker.once('error', () => resolve(undefined));
     worker.once('exit', () => resolve(undefined));
   });
@@ -82,5 +89,6 @@ export function checkPartInWorker(p: Part): { result: Promise<PartResult | undef
 }
 
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) {
-  parentPort?.postMessage(checkPart((workerData as { part: Part }).part));
+  const { job, own } = workerData as { job: Job; own: number };
+  parentPort?.postMessage(checkRuns(job, own));
 }
