@@ -152,7 +152,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     } finally {
       for (const w of started) w.stop();
     }
-    leftovers = findLeftovers(dir).map((l) =>
+    leftovers = findLeftovers(dir, new Map(units.map((u) => [u.dir, u.entries]))).map((l) =>
       l.kind === 'journal'
         ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')
         : finding('interrupted-write', 'warning', l.path, 'a temp file (it may hold a private key) of an etcd-tls run that is gone', 'run the etcd-tls command that was interrupted again: it removes it (or remove it by hand)'),

@@ -86,6 +86,8 @@ export class CheckSession {
   /** Certificates by DER (base64), and clean files by text: the same CA copied into every folder is read once. */
   private readonly parsedCerts: ParsedCertificates = { byDer: new Map(), byText: new Map() };
   private readonly keyFiles = new Map<string, LoadedKeyFile>();
+  /** Every config of a member names its CRL twice (client and peer), and etcd.env and etcd.yaml both do. */
+  private readonly crlFiles = new Map<string, Buffer>();
   private readonly leaves = new Map<string, Leaf>();
   private readonly bundles = new Set<string>();
   private readonly caKeys = new Map<string, string>();
@@ -133,6 +135,15 @@ export class CheckSession {
       this.certFiles.set(file, loaded);
     }
     return loaded;
+  }
+
+  private crlFile(file: string): Buffer {
+    let bytes = this.crlFiles.get(file);
+    if (!bytes) {
+      bytes = readFileBytes(file, 'CRL file');
+      this.crlFiles.set(file, bytes);
+    }
+    return bytes;
   }
 
   private keyFile(file: string): LoadedKeyFile {
@@ -282,7 +293,7 @@ export class CheckSession {
       const crl = file(crlFlag);
       if (!crl) continue;
       const trusted = [...new Set([...cas, ...(this.primaryCa ? [this.primaryCa] : [])])].flatMap((b) => this.certFile(b).certs);
-      out.push(...checkCrl(settingSubject(config.settings.get(crlFlag) as EtcdSetting), this.display(crl), readFileBytes(crl, 'CRL file'), trusted, this.now));
+      out.push(...checkCrl(settingSubject(config.settings.get(crlFlag) as EtcdSetting), this.display(crl), this.crlFile(crl), trusted, this.now));
     }
     // GHSA-3wh4-j44w-pg92: a separate HTTP listener made gRPC client traffic skip the CRL (no fix on 3.4,
     // which has no such flag). Offline the etcd version is unknown, so this is a warning naming the fixed releases.
