@@ -427,7 +427,7 @@ function childPath(dir: string, name: string): string {
   return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
 }
 
-/** Directories worth scanning in DIR: DIR itself and two levels below, minus hidden and etcd data dirs. */
+/** A directory's listing, or FILE_UNREADABLE naming it. */
 export function readDir(dir: string): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
@@ -437,7 +437,14 @@ export function readDir(dir: string): Dirent[] {
   }
 }
 
-export function unitDirs(dir: string, depth = 0): { dir: string; entries: Dirent[] }[] {
+/** A folder check scans, with its listing. */
+export interface UnitDir {
+  dir: string;
+  entries: Dirent[];
+}
+
+/** Directories worth scanning in DIR: DIR itself and two levels below, minus hidden and etcd data dirs. */
+export function unitDirs(dir: string, depth = 0): UnitDir[] {
   if (depth > 2) return [];
   const entries = readDir(dir);
   const below = entries
