@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fail } from '../../errors.js';
 import { verifySignatureAhead } from '../../pki/certificate.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
-import { readFileBytes, readTextFile } from '../../store/files.js';
+import { readFileBytes, readFileText, readTextFile } from '../../store/files.js';
 import {
   checkCaBundle,
   checkCertificateBasics,
@@ -211,8 +211,8 @@ export class CheckSession {
     }
     for (const n of names) {
       // Read as bytes: an empty etcd.env is merely a config that sets nothing.
-      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(at(n), 'etcd environment file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
-      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(at(n), 'etcd config file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
+      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileText(at(n), 'etcd environment file'), this.display(at(n)))], dir, true, unitBundles);
+      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileText(at(n), 'etcd config file'), this.display(at(n)))], dir, true, unitBundles);
     }
   }
 
