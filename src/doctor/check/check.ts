@@ -117,9 +117,7 @@ async function checkFolders(session: CheckSession, dir: string, units: readonly 
   const started = Array.from({ length: workers }, (_, k) => checkRunsInWorker(job, job.shared + k));
   try {
     for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
-    const verified = session.verifyAhead();
-    const results = await checkRuns(job, undefined, new Map(rest.flat().map((u) => [u.dir, u.entries])));
-    await verified;
+    const results = checkRuns(job, undefined, new Map(rest.flat().map((u) => [u.dir, u.entries])));
     const mine = results.size;
     for (const theirs of await Promise.all(started.map((w) => w.result))) for (const [i, r] of theirs ?? []) results.set(i, r);
     const done = independentResults(job, results, session.registeredDirs());
@@ -183,7 +181,6 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const first = request.etcdEnv?.[0] ?? request.etcdYaml;
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
-  await session.verifyAhead();
   const all = mergeSessionFindings([session.finish(), ...runFindings]);
   const report: CheckReport = { findings: dedupeFindings([...all.ca, ...all.leaves, ...all.configs]), checked: all.checked };
   // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.
