@@ -102,8 +102,8 @@ export class CheckSession {
   primaryCa: string | undefined;
 
   constructor(
-    private readonly now: Date,
-    private readonly warningDays: number,
+    readonly now: Date,
+    readonly warningDays: number,
   ) {}
 
   /** Paths in findings: relative to the working directory when below it, as the user typed them. */
