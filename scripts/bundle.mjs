@@ -44,6 +44,25 @@ const lazyDependencies = {
   },
 };
 
+// The `yaml` package (~260 kB, a third of the gen bundle) stays in the bundles but runs only when
+// something calls it: a plain spec is read by src/cluster/syntax/yaml-subset.ts and gen's own etcd.yaml
+// by the flat reader, so most starts never need it, and its top level cost ~10 ms of every plan and gen
+// (bench/README.md, "gen vs the durable floor"). Every `import ... from 'yaml'` outside node_modules
+// gets this stand-in: a getter per export that loads the real package on first use.
+const { default: _yamlDefault, ...yamlExports } = await import('yaml');
+const LAZY_YAML =
+  "let yaml;\nconst load = () => (yaml ??= require('yaml'));\n" +
+  `module.exports = {\n${Object.keys(yamlExports).map((name) => `  get ${name}() { return load().${name}; },\n`).join('')}  get default() { return load().default; },\n};\n`;
+const lazyYaml = {
+  name: 'lazy-yaml',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.namespace === 'lazy-yaml' || args.importer.includes(`${path.sep}node_modules${path.sep}`) ? undefined : { path: 'yaml', namespace: 'lazy-yaml' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-yaml' }, () => ({ contents: LAZY_YAML, resolveDir: root, loader: 'js' }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: Object.fromEntries(COMMANDS.map((c) => [c.name, `command:${c.name}`])),
@@ -53,12 +72,14 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  plugins: [commandEntries, lazyDependencies],
+  plugins: [commandEntries, lazyDependencies, lazyYaml],
   logLevel: 'warning',
   // import.meta has no CommonJS equivalent: a bundled module that uses it must fail the build, not run wrong.
   logOverride: { 'empty-import-meta': 'error' },
   // pg's optional native binding (pg-native), required only when NODE_PG_FORCE_NATIVE is set; we never use it.
-  external: ['pg-native', 're2js'],
+  // pg (~190 kB with its helpers) is loaded only for a postgres:// ledger (src/ledger/open.ts); bundled, every
+  // gen, serve and ledger start read its bytes. From node_modules it costs only the starts that use it.
+  external: ['pg-native', 're2js', 'pg'],
 });
 
 // Training runs: each command runs once the way users run it, and bin/etcd-tls saves V8's code cache
