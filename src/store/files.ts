@@ -270,7 +270,7 @@ export function writeFilesAtomic(files: readonly FileToWrite[], options: WriteOp
  * Already what path.resolve would return (absolute, no `.`, `..`, empty segment or trailing `/`): a
  * cold path.resolve walks every character, ~40 µs a path, for the thousand paths of a 100-member gen.
  */
-const isNormalAbsolute = (p: string): boolean => path.sep === '/' && p.startsWith('/') && !/\/\/|\/\.\.?(?:\/|$)|.\/$/.test(p);
+export const isNormalAbsolute = (p: string): boolean => path.sep === '/' && p.startsWith('/') && !/\/\/|\/\.\.?(?:\/|$)|.\/$/.test(p);
 
 /** `dir` itself or its topmost ancestor that does not exist yet: what one rename can create whole. */
 function topmostMissing(dir: string): string {
