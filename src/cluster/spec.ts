@@ -450,15 +450,32 @@ function ipProblem(host: string): string | undefined {
  * error naming its field, whatever field it is in.
  */
 function rejectUnprintable(value: unknown, path: Path, err: Fail): void {
+  // The usual spec has nothing to report: found without building a path for each of its values.
+  if (allPrintable(value)) return;
+  reportUnprintable(value, path, err);
+}
+
+function allPrintable(value: unknown): boolean {
+  if (typeof value === 'string') return value.length <= MAX_TEXT && controlCharacterIn(value) === undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allPrintable(value[i])) return false;
+  } else if (value !== null && typeof value === 'object') {
+    for (const k of Object.keys(value)) if (!allPrintable(k) || !allPrintable((value as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** The first string that is too long or holds a control character, as an error naming its field. */
+function reportUnprintable(value: unknown, path: Path, err: Fail): void {
   if (typeof value === 'string') {
     if (value.length > MAX_TEXT) throw err('TOO_LONG', path, `is ${value.length} characters long; the limit is ${MAX_TEXT}`);
     const control = controlCharacterIn(value);
     if (control) throw err('CONTROL_CHARACTER', path, `contains a control character (${control}); names and addresses must be printable text`);
-  } else if (Array.isArray(value)) value.forEach((v, i) => rejectUnprintable(v, [...path, i], err));
+  } else if (Array.isArray(value)) value.forEach((v, i) => reportUnprintable(v, [...path, i], err));
   else if (value !== null && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) {
-      rejectUnprintable(k, [...path, k.replace(/[\x00-\x1f\x7f-\x9f]/g, '?')], err);
-      rejectUnprintable(v, [...path, k], err);
+      reportUnprintable(k, [...path, k.replace(/[\x00-\x1f\x7f-\x9f]/g, '?')], err);
+      reportUnprintable(v, [...path, k], err);
     }
 }
 

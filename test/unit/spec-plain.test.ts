@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { DEFAULT_SPEC_YAML, renderSpecTemplate } from '../../src/cluster/defaults.js';
-import { parseSpec, plainSpec, specSchema } from '../../src/cluster/spec.js';
+import { parseSpec, plainSpec, specSchema, validateSpec } from '../../src/cluster/spec.js';
 import { REPO_ROOT } from '../helpers/components.js';
 
 /** plainSpec either declines or agrees with zod: zod accepts, and its value equals the input. */
@@ -181,5 +181,23 @@ describe('plainSpec', () => {
     ]);
     assert.deepEqual(spec.clients.map((c) => [c.name, c.cn, c.o]), [['kube-apiserver', 'kube-apiserver-etcd-client', []], ['admin', 'root', []]]);
     assert.deepEqual(spec.ca, { cn: 'bench etcd CA', names: [], key: { algo: 'ecdsa', size: 256 }, validity: '87600h' });
+  });
+});
+
+describe('control characters and oversized text anywhere in a spec', () => {
+  const refused = (data: unknown): string => {
+    try {
+      validateSpec(data, 'x.yaml');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+  test('are reported with the path of the value or key that holds them', () => {
+    const members = (extra: Record<string, unknown>) => [{ name: 'a', ips: ['10.0.0.1'] }, { name: 'b', ips: ['10.0.0.2'], ...extra }];
+    assert.match(refused({ cluster: 'c', members: members({ dns: ['b\u0007x'] }) }), /^x\.yaml: members\[1\]\.dns\[0\]: contains a control character \(U\+0007 at character 2\)/);
+    assert.match(refused({ cluster: 'c', members: members({ 'k\ney': 1 }) }), /^x\.yaml: members\[1\]\.k\?ey: contains a control character \(U\+000A at character 2\)/);
+    assert.match(refused({ cluster: 'c', members: members({ dns: ['x'.repeat(5000)] }) }), /^x\.yaml: members\[1\]\.dns\[0\]: is 5000 characters long; the limit is 4096/);
+    assert.equal(refused({ cluster: 'c', members: members({ dns: ['b.example.com'] }) }), 'accepted');
   });
 });
