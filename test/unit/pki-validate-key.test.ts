@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { keySpecOfSpki } from '../../src/pki/certificate.js';
 import { validateExistingKey } from '../../src/pki/keys.js';
-import { validatePublicKey } from '../../src/pki/validate.js';
+import { validatePublicKey, validateSans } from '../../src/pki/validate.js';
 import { isEtcdTlsError } from '../../src/errors.js';
 
 const spkiOf = (type: 'ec' | 'rsa' | 'ed25519', opts: object = {}): Buffer =>
@@ -64,4 +64,27 @@ test('a P-256 key with any header byte changed, cut short or lengthened is judge
   }
   for (let i = 0; i < 200; i++) variants.push(Buffer.concat([good.subarray(0, 27), randomBytes(i % 7 === 0 ? 63 : 64)]));
   for (const v of variants) assert.equal(byValidate(v), byDerWalk(v), v.toString('hex'));
+});
+
+test('SANs checked before are not checked again, and a refused SAN is refused every time, naming its source', () => {
+  const sans = (dns: string[], ips: string[]) => ({ dns, ips, emails: [], uris: [] });
+  const code = (s: ReturnType<typeof sans>, where: string): string => {
+    try {
+      validateSans(s, where);
+      return 'ok';
+    } catch (e) {
+      assert.ok(isEtcdTlsError(e));
+      assert.ok(e.message.startsWith(`${where}: `), e.message);
+      return e.code;
+    }
+  };
+  for (let round = 0; round < 3; round++) {
+    assert.equal(code(sans(['localhost', 'member1.example.com'], ['127.0.0.1', '::1']), `cert ${round}`), 'ok');
+    assert.equal(code(sans(['localhost', 'bad_name'], ['127.0.0.1']), `bad dns ${round}`), 'BAD_HOSTNAME');
+    assert.equal(code(sans(['localhost'], ['127.0.0.1', '224.0.0.1']), `multicast ${round}`), 'BAD_HOSTNAME');
+    assert.equal(code(sans([`a\u0007b.example.com`], []), `control ${round}`), 'CONTROL_CHARACTER');
+  }
+  // Past the bound the memory starts over; every SAN is still judged.
+  for (let i = 0; i < 5000; i++) assert.equal(code(sans([`m${i}.example.com`], [`10.${i >> 8}.${i & 255}.1`]), 'many'), 'ok');
+  assert.equal(code(sans(['bad_name'], []), 'after'), 'BAD_HOSTNAME');
 });
