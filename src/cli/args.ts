@@ -108,3 +108,17 @@ export function dirArgument(command: string, positionals: readonly string[], fal
   if (positionals.length > 1) throw fail('USAGE', `${command}: expected at most one DIR argument, got ${positionals.length} (see 'etcd-tls ${command} --help')`);
   return positionals[0] ?? fallback;
 }
+
+/**
+ * A whole-number flag (decimal digits only: no sign, exponent or spaces), within [min, max]; undefined
+ * when the flag is absent. USAGE names the command, the flag and the value.
+ */
+export function wholeNumberFlag(command: string, text: string | undefined, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) {
+    const range = min === 0 && max === Number.MAX_SAFE_INTEGER ? '' : ` between ${min} and ${max}`;
+    throw fail('USAGE', `${command}: --${flag}: "${text}" is not a whole number${range}`);
+  }
+  return n;
+}

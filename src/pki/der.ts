@@ -230,10 +230,36 @@ export function children(buf: Uint8Array, el: Element): Element[] {
   return out;
 }
 
-export const raw = (buf: Uint8Array, el: Element): Buffer => Buffer.from(buf.subarray(el.start, el.end));
-export const content = (buf: Uint8Array, el: Element): Buffer => Buffer.from(buf.subarray(el.contentStart, el.end));
+/**
+ * The bytes of an element (raw) or of its content, as a view of `buf`, not a copy: a certificate's
+ * fields are read by the hundred per check, and copying each made a third of check's garbage.
+ * Callers copy before changing one (BMPString's swap16).
+ */
+export const raw = (buf: Uint8Array, el: Element): Buffer => Buffer.from(buf.buffer, buf.byteOffset + el.start, el.end - el.start);
+export const content = (buf: Uint8Array, el: Element): Buffer => Buffer.from(buf.buffer, buf.byteOffset + el.contentStart, el.end - el.contentStart);
+
+/** Arcs below 2^46 add up in a double exactly; a UUID arc (2.25.<128 bits>) takes the BigInt path. */
+const SMALL_ARC_LIMIT = 2 ** 46;
 
 export function decodeOid(bytes: Uint8Array): string {
+  let dotted = '';
+  let v = 0;
+  let first = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    v = v * 128 + (b & 0x7f);
+    if (v >= SMALL_ARC_LIMIT) return decodeOidBig(bytes);
+    if (b & 0x80) continue;
+    if (first) dotted = v < 80 ? `${Math.floor(v / 40)}.${v % 40}` : `2.${v - 80}`;
+    else dotted += `.${v}`;
+    first = false;
+    v = 0;
+  }
+  if (first || (bytes[bytes.length - 1] as number) & 0x80) throw new DerError('truncated OBJECT IDENTIFIER');
+  return dotted;
+}
+
+function decodeOidBig(bytes: Uint8Array): string {
   const arcs: bigint[] = [];
   let v = 0n;
   let pending = false;

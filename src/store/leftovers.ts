@@ -42,14 +42,8 @@ export interface Leftover {
   kind: 'temp' | 'journal';
 }
 
-/** Our names of runs that are gone, directly in `dir`; `suffix` narrows them to one target name. */
-function deadLeftoversIn(dir: string, suffix?: string): Leftover[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
+/** Our names of runs that are gone among `entries` of `dir`; `suffix` narrows them to one target name. */
+function deadLeftoversAmong(dir: string, entries: readonly fs.Dirent[], suffix?: string): Leftover[] {
   const out: Leftover[] = [];
   for (const e of entries) {
     const m = OWN_NAME.exec(e.name);
@@ -60,22 +54,27 @@ function deadLeftoversIn(dir: string, suffix?: string): Leftover[] {
   return out;
 }
 
+function listing(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
 // Deep enough for DIR/nodes/NAME/file; etcd data directories (DIR/NAME.etcd, data/) are not ours to walk.
 const MAX_DEPTH = 3;
 
 /** Every leftover of a dead run under `dir` (not through symbolic links), and beside it for `dir` itself. */
 export function findLeftovers(dir: string): Leftover[] {
   const root = path.resolve(dir);
-  const out = deadLeftoversIn(path.dirname(root), path.basename(root));
+  const parent = path.dirname(root);
+  const out = deadLeftoversAmong(parent, listing(parent), path.basename(root));
+  // Each directory is listed once: its names give both its leftovers and the directories to walk.
   const walk = (d: string, depth: number): void => {
-    out.push(...deadLeftoversIn(d));
+    const entries = listing(d);
+    out.push(...deadLeftoversAmong(d, entries));
     if (depth >= MAX_DEPTH) return;
-    let entries: fs.Dirent[] = [];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
     for (const e of entries)
       if (e.isDirectory() && !OWN_NAME.test(e.name) && e.name !== 'data' && !e.name.endsWith('.etcd')) walk(path.join(d, e.name), depth + 1);
   };

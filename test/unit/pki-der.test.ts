@@ -98,8 +98,31 @@ describe('der: OBJECT IDENTIFIER', () => {
     '2.100000.1',
     '1.39',
     '0.0',
+    // decodeOid adds arcs up in a double below 2^46 and switches to BigInt there.
+    '1.3.70368744177663', // 2^46 - 1
+    '1.3.70368744177664', // 2^46
+    '1.3.70368744177665.7',
+    '2.70368744177584', // a first sub-identifier of 2^46 - 1 (80 + arc)
+    '2.70368744177585',
   ];
   for (const dotted of roundTrips) test(`${dotted} round-trips`, () => assert.equal(decodeOid(oid(dotted).subarray(2)), dotted));
+
+  test('5,000 random OIDs round-trip, arcs of every size from 0 to 200 bits', () => {
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const arc = (): string => {
+      const bits = next() % 200;
+      let v = 0n;
+      for (let b = 0; b < bits; b += 16) v = (v << 16n) | BigInt(next() & 0xffff);
+      return (v >> BigInt(Math.max(0, Math.ceil(bits / 16) * 16 - bits))).toString();
+    };
+    for (let i = 0; i < 5000; i++) {
+      const first = next() % 3;
+      const second = first === 2 ? arc() : String(next() % 40);
+      const dotted = [first, second, ...Array.from({ length: next() % 6 }, arc)].join('.');
+      assert.equal(decodeOid(oid(dotted).subarray(2)), dotted);
+    }
+  });
 
   test('openssl reads our encoding of large arcs the same way', async (t) => {
     if (!requireBinary(t, 'openssl')) return;

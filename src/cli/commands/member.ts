@@ -2,7 +2,7 @@
 import { fail } from '../../errors.js';
 import { addMember, planMemberAdd, planMemberRemove, removeMember, type MemberOpOptions, type MemberOpPlan, type MemberOpReport, type RevokeMember } from '../../ops/members.js';
 import { parseDuration } from '../../pki/duration.js';
-import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
+import { parseFlags, renderFlagHelp, wholeNumberFlag, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { liveOutput, planStepsJson, rel, renderPlanListing } from '../live-output.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
@@ -91,12 +91,6 @@ function renderReport(r: MemberOpReport, resume: string): string {
   ].join('\n');
 }
 
-function parseCount(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw fail('USAGE', `member: --${flag}: "${text}" is not a whole number`);
-  return Number(text);
-}
-
 /** Revocation of a removed member's server and peer certificates: lifecycle's revoke, reason cessationOfOperation. */
 function revokeWith(passphrase: PassphraseSource): RevokeMember {
   return async (dir, member) => {
@@ -112,7 +106,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (verb !== 'add' && verb !== 'remove') throw fail('USAGE', `member: expected \`member add NAME\` or \`member remove NAME\`, got ${JSON.stringify(verb ?? '')} (see 'etcd-tls member --help')`);
   if (!name || extra.length > 0) throw fail('USAGE', `member ${verb}: give exactly one member NAME (see 'etcd-tls member --help')`);
   if (!flags.spec) throw fail('MISSING_FLAG', `member ${verb}: --spec is required: the cluster spec the directory was generated from`);
-  const stopAfter = parseCount(flags['stop-after'], 'stop-after');
+  const stopAfter = wholeNumberFlag('member', flags['stop-after'], 'stop-after');
   const options: MemberOpOptions = {
     spec: flags.spec,
     out: flags.out ?? 'etcd-tls-pki',

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { migrateCluster, previewMigration, type MigrateOptions, type MigrationPreview, type MigrationReport } from '../../ops/migrate/migrate.js';
 import { fail } from '../../errors.js';
 import { parseDuration } from '../../pki/duration.js';
-import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
+import { parseFlags, renderFlagHelp, wholeNumberFlag, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { liveOutput, rel, renderPlanListing, seconds } from '../live-output.js';
 
@@ -139,19 +139,13 @@ function renderReport(r: MigrationReport, options: MigrateOptions): string {
   return `${lines.join('\n')}\n`;
 }
 
-function parseCount(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw fail('USAGE', `migrate: --${flag}: "${text}" is not a whole number`);
-  return Number(text);
-}
-
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parseFlags('migrate', args, FLAGS);
   if (positionals.length > 1 || (positionals.length === 1 && flags.spec)) throw fail('USAGE', "migrate: give the spec once, as --spec SPEC or as the only argument (see 'etcd-tls migrate --help')");
   const spec = flags.spec ?? positionals[0];
   if (!spec) throw fail('MISSING_FLAG', "migrate: --spec is required: the cluster spec the directory was generated from (see 'etcd-tls migrate --help')");
-  const legacy = parseCount(flags['legacy-client-port'], 'legacy-client-port');
-  const stopAfter = parseCount(flags['stop-after'], 'stop-after');
+  const legacy = wholeNumberFlag('migrate', flags['legacy-client-port'], 'legacy-client-port');
+  const stopAfter = wholeNumberFlag('migrate', flags['stop-after'], 'stop-after');
   const options: MigrateOptions = {
     spec,
     out: flags.out ?? 'etcd-tls-pki',

@@ -16,7 +16,7 @@ import type { PassphraseSource } from '../../lifecycle/ca-key.js';
 import { createSigningServer, DEFAULT_LIMITS } from '../../server/http.js';
 import { Metrics } from '../../server/metrics.js';
 import { sumWorkerMetrics, workerMetrics } from '../../server/metrics-cluster.js';
-import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
+import { parseFlags, renderFlagHelp, wholeNumberFlag, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { describeDb } from '../ledger-option.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
@@ -73,13 +73,6 @@ function caFilesIn(dir: string): { ca: string; key: string; home: string } {
   throw fail('FILE_NOT_FOUND', `${dir}: holds no ca.pem (nor ca/ca.pem); give the CA directory, or -ca and -ca-key`);
 }
 
-function positiveInt(text: string | undefined, flag: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0 || n > max) throw fail('USAGE', `serve: --${flag}: "${text}" is not a whole number between 1 and ${max}`);
-  return n;
-}
-
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { flags, positionals } = parseFlags('serve', args, FLAGS);
   if (positionals.length > 1) throw fail('USAGE', `serve: expected at most one DIR argument, got ${positionals.length} (see 'etcd-tls serve --help')`);
@@ -88,14 +81,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if ((flags.ca === undefined) !== (flags['ca-key'] === undefined)) throw fail('USAGE', 'serve: -ca and -ca-key go together');
   if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined)) throw fail('USAGE', 'serve: --tls-cert and --tls-key go together');
   if (flags['client-ca'] !== undefined && flags['tls-cert'] === undefined) throw fail('USAGE', 'serve: --client-ca needs --tls-cert and --tls-key (client certificates are a TLS feature)');
-  const port = positiveInt(flags.port, 'port', 8888, 65535);
+  const port = wholeNumberFlag('serve', flags.port, 'port', 1, 65535) ?? 8888;
   const address = flags.address ?? '127.0.0.1';
   const limits = {
-    maxBodyBytes: positiveInt(flags['max-body'], 'max-body', DEFAULT_LIMITS.maxBodyBytes),
-    bodyTimeoutMs: positiveInt(flags['body-timeout'], 'body-timeout', DEFAULT_LIMITS.bodyTimeoutMs / 1000, 3600) * 1000,
+    maxBodyBytes: wholeNumberFlag('serve', flags['max-body'], 'max-body', 1) ?? DEFAULT_LIMITS.maxBodyBytes,
+    bodyTimeoutMs: (wholeNumberFlag('serve', flags['body-timeout'], 'body-timeout', 1, 3600) ?? DEFAULT_LIMITS.bodyTimeoutMs / 1000) * 1000,
   };
 
-  const workers = positiveInt(flags.workers, 'workers', 1, Math.max(64, availableParallelism()));
+  const workers = wholeNumberFlag('serve', flags.workers, 'workers', 1, Math.max(64, availableParallelism())) ?? 1;
   // With workers, the primary checks everything a worker would load (so a bad flag is one error line,
   // not one per worker), prints the start-up lines, and leaves serving to them.
   const quiet = !cluster.isPrimary;

@@ -7,38 +7,22 @@
  *   const report = await runCheck({ dir: 'pki' });
  *   if (hasErrors(report.findings)) process.stdout.write(renderFindingsText(report.findings));
  */
-import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
+import { checkRuns, checkRunsInWorker, newJob, runsOf, UNITS_PER_SESSION, type Job, type RunResult } from './parts.js';
 import { rotationFindings } from './rotation.js';
 import { fail } from '../../errors.js';
-import type { KeyAlgorithm } from '../../pki/keys.js';
-import { readFileBytes, readTextFile } from '../../store/files.js';
+import { readTextFile } from '../../store/files.js';
 import { findLeftovers } from '../../store/leftovers.js';
-import {
-  checkCaBundle,
-  checkCertificateBasics,
-  checkChain,
-  checkKeyMatches,
-  checkLeafRoles,
-  checkPeerSans,
-  checkServerSans,
-  DEFAULT_EXPIRY_WARNING_DAYS,
-  isLoopbackHost,
-  readCertificateFile,
-  readKeyFile,
-  type CertRole,
-  type ExpectedHost,
-  type LoadedCertFile,
-  type LoadedKeyFile,
-  type ParsedCertificates,
-  type PeerSanContext,
-} from './certs.js';
+import { DEFAULT_EXPIRY_WARNING_DAYS, type CertRole } from './certs.js';
 import { finding } from './codes.js';
-import { checkCipherSuitesForKeys, checkCrl, checkEtcdConfig, configBool, configUrls, parseEtcdUrl, initialClusterOf, settingSubject } from './config.js';
-import { describeOrigin, mergeEtcdConfig, parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfig, type EtcdConfigSource, type EtcdSetting } from '../../etcd/config.js';
+import { CheckSession, mergeSessionFindings, roleFromFileName, unitDirs, type CheckedFiles, type SessionFindings } from './session.js';
+import { parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfigSource } from '../../etcd/config.js';
 import { dedupeFindings, type Finding } from '../findings.js';
 
 export type { CertRole } from './certs.js';
+export { keyFileFor, roleFromFileName } from './session.js';
 
 export interface CertificateTarget {
   cert: string;
@@ -65,372 +49,54 @@ export interface CheckRequest {
   now?: Date;
   /** Warn about certificates that expire within this many days (default 30). */
   expiryWarningDays?: number;
+  /**
+   * Threads a large DIR is checked on (this one and worker threads): by default one per core, with a
+   * worker only for every 96 member and client folders. The findings are the same whatever the number.
+   */
+  threads?: number;
 }
 
 export interface CheckReport {
   findings: Finding[];
   /** What was looked at, as displayed in findings. */
-  checked: { certificates: string[]; caFiles: string[]; configs: string[] };
+  checked: CheckedFiles;
 }
 
-interface Leaf {
-  file: string;
-  key?: string;
-  roles: Set<CertRole>;
-  bundles: Set<string>;
-  /** One entry per configuration that said whether etcd asks for client certificates. */
-  clientAuthNeeded: boolean[];
-  serverHosts: ExpectedHost[];
-  peerContexts: PeerSanContext[];
+/**
+ * A worker thread costs ~80 ms of a CPU to start and load check's code, about what 50 member folders
+ * cost to check: one is started for every UNITS_PER_WORKER folders beyond this thread's first session.
+ */
+const UNITS_PER_WORKER = 96;
+const MAX_THREADS = 8;
+
+let workerRunsUsed = 0;
+/** How many runs of folders checked by worker threads went into reports (tests: the work really was shared). */
+export const workerRunsUsedCount = (): number => workerRunsUsed;
+
+/** Threads for `runs` runs of folders after this thread's first session. */
+function threadsFor(runs: number, asked: number | undefined): number {
+  const most = Math.min(MAX_THREADS, runs + 1);
+  if (asked !== undefined) return Math.max(1, Math.min(most, asked));
+  return Math.max(1, Math.min(most, availableParallelism(), 1 + Math.floor((runs * UNITS_PER_SESSION) / UNITS_PER_WORKER)));
 }
 
-const CERT_EXT = /\.(pem|crt)$/;
-const KEY_FILE = /(-key\.pem|\.key)$/;
-// ca-next.pem: the CA a rotation introduces (rotate-ca), a CA file like ca.pem.
-const CA_FILE = /(^|[-_.])ca(-bundle|-chain|-next)?\.(pem|crt)$/;
-const ENV_FILES = new Set(['etcd.env', 'etcd.conf']);
-const YAML_FILES = new Set(['etcd.yaml', 'etcd.yml', 'etcd.conf.yml', 'etcd.conf.yaml']);
-
-/** A role from a file name: `server.pem`, `peer.crt`, `kube-apiserver-etcd-client.pem`. */
-export function roleFromFileName(file: string): CertRole | undefined {
-  const base = path.basename(file).toLowerCase();
-  if (base.includes('peer')) return 'peer';
-  if (base.includes('server')) return 'server';
-  if (base.includes('client')) return 'client';
-  return undefined;
-}
-
-/** The conventional key file beside a certificate: `x.pem` → `x-key.pem`, `x.crt` → `x.key`. */
-export const keyFileFor = (cert: string): string => (cert.endsWith('.crt') ? cert.replace(/\.crt$/, '.key') : cert.replace(/\.pem$/, '-key.pem'));
-
-const hostsOf = (config: EtcdConfig, flag: string): ExpectedHost[] => {
-  const { setting, urls } = configUrls(config, flag);
-  return setting ? urls.map((u) => ({ host: u.host, from: settingSubject(setting) })) : [];
-};
-
-class CheckSession {
-  private readonly certFiles = new Map<string, LoadedCertFile>();
-  /** Certificates by DER (base64), and clean files by text: the same CA copied into every folder is read once. */
-  private readonly parsedCerts: ParsedCertificates = { byDer: new Map(), byText: new Map() };
-  private readonly keyFiles = new Map<string, LoadedKeyFile>();
-  private readonly leaves = new Map<string, Leaf>();
-  private readonly bundles = new Set<string>();
-  private readonly caKeys = new Map<string, string>();
-  private readonly configFindings: Finding[] = [];
-  private readonly configNames: string[] = [];
-  /** Settings of the current config whose path was found only beside the config. */
-  private localFallbacks: string[] = [];
-  /** Names in each directory scanned, and whether other paths exist: every config of a unit names the same files. */
-  private readonly listed = new Map<string, { all: ReadonlySet<string>; plain: ReadonlySet<string> }>();
-  private readonly existing = new Map<string, boolean>();
-  private readonly shown = new Map<string, string>();
-  primaryCa: string | undefined;
-
-  constructor(
-    private readonly now: Date,
-    private readonly warningDays: number,
-  ) {}
-
-  /** Paths in findings: relative to the working directory when below it, as the user typed them. */
-  display(file: string): string {
-    let shown = this.shown.get(file);
-    if (shown === undefined) {
-      const rel = path.relative(process.cwd(), file);
-      shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
-      this.shown.set(file, shown);
-    }
-    return shown;
+/**
+ * The runs' results, when they can stand for checking their folders in this thread's session: every
+ * run was checked, each stayed within its own folders, and this session stayed out of all of them. A
+ * file of one run that another run's config names (or a worker that failed) makes them unusable: the
+ * caller then checks those folders in its session, so the report never depends on the split.
+ */
+function independentResults(job: Job, results: ReadonlyMap<number, RunResult>, own: ReadonlySet<string>): RunResult[] | undefined {
+  const ok: RunResult[] = [];
+  const others = new Set(job.runs.flat());
+  for (const dir of own) if (others.has(dir)) return undefined;
+  for (const [i, units] of job.runs.entries()) {
+    const r = results.get(i);
+    const mine = new Set(units);
+    if (!r || !r.dirs.every((d) => mine.has(d))) return undefined;
+    ok.push(r);
   }
-
-  /** existsSync, answered from the listing of a scanned directory where there is one. */
-  private exists(file: string): boolean {
-    const names = this.listed.get(path.dirname(file));
-    const base = path.basename(file);
-    // A symbolic link may dangle: existsSync follows it.
-    if (names && (names.plain.has(base) || !names.all.has(base))) return names.plain.has(base);
-    let found = this.existing.get(file);
-    if (found === undefined) this.existing.set(file, (found = existsSync(file)));
-    return found;
-  }
-
-  private certFile(file: string): LoadedCertFile {
-    let loaded = this.certFiles.get(file);
-    if (!loaded) {
-      loaded = readCertificateFile(this.display(file), undefined, this.parsedCerts);
-      this.certFiles.set(file, loaded);
-    }
-    return loaded;
-  }
-
-  private keyFile(file: string): LoadedKeyFile {
-    let loaded = this.keyFiles.get(file);
-    if (!loaded) {
-      loaded = readKeyFile(this.display(file));
-      this.keyFiles.set(file, loaded);
-    }
-    return loaded;
-  }
-
-  leaf(file: string, role?: CertRole): Leaf {
-    return this.leafAt(path.resolve(file), role);
-  }
-
-  /** leaf() for a path that is already absolute and normalized. */
-  private leafAt(abs: string, role?: CertRole): Leaf {
-    let leaf = this.leaves.get(abs);
-    if (!leaf) {
-      leaf = { file: abs, roles: new Set(), bundles: new Set(), clientAuthNeeded: [], serverHosts: [], peerContexts: [] };
-      if (this.primaryCa) leaf.bundles.add(this.primaryCa);
-      this.leaves.set(abs, leaf);
-    }
-    if (role) leaf.roles.add(role);
-    return leaf;
-  }
-
-  addBundle(file: string): string {
-    const abs = path.resolve(file);
-    this.bundles.add(abs);
-    return abs;
-  }
-
-  /**
-   * Every file of one directory: leaves with their keys, CA bundles, etcd configs. `dir` is absolute
-   * and normalized (unitDirs), so its files' paths are `dir/name` without path.resolve's work, and
-   * its listing answers later existence checks in it (resolve).
-   */
-  scanUnit(dir: string, entries: readonly Dirent[], isRoot: boolean): void {
-    const names = entries.map((d) => d.name).sort();
-    const listed = new Set(names);
-    this.listed.set(dir, { all: listed, plain: new Set(entries.filter((d) => !d.isSymbolicLink()).map((d) => d.name)) });
-    const kinds = new Map(entries.map((d) => [d.name, d]));
-    const at = (n: string): string => childPath(dir, n);
-    const cas = names.filter((n) => CA_FILE.test(n) && !KEY_FILE.test(n));
-    const unitCa = cas.find((n) => n === 'ca.pem' || n === 'ca.crt') ?? cas[0];
-    for (const ca of cas) {
-      this.bundles.add(at(ca));
-      const key = keyFileFor(ca);
-      if (listed.has(key)) this.caKeys.set(at(ca), at(key));
-    }
-    if (isRoot && !this.primaryCa && unitCa) this.primaryCa = at(unitCa);
-    const unitBundles = unitCa ? [at(unitCa)] : [];
-    for (const n of names) {
-      if (!CERT_EXT.test(n) || KEY_FILE.test(n) || CA_FILE.test(n)) continue;
-      const full = at(n);
-      // The listing's type, unless a link must be followed.
-      const entry = kinds.get(n);
-      if (!(entry && !entry.isSymbolicLink() ? entry.isFile() : statSync(full).isFile())) continue;
-      const leaf = this.leafAt(full, roleFromFileName(n));
-      const key = keyFileFor(n);
-      if (listed.has(key)) leaf.key = at(key);
-      if (unitCa) leaf.bundles.add(at(unitCa));
-    }
-    for (const n of names) {
-      // Read as bytes: an empty etcd.env is merely a config that sets nothing.
-      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(at(n), 'etcd environment file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
-      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(at(n), 'etcd config file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
-    }
-  }
-
-  /**
-   * Find a file a setting names. In a generated directory the configs name install locations
-   * (/etc/etcd/pki/...), so the file of the same name beside the config comes first; elsewhere the path
-   * as written comes first, and the fallback is reported.
-   */
-  private resolve(setting: EtcdSetting, baseDir: string, preferLocal: boolean): { file?: string; findings: Finding[] } {
-    const value = setting.value;
-    const local = childPath(baseDir, path.basename(value));
-    // In a generated directory the local file is there: the paths as written are worked out only when needed.
-    if (preferLocal && this.exists(local)) return { file: local, findings: [] };
-    const asWritten = [path.resolve(value), path.resolve(baseDir, value)];
-    const order = preferLocal ? [local, ...asWritten] : [...asWritten, local];
-    const found = order.find((f) => this.exists(f));
-    if (!found) return { findings: [finding('file-missing', 'error', settingSubject(setting), `names ${value}, which does not exist`, 'create the file, or point the setting at the right path')] };
-    if (!preferLocal && found === local && !asWritten.includes(local)) this.localFallbacks.push(`${setting.origin.name} → ${this.display(found)}`);
-    return { file: found, findings: [] };
-  }
-
-  /** Merge config sources into one etcd configuration, follow its file settings, and record what to check. */
-  addConfig(sources: EtcdConfigSource[], baseDir: string, preferLocal: boolean, unitBundles: readonly string[]): void {
-    this.localFallbacks = [];
-    let config = mergeEtcdConfig(sources);
-    const cf = config.settings.get('config-file');
-    if (cf && !config.configFile) {
-      const r = this.resolve(cf, baseDir, preferLocal);
-      this.configFindings.push(...r.findings);
-      if (r.file) config = mergeEtcdConfig([...sources, parseEtcdYaml(readTextFile(r.file, 'etcd config file'), this.display(r.file))]);
-    }
-    this.configNames.push(...config.files);
-    const out = this.configFindings;
-    out.push(...checkEtcdConfig(config));
-    const file = (flag: string): string | undefined => {
-      const s = config.settings.get(flag);
-      if (!s) return undefined;
-      const r = this.resolve(s, baseDir, preferLocal);
-      out.push(...r.findings);
-      return r.file;
-    };
-    const caFor = (flag: string): string[] => {
-      const f = file(flag);
-      return [...(f ? [this.addBundle(f)] : unitBundles)];
-    };
-    const clientCas = caFor('trusted-ca-file');
-    const peerCas = caFor('peer-trusted-ca-file');
-
-    const keys: { path: string; algo: KeyAlgorithm }[] = [];
-    const serverCert = file('cert-file');
-    if (serverCert) {
-      const leaf = this.leaf(serverCert, 'server');
-      const key = file('key-file');
-      if (key) leaf.key = key;
-      for (const b of clientCas) leaf.bundles.add(b);
-      leaf.clientAuthNeeded.push(Boolean(config.settings.get('trusted-ca-file')) || configBool(config, 'client-cert-auth'));
-      leaf.serverHosts.push(...hostsOf(config, 'advertise-client-urls'));
-      const algo = this.certFile(serverCert).certs[0]?.publicKey.algo;
-      if (algo) keys.push({ path: this.display(serverCert), algo });
-    }
-    const peerCert = file('peer-cert-file');
-    if (peerCert) {
-      const leaf = this.leaf(peerCert, 'peer');
-      const key = file('peer-key-file');
-      if (key) leaf.key = key;
-      for (const b of peerCas) leaf.bundles.add(b);
-      leaf.peerContexts.push({
-        advertised: hostsOf(config, 'initial-advertise-peer-urls'),
-        listen: hostsOf(config, 'listen-peer-urls'),
-        loopbackPeer: initialClusterOf(config.settings.get('initial-cluster')?.value ?? '').loopbackPeer,
-        skipClientSanVerification: configBool(config, 'experimental-peer-skip-client-san-verification'),
-      });
-      const algo = this.certFile(peerCert).certs[0]?.publicKey.algo;
-      if (algo) keys.push({ path: this.display(peerCert), algo });
-    }
-    out.push(...checkCipherSuitesForKeys(config, keys));
-
-    for (const [crlFlag, cas] of [['client-crl-file', clientCas], ['peer-crl-file', peerCas]] as const) {
-      const crl = file(crlFlag);
-      if (!crl) continue;
-      const trusted = [...new Set([...cas, ...(this.primaryCa ? [this.primaryCa] : [])])].flatMap((b) => this.certFile(b).certs);
-      out.push(...checkCrl(settingSubject(config.settings.get(crlFlag) as EtcdSetting), this.display(crl), readFileBytes(crl, 'CRL file'), trusted, this.now));
-    }
-    // GHSA-3wh4-j44w-pg92: a separate HTTP listener made gRPC client traffic skip the CRL (no fix on 3.4,
-    // which has no such flag). Offline the etcd version is unknown, so this is a warning naming the fixed releases.
-    const httpListener = config.settings.get('listen-client-http-urls') ?? config.ignored.find((i) => /listen[-_]client[-_]http[-_]urls/i.test(i.origin.name));
-    if (file('client-crl-file') && httpListener)
-      out.push(
-        finding(
-          'crl-bypassed-by-http-listener',
-          'warning',
-          'origin' in httpListener ? describeOrigin(httpListener.origin) : 'listen-client-http-urls',
-          'listen-client-http-urls is set with a client CRL: on etcd 3.5 before 3.5.32 and 3.6 before 3.6.13, gRPC clients on the client port are not checked against the CRL, so revoked client certificates still work',
-          'upgrade etcd to 3.5.32+ / 3.6.13+, or drop listen-client-http-urls',
-        ),
-      );
-    if (this.localFallbacks.length)
-      out.push(finding('file-resolved-locally', 'info', config.files[0] ?? '--flags', `the configured paths do not exist here, so the files of the same names beside the config were checked: ${this.localFallbacks.join(', ')}`, 'run check on the etcd host to check the installed files themselves'));
-  }
-
-  /** A spec says which members and clients exist and where each member is reached. */
-  async addSpec(specFile: string, dir: string): Promise<void> {
-    const [{ parseSpec }, { layoutCluster }] = await Promise.all([import('../../cluster/spec.js'), import('../../cluster/layout.js')]);
-    const layout = layoutCluster(parseSpec(readTextFile(specFile, 'cluster spec'), specFile), { dir });
-    const hostOf = (url: string): string => {
-      const u = parseEtcdUrl(url);
-      return typeof u === 'string' ? url : u.host;
-    };
-    const loopbackPeer = layout.members.some((m) => isLoopbackHost(hostOf(m.peerUrl)));
-    for (const m of layout.members) {
-      const from = `${this.display(specFile)}: members.${m.name}`;
-      const server = this.leaf(m.files.serverCert, 'server');
-      server.key = m.files.serverKey;
-      server.serverHosts.push({ host: hostOf(m.clientUrl), from });
-      const peer = this.leaf(m.files.peerCert, 'peer');
-      peer.key = m.files.peerKey;
-      peer.peerContexts.push({ advertised: [{ host: hostOf(m.peerUrl), from }], listen: m.listenPeerUrls.map((u) => ({ host: hostOf(u), from })), loopbackPeer, skipClientSanVerification: false });
-      for (const leaf of [server, peer]) leaf.bundles.add(this.addBundle(m.files.ca));
-    }
-    for (const c of layout.clients) {
-      const leaf = this.leaf(c.files.cert, 'client');
-      leaf.key = c.files.key;
-      leaf.bundles.add(this.addBundle(c.files.ca));
-    }
-  }
-
-  /** Run every certificate check on what was collected. */
-  finish(): CheckReport {
-    const caFindings: Finding[] = [];
-    for (const b of this.bundles) {
-      const f = this.certFile(b);
-      caFindings.push(...f.findings, ...checkCaBundle({ path: f.path, certs: f.certs }, this.now, this.warningDays));
-      const keyPath = this.caKeys.get(b);
-      const first = f.certs[0];
-      if (keyPath) {
-        const key = this.keyFile(keyPath);
-        caFindings.push(...key.findings, ...(first ? checkKeyMatches(f.path, first, key) : []));
-      }
-    }
-    const leafFindings: Finding[] = [];
-    for (const leaf of this.leaves.values()) leafFindings.push(...this.checkLeaf(leaf));
-    return {
-      findings: dedupeFindings([...caFindings, ...leafFindings, ...this.configFindings]),
-      checked: {
-        certificates: [...this.leaves.keys()].map((f) => this.display(f)),
-        caFiles: [...this.bundles].map((f) => this.display(f)),
-        configs: [...new Set(this.configNames)],
-      },
-    };
-  }
-
-  private checkLeaf(leaf: Leaf): Finding[] {
-    const f = this.certFile(leaf.file);
-    const out: Finding[] = [...f.findings];
-    const cert = f.certs[0];
-    if (!f.ok || !cert) return out;
-    out.push(...checkCertificateBasics(f.path, cert, this.now, this.warningDays));
-    const needed = leaf.clientAuthNeeded;
-    out.push(...checkLeafRoles(f.path, cert, { roles: leaf.roles, ...(needed.length && needed.every((n) => !n) ? { serverNeedsClientAuth: false } : {}) }));
-    if (leaf.key) {
-      const key = this.keyFile(leaf.key);
-      out.push(...key.findings, ...checkKeyMatches(f.path, cert, key));
-    }
-    const seen = new Set<string>();
-    for (const b of leaf.bundles) {
-      const bundle = this.certFile(b);
-      const id = bundle.certs.map((c) => c.der.toString('base64')).join();
-      if (!bundle.ok || seen.has(id)) continue;
-      seen.add(id);
-      out.push(...checkChain(f.path, f.certs, { path: bundle.path, certs: bundle.certs }));
-    }
-    if (leaf.bundles.size === 0)
-      out.push(finding('chain-not-checked', 'info', f.path, 'no CA was given, so whether it chains to the CA etcd trusts was not checked', 'pass --ca FILE (or check the whole directory, which holds ca.pem)'));
-    if (leaf.serverHosts.length) out.push(...checkServerSans(f.path, cert, leaf.serverHosts));
-    for (const ctx of leaf.peerContexts) out.push(...checkPeerSans(f.path, cert, ctx));
-    return out;
-  }
-}
-
-/** path.join(dir, name) for a normalized absolute `dir` and a plain file name, without join's normalizing work. */
-function childPath(dir: string, name: string): string {
-  if (!name || name === '.' || name === '..' || name.includes(path.sep)) return path.join(dir, name);
-  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
-}
-
-/** Directories worth scanning in DIR: DIR itself and two levels below, minus hidden and etcd data dirs. */
-function readDir(dir: string): Dirent[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw fail('FILE_UNREADABLE', `${dir}: cannot read the directory (${err.code ?? err.message}); run check as a user that can read it`);
-  }
-}
-
-function unitDirs(dir: string, depth = 0): { dir: string; entries: Dirent[] }[] {
-  if (depth > 2) return [];
-  const entries = readDir(dir);
-  const below = entries
-    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'data' && !d.name.endsWith('.etcd') && d.name !== 'member')
-    .map((d) => d.name)
-    .sort();
-  return [{ dir, entries }, ...below.flatMap((n) => unitDirs(path.join(dir, n), depth + 1))];
+  return ok;
 }
 
 /**
@@ -438,13 +104,16 @@ function unitDirs(dir: string, depth = 0): { dir: string; entries: Dirent[] }[] 
  * everything wrong with the files themselves is a finding.
  */
 export async function runCheck(request: CheckRequest): Promise<CheckReport> {
-  const session = new CheckSession(request.now ?? new Date(), request.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS);
+  const now = request.now ?? new Date();
+  const warningDays = request.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS;
+  const session = new CheckSession(now, warningDays);
   const configGiven = Boolean(request.etcdEnv?.length || request.etcdYaml || request.flags !== undefined);
   if (!request.dir && !request.certificates?.length && !configGiven && !request.ca)
     throw fail('USAGE', 'check: nothing to check: give a DIR, --cert, --ca, --etcd-env, --etcd-yaml or --flags');
   if (request.spec && !request.dir) throw fail('USAGE', 'check: --spec needs the DIR the spec was generated into');
   if (request.ca) session.primaryCa = session.addBundle(request.ca);
   let leftovers: Finding[] = [];
+  let runFindings: SessionFindings[] = [];
   if (request.dir) {
     const dir = path.resolve(request.dir);
     if (!existsSync(dir)) throw fail('FILE_NOT_FOUND', `${request.dir}: directory does not exist`);
@@ -455,7 +124,34 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
       if (rootCa) session.primaryCa = session.addBundle(rootCa);
     }
     if (request.spec) await session.addSpec(request.spec, dir);
-    for (const unit of unitDirs(dir)) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
+    const units = unitDirs(dir);
+    // A spec, certificates or a config register files anywhere in DIR, outside any one run's folders.
+    const whole = Boolean(request.spec || request.certificates?.length || configGiven);
+    // This thread's session takes DIR itself and the first run of folders; the other runs are checked
+    // by sessions of their own, here and on worker threads.
+    const [first = [], ...rest] = whole ? [units] : runsOf(units, UNITS_PER_SESSION);
+    const workers = threadsFor(rest.length, request.threads) - 1;
+    const job = newJob(
+      rest.map((run) => run.map((u) => u.dir)),
+      workers,
+      now.getTime(),
+      warningDays,
+      session.primaryCa,
+    );
+    const started = Array.from({ length: workers }, (_, k) => checkRunsInWorker(job, job.shared + k));
+    try {
+      for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
+      const results = checkRuns(job, undefined, new Map(rest.flat().map((u) => [u.dir, u.entries])));
+      const mine = results.size;
+      for (const theirs of await Promise.all(started.map((w) => w.result))) for (const [i, r] of theirs ?? []) results.set(i, r);
+      const done = independentResults(job, results, session.registeredDirs());
+      if (done) {
+        runFindings = done.map((r) => r.findings);
+        workerRunsUsed += done.length - mine;
+      } else for (const unit of rest.flat()) session.scanUnit(unit.dir, unit.entries, false);
+    } finally {
+      for (const w of started) w.stop();
+    }
     leftovers = findLeftovers(dir).map((l) =>
       l.kind === 'journal'
         ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')
@@ -476,9 +172,9 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const first = request.etcdEnv?.[0] ?? request.etcdYaml;
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
-  const report = session.finish();
+  const all = mergeSessionFindings([session.finish(), ...runFindings]);
+  const report: CheckReport = { findings: dedupeFindings([...all.ca, ...all.leaves, ...all.configs]), checked: all.checked };
   // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.
   if (request.dir) report.findings = rotationFindings(path.resolve(request.dir), report.findings, (f) => session.display(f));
   return leftovers.length ? { ...report, findings: [...leftovers, ...report.findings] } : report;
 }
-
