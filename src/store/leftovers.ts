@@ -65,14 +65,17 @@ function listing(dir: string): fs.Dirent[] {
 // Deep enough for DIR/nodes/NAME/file; etcd data directories (DIR/NAME.etcd, data/) are not ours to walk.
 const MAX_DEPTH = 3;
 
-/** Every leftover of a dead run under `dir` (not through symbolic links), and beside it for `dir` itself. */
-export function findLeftovers(dir: string): Leftover[] {
+/**
+ * Every leftover of a dead run under `dir` (not through symbolic links), and beside it for `dir`
+ * itself. `listed`: listings the caller already made (check's), by absolute directory.
+ */
+export function findLeftovers(dir: string, listed?: ReadonlyMap<string, readonly fs.Dirent[]>): Leftover[] {
   const root = path.resolve(dir);
   const parent = path.dirname(root);
   const out = deadLeftoversAmong(parent, listing(parent), path.basename(root));
   // Each directory is listed once: its names give both its leftovers and the directories to walk.
   const walk = (d: string, depth: number): void => {
-    const entries = listing(d);
+    const entries = listed?.get(d) ?? listing(d);
     out.push(...deadLeftoversAmong(d, entries));
     if (depth >= MAX_DEPTH) return;
     for (const e of entries)

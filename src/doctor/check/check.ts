@@ -17,7 +17,7 @@ import { readTextFile } from '../../store/files.js';
 import { findLeftovers } from '../../store/leftovers.js';
 import { DEFAULT_EXPIRY_WARNING_DAYS, type CertRole } from './certs.js';
 import { finding } from './codes.js';
-import { CheckSession, mergeSessionFindings, roleFromFileName, unitDirs, type CheckedFiles, type SessionFindings } from './session.js';
+import { CheckSession, mergeSessionFindings, roleFromFileName, unitDirs, type CheckedFiles, type SessionFindings, type UnitDir } from './session.js';
 import { parseEtcdArgs, parseEtcdEnvFile, parseEtcdYaml, type EtcdConfigSource } from '../../etcd/config.js';
 import { dedupeFindings, type Finding } from '../findings.js';
 
@@ -100,6 +100,41 @@ function independentResults(job: Job, results: ReadonlyMap<number, RunResult>, o
 }
 
 /**
+ * Every folder of DIR: the session takes DIR itself and the first run of folders; the other runs are
+ * checked by sessions of their own, here and on worker threads, and their findings returned when they
+ * can stand for the session's (else the session checks those folders too, and none are returned).
+ */
+async function checkFolders(session: CheckSession, dir: string, units: readonly UnitDir[], o: { whole: boolean; threads: number | undefined; now: Date; warningDays: number }): Promise<SessionFindings[]> {
+  const [first = [], ...rest] = o.whole ? [units] : runsOf(units, UNITS_PER_SESSION);
+  const workers = threadsFor(rest.length, o.threads) - 1;
+  const job = newJob(
+    rest.map((run) => run.map((u) => u.dir)),
+    workers,
+    o.now.getTime(),
+    o.warningDays,
+    session.primaryCa,
+  );
+  const started = Array.from({ length: workers }, (_, k) => checkRunsInWorker(job, job.shared + k));
+  try {
+    for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
+    const verified = session.verifyAhead();
+    const results = await checkRuns(job, undefined, new Map(rest.flat().map((u) => [u.dir, u.entries])));
+    await verified;
+    const mine = results.size;
+    for (const theirs of await Promise.all(started.map((w) => w.result))) for (const [i, r] of theirs ?? []) results.set(i, r);
+    const done = independentResults(job, results, session.registeredDirs());
+    if (done) {
+      workerRunsUsed += done.length - mine;
+      return done.map((r) => r.findings);
+    }
+    for (const unit of rest.flat()) session.scanUnit(unit.dir, unit.entries, false);
+    return [];
+  } finally {
+    for (const w of started) w.stop();
+  }
+}
+
+/**
  * Run the offline checks. Throws only when there is nothing to check (no such DIR, no input at all);
  * everything wrong with the files themselves is a finding.
  */
@@ -127,32 +162,8 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const units = unitDirs(dir);
     // A spec, certificates or a config register files anywhere in DIR, outside any one run's folders.
     const whole = Boolean(request.spec || request.certificates?.length || configGiven);
-    // This thread's session takes DIR itself and the first run of folders; the other runs are checked
-    // by sessions of their own, here and on worker threads.
-    const [first = [], ...rest] = whole ? [units] : runsOf(units, UNITS_PER_SESSION);
-    const workers = threadsFor(rest.length, request.threads) - 1;
-    const job = newJob(
-      rest.map((run) => run.map((u) => u.dir)),
-      workers,
-      now.getTime(),
-      warningDays,
-      session.primaryCa,
-    );
-    const started = Array.from({ length: workers }, (_, k) => checkRunsInWorker(job, job.shared + k));
-    try {
-      for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
-      const results = checkRuns(job, undefined, new Map(rest.flat().map((u) => [u.dir, u.entries])));
-      const mine = results.size;
-      for (const theirs of await Promise.all(started.map((w) => w.result))) for (const [i, r] of theirs ?? []) results.set(i, r);
-      const done = independentResults(job, results, session.registeredDirs());
-      if (done) {
-        runFindings = done.map((r) => r.findings);
-        workerRunsUsed += done.length - mine;
-      } else for (const unit of rest.flat()) session.scanUnit(unit.dir, unit.entries, false);
-    } finally {
-      for (const w of started) w.stop();
-    }
-    leftovers = findLeftovers(dir).map((l) =>
+    runFindings = await checkFolders(session, dir, units, { whole, threads: request.threads, now, warningDays });
+    leftovers = findLeftovers(dir, new Map(units.map((u) => [u.dir, u.entries]))).map((l) =>
       l.kind === 'journal'
         ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')
         : finding('interrupted-write', 'warning', l.path, 'a temp file (it may hold a private key) of an etcd-tls run that is gone', 'run the etcd-tls command that was interrupted again: it removes it (or remove it by hand)'),
@@ -172,6 +183,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const first = request.etcdEnv?.[0] ?? request.etcdYaml;
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
+  await session.verifyAhead();
   const all = mergeSessionFindings([session.finish(), ...runFindings]);
   const report: CheckReport = { findings: dedupeFindings([...all.ca, ...all.leaves, ...all.configs]), checked: all.checked };
   // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.

@@ -58,18 +58,40 @@ export function newJob(runs: string[][], workers: number, now: number, warningDa
   return { runs, shared: runs.length - workers, now, warningDays, next: new Int32Array(new SharedArrayBuffer(4)), ...(primaryCa !== undefined ? { primaryCa } : {}) };
 }
 
-function checkRun(job: Job, units: readonly string[], listings?: Listings): RunResult {
+function scanRun(job: Job, units: readonly string[], listings?: Listings): CheckSession {
   const session = new CheckSession(new Date(job.now), job.warningDays);
   session.primaryCa = job.primaryCa;
   for (const dir of units) session.scanUnit(dir, listings?.get(dir) ?? readDir(dir), false);
-  return { findings: session.finish(), dirs: [...session.registeredDirs()] };
+  return session;
 }
 
-/** Check run `own` (a worker's), then take runs from the job's counter until none is left: results by run index. */
-export function checkRuns(job: Job, own?: number, listings?: Listings): Map<number, RunResult> {
+/**
+ * Check run `own` (a worker's), then take runs from the job's counter until none is left: results by
+ * run index. Each run's signatures are verified on the thread pool while the next run is read.
+ */
+export async function checkRuns(job: Job, own?: number, listings?: Listings): Promise<Map<number, RunResult>> {
   const done = new Map<number, RunResult>();
-  if (own !== undefined) done.set(own, checkRun(job, job.runs[own] as string[], listings));
-  for (let i = Atomics.add(job.next, 0, 1); i < job.shared; i = Atomics.add(job.next, 0, 1)) done.set(i, checkRun(job, job.runs[i] as string[], listings));
+  let taken = false;
+  const take = (): number | undefined => {
+    if (!taken && own !== undefined) {
+      taken = true;
+      return own;
+    }
+    const i = Atomics.add(job.next, 0, 1);
+    return i < job.shared ? i : undefined;
+  };
+  let reading: { index: number; session: CheckSession; verified: Promise<void> } | undefined;
+  const finish = async (r: NonNullable<typeof reading>): Promise<void> => {
+    await r.verified;
+    done.set(r.index, { findings: r.session.finish(), dirs: [...r.session.registeredDirs()] });
+  };
+  for (let i = take(); i !== undefined; i = take()) {
+    const session = scanRun(job, job.runs[i] as string[], listings);
+    const next = { index: i, session, verified: session.verifyAhead() };
+    if (reading) await finish(reading);
+    reading = next;
+  }
+  if (reading) await finish(reading);
   return done;
 }
 
@@ -90,5 +112,5 @@ export function checkRunsInWorker(job: Job, own: number): { result: Promise<Map<
 
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === KIND) {
   const { job, own } = workerData as { job: Job; own: number };
-  parentPort?.postMessage(checkRuns(job, own));
+  void checkRuns(job, own).then((results) => parentPort?.postMessage(results));
 }
