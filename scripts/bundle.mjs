@@ -30,19 +30,18 @@ const commandEntries = {
   },
 };
 
-// Modules that reach files through import.meta, which a bundle lacks, swapped for their CommonJS form.
-// If a path here stops matching, the import.meta of the ESM form fails the build (logOverride below).
-const CJS_FORMS = {
-  // re2js (~290 kB, ~10 ms CPU of every gencert start) stays out of the bundles and is required from
-  // node_modules on first use: only a profile with a name_whitelist needs it.
+// Dependencies a start should not pay for unless it uses them stay out of the bundles and are
+// required from node_modules on first use; the module that loads each one is swapped for its
+// CommonJS form (the ESM one reaches require through import.meta, which a bundle lacks).
+const LAZY = {
+  // re2js (~290 kB, ~10 ms CPU of every gencert start): only a profile with a name_whitelist needs it.
+  // If this path stops matching, the import.meta of the ESM form fails the build (logOverride below).
   [path.join(root, 'dist', 'src', 'cfssl', 're2.js')]: "let engine;\nexport function loadRe2() {\n  return (engine ??= require('re2js').RE2JS);\n}\n",
-  // check's worker threads run the bundle they were started from, which holds the worker's code.
-  [path.join(root, 'dist', 'src', 'doctor', 'check', 'worker-file.js')]: 'export const checkWorkerFile = () => __filename;\n',
 };
-const cjsForms = {
-  name: 'cjs-forms',
+const lazyDependencies = {
+  name: 'lazy-dependencies',
   setup(b) {
-    b.onLoad({ filter: /\.js$/ }, (args) => (args.path in CJS_FORMS ? { contents: CJS_FORMS[args.path], loader: 'js' } : undefined));
+    b.onLoad({ filter: /\.js$/ }, (args) => (args.path in LAZY ? { contents: LAZY[args.path], loader: 'js' } : undefined));
   },
 };
 
@@ -55,7 +54,7 @@ const builtinNamespaces = {
   name: 'builtin-namespaces',
   setup(b) {
     b.onLoad({ filter: /\.js$/ }, async (args) => {
-      if (!args.path.startsWith(path.join(root, 'dist', 'src') + path.sep) || args.path in CJS_FORMS) return undefined;
+      if (!args.path.startsWith(path.join(root, 'dist', 'src') + path.sep) || args.path in LAZY) return undefined;
       const text = await readFile(args.path, 'utf8');
       const contents = text.replace(BUILTIN_NAMESPACE, "const $1 = require('$2');");
       return contents === text ? undefined : { contents, loader: 'js' };
@@ -91,7 +90,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  plugins: [commandEntries, cjsForms, builtinNamespaces, lazyYaml],
+  plugins: [commandEntries, lazyDependencies, builtinNamespaces, lazyYaml],
   logLevel: 'warning',
   // import.meta has no CommonJS equivalent: a bundled module that uses it must fail the build, not run wrong.
   logOverride: { 'empty-import-meta': 'error' },

@@ -361,16 +361,11 @@ export function parseCertificate(der: Buffer, source = 'certificate'): ParsedCer
   }
 }
 
-/** Signatures checked ahead of time on the thread pool (verifySignatureAhead), by certificate and issuer. */
-const verifiedAhead = new WeakMap<ParsedCertificate, Map<ParsedCertificate, boolean>>();
-
 /**
  * Whether `issuer`'s key made `cert`'s signature, checked over the TBS bytes with the issuer's cached
  * key object (Node's X509Certificate.verify would export the issuer key again for every leaf).
  */
 export function signatureVerifies(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  const known = verifiedAhead.get(cert)?.get(issuer);
-  if (known !== undefined) return known;
   try {
     const digest = signatureDigest(cert.signatureAlgorithmOid);
     if (digest === undefined) return cert.x509.verify(issuer.x509.publicKey);
@@ -378,30 +373,6 @@ export function signatureVerifies(cert: ParsedCertificate, issuer: ParsedCertifi
   } catch {
     return false;
   }
-}
-
-/**
- * Check `cert`'s signature by `issuer` on libuv's thread pool, so that this thread can go on reading
- * while another core verifies (check: ~75 µs of P-256 verify per leaf); signatureVerifies then answers
- * from the result. Resolves once it is known; never rejects (a failure is a signature that does not verify).
- */
-export function verifySignatureAhead(cert: ParsedCertificate, issuer: ParsedCertificate): Promise<void> {
-  const digest = signatureDigest(cert.signatureAlgorithmOid);
-  // An algorithm etcd-tls does not name goes through Node's X509Certificate, synchronously, when asked.
-  if (digest === undefined || verifiedAhead.get(cert)?.has(issuer)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const remember = (ok: boolean): void => {
-      let byIssuer = verifiedAhead.get(cert);
-      if (!byIssuer) verifiedAhead.set(cert, (byIssuer = new Map()));
-      byIssuer.set(issuer, ok);
-      resolve();
-    };
-    try {
-      verify(digest, cert.tbs, issuer.publicKeyObject, cert.signature, (err, ok) => remember(!err && ok));
-    } catch {
-      remember(false);
-    }
-  });
 }
 
 /** A CA ready to sign: its certificate fields and private key, checked to belong together. */

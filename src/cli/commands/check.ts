@@ -2,7 +2,7 @@
 import { fail } from '../../errors.js';
 import { runCheck, type CertRole, type CheckRequest } from '../../doctor/check/check.js';
 import { hasErrors, renderFindingsJson, renderFindingsText } from '../../doctor/findings.js';
-import { parseFlags, renderFlagHelp, wholeNumberFlag, type FlagDefs } from '../args.js';
+import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
 
 const FLAGS = {
@@ -16,7 +16,6 @@ const FLAGS = {
   spec: { type: 'string', value: 'SPEC', description: 'the cluster spec DIR was generated from: every member and client must be there' },
   now: { type: 'string', value: 'ISO', description: 'judge validity at this time instead of now, e.g. 2027-01-01T00:00:00Z' },
   json: { type: 'boolean', description: 'print the findings as JSON' },
-  threads: { type: 'string', value: 'N', description: 'check a large DIR on N threads (default: one per core, for 64+ member and client folders); same findings' },
 } satisfies FlagDefs;
 
 const ROLES: readonly CertRole[] = ['server', 'peer', 'client'];
@@ -24,7 +23,7 @@ const ROLES: readonly CertRole[] = ['server', 'peer', 'client'];
 export function help(): string {
   return [
     'Usage: etcd-tls check [DIR] [--ca FILE] [--etcd-env FILE] [--etcd-yaml FILE] [--flags "ARGS"]',
-    '                      [--cert FILE --key FILE --role server|peer|client] [--spec SPEC] [--now ISO] [--threads N] [--json]',
+    '                      [--cert FILE --key FILE --role server|peer|client] [--spec SPEC] [--now ISO] [--json]',
     '',
     "Find what etcd 3.4 and its clients will reject, before anything starts: expired or mis-chained",
     'certificates, keys that do not match, missing extended key usages (the server certificate needs',
@@ -75,8 +74,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   };
   const now = parseNow(flags.now);
   if (now) request.now = now;
-  const threads = wholeNumberFlag('check', flags.threads, 'threads', 1, 64);
-  if (threads !== undefined) request.threads = threads;
   const report = await runCheck(request);
   if (flags.json) {
     io.out(renderFindingsJson(report.findings, { checked: report.checked }));

@@ -11,7 +11,7 @@ import { buildChain } from '../../pki/chain.js';
 import { parsePemBlocks } from '../../pki/pem.js';
 import { publicKeyOfPrivateKeyPem } from '../../pki/keys.js';
 import { normalizeIp } from '../../pki/san.js';
-import { readFileBytes } from '../../store/files.js';
+import { readFileText } from '../../store/files.js';
 import { finding, type CheckCode } from './codes.js';
 import type { Finding } from '../findings.js';
 
@@ -55,7 +55,7 @@ function readFailure(e: unknown, path: string, code: CheckCode, what: string): F
 export function readCertificateFile(path: string, what = 'certificate file', parsed?: ParsedCertificates): LoadedCertFile {
   let text: string;
   try {
-    text = readFileBytes(path, what).toString('utf8');
+    text = readFileText(path, what);
   } catch (e) {
     return { path, certs: [], ok: false, findings: [readFailure(e, path, 'cert-invalid', what)] };
   }
@@ -113,7 +113,7 @@ function readCertificateText(path: string, text: string, parsed?: Map<string, Lo
 export function readKeyFile(path: string): LoadedKeyFile {
   let text: string;
   try {
-    text = readFileBytes(path, 'key file').toString('utf8');
+    text = readFileText(path, 'key file');
   } catch (e) {
     return { path, findings: [readFailure(e, path, 'key-invalid', 'key file')] };
   }

@@ -8,9 +8,8 @@
  *   if (hasErrors(report.findings)) process.stdout.write(renderFindingsText(report.findings));
  */
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { checkRuns, checkRunsInWorker, newJob, runsOf, UNITS_PER_SESSION, type Job, type RunResult } from './parts.js';
+import { checkRun, runsOf, UNITS_PER_SESSION, type RunResult } from './runs.js';
 import { rotationFindings } from './rotation.js';
 import { fail } from '../../errors.js';
 import { readTextFile } from '../../store/files.js';
@@ -49,11 +48,6 @@ export interface CheckRequest {
   now?: Date;
   /** Warn about certificates that expire within this many days (default 30). */
   expiryWarningDays?: number;
-  /**
-   * Threads a large DIR is checked on (this one and worker threads): by default one per core, with a
-   * worker only for every 96 member and client folders. The findings are the same whatever the number.
-   */
-  threads?: number;
 }
 
 export interface CheckReport {
@@ -63,75 +57,35 @@ export interface CheckReport {
 }
 
 /**
- * A worker thread costs ~80 ms of a CPU to start and load check's code, about what 50 member folders
- * cost to check: one is started for every UNITS_PER_WORKER folders beyond this thread's first session.
+ * The runs' results, when they can stand for checking their folders in the session: each stayed
+ * within its own folders, and the session stayed out of all of them. A file of one run that another
+ * run's config names makes them unusable: the caller then checks those folders in its session, so
+ * the report never depends on the runs.
  */
-const UNITS_PER_WORKER = 96;
-const MAX_THREADS = 8;
-
-let workerRunsUsed = 0;
-/** How many runs of folders checked by worker threads went into reports (tests: the work really was shared). */
-export const workerRunsUsedCount = (): number => workerRunsUsed;
-
-/** Threads for `runs` runs of folders after this thread's first session. */
-function threadsFor(runs: number, asked: number | undefined): number {
-  const most = Math.min(MAX_THREADS, runs + 1);
-  if (asked !== undefined) return Math.max(1, Math.min(most, asked));
-  return Math.max(1, Math.min(most, availableParallelism(), 1 + Math.floor((runs * UNITS_PER_SESSION) / UNITS_PER_WORKER)));
-}
-
-/**
- * The runs' results, when they can stand for checking their folders in this thread's session: every
- * run was checked, each stayed within its own folders, and this session stayed out of all of them. A
- * file of one run that another run's config names (or a worker that failed) makes them unusable: the
- * caller then checks those folders in its session, so the report never depends on the split.
- */
-function independentResults(job: Job, results: ReadonlyMap<number, RunResult>, own: ReadonlySet<string>): RunResult[] | undefined {
-  const ok: RunResult[] = [];
-  const others = new Set(job.runs.flat());
-  for (const dir of own) if (others.has(dir)) return undefined;
-  for (const [i, units] of job.runs.entries()) {
-    const r = results.get(i);
-    const mine = new Set(units);
-    if (!r || !r.dirs.every((d) => mine.has(d))) return undefined;
-    ok.push(r);
-  }
-  return ok;
+function independentResults(runs: readonly string[][], results: readonly RunResult[], own: ReadonlySet<string>): boolean {
+  const others = new Set(runs.flat());
+  for (const dir of own) if (others.has(dir)) return false;
+  return results.every((r, i) => {
+    const mine = new Set(runs[i]);
+    return r.dirs.every((d) => mine.has(d));
+  });
 }
 
 /**
  * Every folder of DIR: the session takes DIR itself and the first run of folders; the other runs are
- * checked by sessions of their own, here and on worker threads, and their findings returned when they
- * can stand for the session's (else the session checks those folders too, and none are returned).
+ * checked by sessions of their own, and their findings returned when they can stand for the
+ * session's (else the session checks those folders too, and none are returned).
  */
-async function checkFolders(session: CheckSession, dir: string, units: readonly UnitDir[], o: { whole: boolean; threads: number | undefined; now: Date; warningDays: number }): Promise<SessionFindings[]> {
-  const [first = [], ...rest] = o.whole ? [units] : runsOf(units, UNITS_PER_SESSION);
-  const workers = threadsFor(rest.length, o.threads) - 1;
-  const job = newJob(
-    rest.map((run) => run.map((u) => u.dir)),
-    workers,
-    o.now.getTime(),
-    o.warningDays,
-    session.primaryCa,
-  );
-  const started = Array.from({ length: workers }, (_, k) => checkRunsInWorker(job, job.shared + k));
-  try {
-    for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
-    const verified = session.verifyAhead();
-    const results = await checkRuns(job, undefined, new Map(rest.flat().map((u) => [u.dir, u.entries])));
-    await verified;
-    const mine = results.size;
-    for (const theirs of await Promise.all(started.map((w) => w.result))) for (const [i, r] of theirs ?? []) results.set(i, r);
-    const done = independentResults(job, results, session.registeredDirs());
-    if (done) {
-      workerRunsUsed += done.length - mine;
-      return done.map((r) => r.findings);
-    }
-    for (const unit of rest.flat()) session.scanUnit(unit.dir, unit.entries, false);
-    return [];
-  } finally {
-    for (const w of started) w.stop();
-  }
+function checkFolders(session: CheckSession, dir: string, units: readonly UnitDir[], whole: boolean): SessionFindings[] {
+  const [first = [], ...rest] = whole ? [units] : runsOf(units, UNITS_PER_SESSION);
+  for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
+  const runs = rest.map((run) => run.map((u) => u.dir));
+  const listings = new Map(rest.flat().map((u) => [u.dir, u.entries]));
+  const settings = { now: session.now, warningDays: session.warningDays, ...(session.primaryCa ? { primaryCa: session.primaryCa } : {}) };
+  const results = runs.map((run) => checkRun(settings, run, listings));
+  if (independentResults(runs, results, session.registeredDirs())) return results.map((r) => r.findings);
+  for (const unit of rest.flat()) session.scanUnit(unit.dir, unit.entries, false);
+  return [];
 }
 
 /**
@@ -162,7 +116,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const units = unitDirs(dir);
     // A spec, certificates or a config register files anywhere in DIR, outside any one run's folders.
     const whole = Boolean(request.spec || request.certificates?.length || configGiven);
-    runFindings = await checkFolders(session, dir, units, { whole, threads: request.threads, now, warningDays });
+    runFindings = checkFolders(session, dir, units, whole);
     leftovers = findLeftovers(dir, new Map(units.map((u) => [u.dir, u.entries]))).map((l) =>
       l.kind === 'journal'
         ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')
@@ -183,7 +137,6 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const first = request.etcdEnv?.[0] ?? request.etcdYaml;
     session.addConfig(sources, first ? path.dirname(path.resolve(first)) : process.cwd(), false, session.primaryCa ? [session.primaryCa] : []);
   }
-  await session.verifyAhead();
   const all = mergeSessionFindings([session.finish(), ...runFindings]);
   const report: CheckReport = { findings: dedupeFindings([...all.ca, ...all.leaves, ...all.configs]), checked: all.checked };
   // Two CAs and mixed issuers are what a rotation in progress looks like, not a broken directory.

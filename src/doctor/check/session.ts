@@ -6,9 +6,8 @@
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../../errors.js';
-import { verifySignatureAhead } from '../../pki/certificate.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
-import { readFileBytes, readTextFile } from '../../store/files.js';
+import { readFileBytes, readFileText, readTextFile } from '../../store/files.js';
 import {
   checkCaBundle,
   checkCertificateBasics,
@@ -103,8 +102,8 @@ export class CheckSession {
   primaryCa: string | undefined;
 
   constructor(
-    private readonly now: Date,
-    private readonly warningDays: number,
+    readonly now: Date,
+    readonly warningDays: number,
   ) {}
 
   /** Paths in findings: relative to the working directory when below it, as the user typed them. */
@@ -211,8 +210,8 @@ export class CheckSession {
     }
     for (const n of names) {
       // Read as bytes: an empty etcd.env is merely a config that sets nothing.
-      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileBytes(at(n), 'etcd environment file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
-      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileBytes(at(n), 'etcd config file').toString('utf8'), this.display(at(n)))], dir, true, unitBundles);
+      if (ENV_FILES.has(n)) this.addConfig([parseEtcdEnvFile(readFileText(at(n), 'etcd environment file'), this.display(at(n)))], dir, true, unitBundles);
+      if (YAML_FILES.has(n)) this.addConfig([parseEtcdYaml(readFileText(at(n), 'etcd config file'), this.display(at(n)))], dir, true, unitBundles);
     }
   }
 
@@ -375,22 +374,6 @@ export class CheckSession {
     const dirs = new Set<string>();
     for (const file of [...this.leaves.keys(), ...this.bundles]) dirs.add(path.dirname(file));
     return dirs;
-  }
-
-  /**
-   * Start checking each leaf's signature by the CAs it will be checked against, on the thread pool
-   * (verifySignatureAhead): this thread reads on while another core verifies, and finish() finds the
-   * answers. Resolves once every one is known.
-   */
-  async verifyAhead(): Promise<void> {
-    const pending: Promise<void>[] = [];
-    for (const leaf of this.leaves.values()) {
-      const f = this.certFile(leaf.file);
-      const cert = f.certs[0];
-      if (!f.ok || !cert) continue;
-      for (const b of leaf.bundles) for (const ca of this.certFile(b).certs) if (cert.issuerDer.equals(ca.subjectDer)) pending.push(verifySignatureAhead(cert, ca));
-    }
-    await Promise.all(pending);
   }
 
   private checkLeaf(leaf: Leaf): Finding[] {

@@ -1,9 +1,8 @@
 /**
- * `check` of a large directory in runs (sessions of 32 folders, on one thread or several) reports
- * exactly what one session over everything reports: the same findings in the same order and the
- * same files checked, with faults planted in every run, and when one run's config names a file in
- * another run (then the folders are checked again in one session). The library's workers run
- * dist/src; the CLI's run its bundle, compared through `--json`.
+ * `check` of a large directory in runs (a session per 32 folders) reports exactly what one session
+ * over everything reports: the same findings in the same order and the same files checked, with
+ * faults planted in every run, and when one run's config names a file in another run (then the
+ * folders are checked again in one session). The CLI prints that report too.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +10,7 @@ import { chmodSync, cpSync, readFileSync, renameSync, rmSync, writeFileSync } fr
 import * as path from 'node:path';
 import { generateCluster } from '../../src/cluster/generate.js';
 import { parseSpec } from '../../src/cluster/spec.js';
-import { runCheck, workerRunsUsedCount, type CheckReport } from '../../src/doctor/check/check.js';
+import { runCheck, type CheckReport } from '../../src/doctor/check/check.js';
 import { CheckSession, unitDirs } from '../../src/doctor/check/session.js';
 import { dedupeFindings } from '../../src/doctor/findings.js';
 import { etcdTls } from '../helpers/components.js';
@@ -38,7 +37,7 @@ let crossedLater: string;
 const node = (dir: string, member: number, file: string): string => path.join(dir, 'nodes', `member${member}`, file);
 
 before(async () => {
-  root = await makeTempDir('file', 'check-parallel-');
+  root = await makeTempDir('file', 'check-runs-');
   faulty = path.join(root, 'faulty');
   await generateCluster(parseSpec(specYaml(), path.join(root, 'spec.yaml')), { out: faulty });
   // A key of another member (both ends of the split), a missing peer certificate, a damaged
@@ -79,7 +78,7 @@ function oneSession(dir: string): CheckReport {
 const codes = (r: CheckReport): string[] => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${path.relative(root, path.resolve(f.subject))}`);
 
 describe('check in runs of folders', () => {
-  test('reports what one session reports, findings in every run, on 1 to 4 threads', async () => {
+  test('reports what one session reports, with findings in every run', async () => {
     const one = oneSession(faulty);
     // The planted faults are there to be found (else equal reports would prove little).
     const found = codes(one);
@@ -92,42 +91,23 @@ describe('check in runs of folders', () => {
       'server-san-missing-host faulty/nodes/member26/server.pem',
     ])
       assert.ok(found.some((f) => f.startsWith(expected)), `${expected} in ${found.join('\n')}`);
-    for (const threads of [1, 2, 3, 4]) {
-      const used = workerRunsUsedCount();
-      assert.deepEqual(await runCheck({ dir: faulty, threads, now: NOW }), one, `${threads} threads`);
-      assert.ok(workerRunsUsedCount() - used >= threads - 1, `${threads} threads: ${workerRunsUsedCount() - used} runs checked by workers`);
-    }
+    assert.deepEqual(await runCheck({ dir: faulty, now: NOW }), one);
   });
 
   test('a config naming a file in another run: the same report, from one session', async () => {
-    const dirs = { crossed, crossedLater };
-    for (const [name, dir] of Object.entries(dirs)) {
+    for (const [name, dir] of Object.entries({ crossed, crossedLater })) {
       const one = oneSession(dir);
-      assert.ok(one.checked.certificates.some((c) => /member(90|77)\//.test(c)), name);
-      for (const threads of [1, 2]) {
-        const used = workerRunsUsedCount();
-        assert.deepEqual(await runCheck({ dir, threads, now: NOW }), one, `${name}, ${threads} threads`);
-        assert.equal(workerRunsUsedCount(), used, 'the workers results were not used');
-      }
+      assert.ok(codes(one).some((f) => f.startsWith(`file-missing ${path.basename(dir)}/nodes/member${name === 'crossed' ? 1 : 40}/etcd.yaml`)), codes(one).join('\n'));
+      assert.deepEqual(await runCheck({ dir, now: NOW }), one, name);
     }
   });
 
-  test('the CLI (its bundle runs the workers) prints the same JSON on 1 and 3 threads', async () => {
-    const one = await etcdTls(['check', faulty, '--threads', '1', '--json'], { cwd: root });
-    const three = await etcdTls(['check', faulty, '--threads', '3', '--json'], { cwd: root });
-    assert.equal(one.code, 1, one.stderr);
-    assert.equal(three.stderr, '');
-    assert.equal(three.code, 1);
-    assert.equal(three.stdout, one.stdout);
-    assert.ok(JSON.parse(one.stdout).findings.length > 5);
-  });
-
-  test('--threads takes a whole number from 1 to 64: anything else is one usage line', async () => {
-    for (const bad of ['0', '-1', '2.5', 'two', '65']) {
-      const r = await etcdTls(['check', faulty, `--threads=${bad}`]);
-      assert.equal(r.code, 1, bad);
-      assert.equal(r.stdout, '');
-      assert.equal(r.stderr, `etcd-tls: USAGE: check: --threads: "${bad}" is not a whole number between 1 and 64\n`);
-    }
+  test('the CLI prints that report', async () => {
+    const r = await etcdTls(['check', faulty, '--json', '--now', NOW.toISOString()]);
+    assert.equal(r.code, 1, r.stderr);
+    const printed = JSON.parse(r.stdout) as CheckReport;
+    const one = oneSession(faulty);
+    assert.deepEqual(printed.findings, JSON.parse(JSON.stringify(one.findings)));
+    assert.deepEqual(printed.checked, one.checked);
   });
 });
