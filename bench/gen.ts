@@ -165,6 +165,14 @@ const caseName = (c: GenCase): string => `${c.members} members ${c.algo}${c.tmpf
  */
 const moveAside = (dir: string): string => `bash -c 'test ! -e ${dir} || mv ${dir} "old/${dir}-$(date +%s%N)"'`;
 
+/**
+ * moveAside, then flush the file system: gen and the durable floor each end with one syncfs of the
+ * whole file system, which would also write out whatever an earlier command of the round left
+ * unflushed (the cfssl loop's ~600 files, `cp -r`'s 1,000). Each of them starts from a clean one and
+ * flushes only its own files.
+ */
+const moveAsideAndFlush = (dir: string): string => `bash -c 'test ! -e ${dir} || mv ${dir} "old/${dir}-$(date +%s%N)"; sync'`;
+
 async function runCase(c: GenCase, root: string, rsaSyncKeys: number): Promise<CaseResult> {
   const dir = path.join(root, `gen-${c.algo}-${c.members}${c.tmpfs ? '-tmpfs' : ''}`);
   mkdirSync(path.join(dir, 'old'), { recursive: true });
@@ -197,7 +205,7 @@ async function runCase(c: GenCase, root: string, rsaSyncKeys: number): Promise<C
   const others = isFloorTargetCase(c) ? otherNodes().map((node) => ({ node, version: versionOf(node) })) : [];
   for (const o of others) await runCommand(o.node, [BIN, 'gen', 'spec.yaml', '--out', `template-${o.version}`], { cwd: dir });
   const otherCommands = others.flatMap((o) => [`${o.node} ${BIN} gen spec.yaml --out out-gen-${o.version}`, `${o.node} durable-floor.cjs ${certificateCount(c.members)} out-floor-${o.version}`]);
-  const otherPrepares = others.flatMap((o) => [moveAside(`out-gen-${o.version}`), moveAside(`out-floor-${o.version}`)]);
+  const otherPrepares = others.flatMap((o) => [moveAsideAndFlush(`out-gen-${o.version}`), moveAsideAndFlush(`out-floor-${o.version}`)]);
   result.others = others.map((o) => ({ version: o.version, genMs: [], durableMs: [] }));
   const floor = withPlan
     ? [`${NODE} -e 0`, 'cp -r template out-cp', `${NODE} durable-floor.cjs ${certificateCount(c.members)} out-floor`, `${NODE} ${BIN} gen spec.yaml --out template`]
@@ -210,7 +218,7 @@ async function runCase(c: GenCase, root: string, rsaSyncKeys: number): Promise<C
       json: path.join(dir, `hyperfine-${r}.json`),
       warmup: 0,
       runs: c.runs,
-      prepare: [moveAside('out-gen'), moveAside('out-cfssl'), ...(withPlan ? [moveAside('out-gen'), 'true', moveAside('out-cp'), moveAside('out-floor'), 'true'] : []), ...otherPrepares],
+      prepare: [moveAsideAndFlush('out-gen'), moveAside('out-cfssl'), ...(withPlan ? [moveAside('out-gen'), 'true', moveAside('out-cp'), moveAsideAndFlush('out-floor'), 'true'] : []), ...otherPrepares],
       // Only a guard against a hung process (see bench/README.md, "Deadlock"): ten times the expected time.
       timeoutMs: 10 * c.runs * (30_000 + certificateCount(c.members) * (c.algo === 'rsa' ? 400 : 40)),
     });

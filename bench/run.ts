@@ -50,15 +50,16 @@ function genCases(quick: boolean): GenCase[] {
     return [
       { members: 3, algo: 'ecdsa', rounds: 2, runs: 2 },
       { members: 3, algo: 'rsa', rounds: 1, runs: 2 },
-      { members: 100, algo: 'ecdsa', rounds: 1, runs: 1 },
+      // The durable-floor target is judged on this case: a median of 3, not one run.
+      { members: 100, algo: 'ecdsa', rounds: 1, runs: 3 },
       { members: 100, algo: 'ecdsa', rounds: 1, runs: 1, tmpfs: true },
       { members: 100, algo: 'rsa', rounds: 1, runs: 1, cfsslSample: 20 },
     ];
   return [
     { members: 3, algo: 'ecdsa', rounds: 3, runs: 3 },
     { members: 3, algo: 'rsa', rounds: 2, runs: 2 },
-    // The 10× target is judged here: enough runs for a median on a noisy machine.
-    { members: 100, algo: 'ecdsa', rounds: 3, runs: 2 },
+    // The 10× and the durable-floor targets are judged here: enough runs for a median on a noisy machine.
+    { members: 100, algo: 'ecdsa', rounds: 4, runs: 3 },
     { members: 100, algo: 'ecdsa', rounds: 2, runs: 2, tmpfs: true },
     { members: 100, algo: 'rsa', rounds: 1, runs: 1 },
     { members: 1000, algo: 'ecdsa', rounds: 1, runs: 1, cfsslSample: 50 },

@@ -5,6 +5,7 @@
 // help and --version. Runs after tsc, from the package root: `node scripts/bundle.mjs`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,6 +45,42 @@ const lazyDependencies = {
   },
 };
 
+// `import * as fs from 'node:fs'` becomes `__toESM(require("node:fs"))` in a CommonJS bundle: a fresh
+// object with a getter per export (fs has ~100), 0.1-0.3 ms per import at every start and a getter call
+// per use. A builtin's exports are its own properties and a namespace import never reads `.default`,
+// so in our modules it becomes the plain require (the ES module tree in dist/src keeps the import).
+const BUILTIN_NAMESPACE = /^import \* as ([A-Za-z_$][\w$]*) from '(node:[a-z_/]+)';$/gm;
+const builtinNamespaces = {
+  name: 'builtin-namespaces',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
+      if (!args.path.startsWith(path.join(root, 'dist', 'src') + path.sep) || args.path in LAZY) return undefined;
+      const text = await readFile(args.path, 'utf8');
+      const contents = text.replace(BUILTIN_NAMESPACE, "const $1 = require('$2');");
+      return contents === text ? undefined : { contents, loader: 'js' };
+    });
+  },
+};
+
+// The `yaml` package (~260 kB, a third of the gen bundle) stays in the bundles but runs only when
+// something calls it: a plain spec is read by src/cluster/syntax/yaml-subset.ts and gen's own etcd.yaml
+// by the flat reader, so most starts never need it, and its top level cost ~10 ms of every plan and gen
+// (bench/README.md, "gen vs the durable floor"). Every `import ... from 'yaml'` outside node_modules
+// gets this stand-in: a getter per export that loads the real package on first use.
+const { default: _yamlDefault, ...yamlExports } = await import('yaml');
+const LAZY_YAML =
+  "let yaml;\nconst load = () => (yaml ??= require('yaml'));\n" +
+  `module.exports = {\n${Object.keys(yamlExports).map((name) => `  get ${name}() { return load().${name}; },\n`).join('')}  get default() { return load().default; },\n};\n`;
+const lazyYaml = {
+  name: 'lazy-yaml',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.namespace === 'lazy-yaml' || args.importer.includes(`${path.sep}node_modules${path.sep}`) ? undefined : { path: 'yaml', namespace: 'lazy-yaml' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-yaml' }, () => ({ contents: LAZY_YAML, resolveDir: root, loader: 'js' }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: Object.fromEntries(COMMANDS.map((c) => [c.name, `command:${c.name}`])),
@@ -53,12 +90,14 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  plugins: [commandEntries, lazyDependencies],
+  plugins: [commandEntries, lazyDependencies, builtinNamespaces, lazyYaml],
   logLevel: 'warning',
   // import.meta has no CommonJS equivalent: a bundled module that uses it must fail the build, not run wrong.
   logOverride: { 'empty-import-meta': 'error' },
   // pg's optional native binding (pg-native), required only when NODE_PG_FORCE_NATIVE is set; we never use it.
-  external: ['pg-native', 're2js'],
+  // pg (~190 kB with its helpers) is loaded only for a postgres:// ledger (src/ledger/open.ts); bundled, every
+  // gen, serve and ledger start read its bytes. From node_modules it costs only the starts that use it.
+  external: ['pg-native', 're2js', 'pg'],
 });
 
 // Training runs: each command runs once the way users run it, and bin/etcd-tls saves V8's code cache

@@ -5,10 +5,20 @@
  */
 import * as path from 'node:path';
 import type { CliIo } from './io.js';
+import { isNormalAbsolute } from '../store/files.js';
 import type { OpEvent, OpStep } from '../ops/runner.js';
 
-/** A path as the user would type it from where they stand. */
-export const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
+/**
+ * A path as the user would type it from where they stand. A normal absolute path inside the working
+ * directory (every line of gen's and plan's listings) is the rest after its prefix: a cold
+ * path.relative walks both paths character by character, ~5-13 ms for gen's 200 summary lines.
+ */
+export function rel(p: string): string {
+  const cwd = process.cwd();
+  const prefix = cwd.endsWith(path.sep) ? cwd : cwd + path.sep;
+  if (p.length > prefix.length && p.startsWith(prefix) && isNormalAbsolute(p)) return p.slice(prefix.length);
+  return path.relative(cwd, p) || '.';
+}
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 export interface LiveOutput {

@@ -79,93 +79,191 @@ export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Go durations plus d and y; only the syntax is checked here, the CA engine parses the value. */
 export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|y))+$/;
 
-const PORT_PROBLEM = 'is not a port number (1-65535)';
-const name = (what: string) =>
-  z.string().check(
-    z.regex(NAME_PATTERN, { error: 'is not a valid name: use 1-63 lowercase letters, digits and "-", not starting or ending with "-"' }),
-    z.describe(`${what}: a DNS label (lowercase letters, digits, "-"); also used as a directory name`),
-  );
-const text = z.string().check(z.minLength(1, { error: 'must not be empty' }));
-const port = z.int({ error: PORT_PROBLEM }).check(z.minimum(1, { error: PORT_PROBLEM }), z.maximum(65535, { error: PORT_PROBLEM }));
-const duration = z
-  .string()
-  .check(
-    z.regex(DURATION_PATTERN, { error: 'is not a duration like 8760h, 90m, 365d or 10y' }),
-    z.describe('Go-style duration (8760h, 90m, 1h30m) or days/years (365d, 10y)'),
-  );
-const hosts = (what: string) => z.array(z.string()).check(z.describe(what));
 /** `.optional().describe(text)` of classic zod: the description sits on the optional wrapper. */
 const optional = <T extends SomeType>(schema: T, description?: string) => {
   const wrapped = z.optional(schema);
   return description === undefined ? wrapped : wrapped.check(z.describe(description));
 };
 
-const keySpec = z
-  .discriminatedUnion(
-    'algo',
-    [
-      z.strictObject({ algo: z.literal('ecdsa'), size: optional(z.literal([256, 384, 521], { error: 'is not an ECDSA size (256, 384 or 521)' })) }),
-      z.strictObject({ algo: z.literal('rsa'), size: optional(z.literal([2048, 3072, 4096], { error: 'is not an RSA size (2048, 3072 or 4096)' })) }),
-      z.strictObject({ algo: z.literal('ed25519'), size: optional(z.literal(0, { error: 'must be 0 or absent: ed25519 keys have no size' })) }),
-    ],
-    { error: (iss) => (iss.code === 'invalid_union' ? 'is not a key algorithm (use ecdsa, rsa or ed25519)' : undefined) },
-  )
-  .check(z.describe('cfssl-style key spec; size defaults to 256 for ecdsa and 2048 for rsa'));
+/**
+ * The zod schema of the spec as written (before defaults); `specJsonSchema()` publishes it. Built on
+ * first use: a plain spec (plainSpec below) never needs it, and building it cost ~3-5 ms of every
+ * plan and gen start.
+ */
+function buildSpecSchema() {
+  const PORT_PROBLEM = 'is not a port number (1-65535)';
+  const name = (what: string) =>
+    z.string().check(
+      z.regex(NAME_PATTERN, { error: 'is not a valid name: use 1-63 lowercase letters, digits and "-", not starting or ending with "-"' }),
+      z.describe(`${what}: a DNS label (lowercase letters, digits, "-"); also used as a directory name`),
+    );
+  const text = z.string().check(z.minLength(1, { error: 'must not be empty' }));
+  const port = z.int({ error: PORT_PROBLEM }).check(z.minimum(1, { error: PORT_PROBLEM }), z.maximum(65535, { error: PORT_PROBLEM }));
+  const duration = z
+    .string()
+    .check(
+      z.regex(DURATION_PATTERN, { error: 'is not a duration like 8760h, 90m, 365d or 10y' }),
+      z.describe('Go-style duration (8760h, 90m, 1h30m) or days/years (365d, 10y)'),
+    );
+  const hosts = (what: string) => z.array(z.string()).check(z.describe(what));
+  const keySpec = z
+    .discriminatedUnion(
+      'algo',
+      [
+        z.strictObject({ algo: z.literal('ecdsa'), size: optional(z.literal([256, 384, 521], { error: 'is not an ECDSA size (256, 384 or 521)' })) }),
+        z.strictObject({ algo: z.literal('rsa'), size: optional(z.literal([2048, 3072, 4096], { error: 'is not an RSA size (2048, 3072 or 4096)' })) }),
+        z.strictObject({ algo: z.literal('ed25519'), size: optional(z.literal(0, { error: 'must be 0 or absent: ed25519 keys have no size' })) }),
+      ],
+      { error: (iss) => (iss.code === 'invalid_union' ? 'is not a key algorithm (use ecdsa, rsa or ed25519)' : undefined) },
+    )
+    .check(z.describe('cfssl-style key spec; size defaults to 256 for ecdsa and 2048 for rsa'));
 
-const nameEntry = z.strictObject({
-  C: optional(text),
-  ST: optional(text),
-  L: optional(text),
-  O: optional(text),
-  OU: optional(text),
-  OID: optional(z.record(z.string(), text), 'custom subject attributes by dotted OID, e.g. {"1.3.6.1.4.1.32473.1": "value"}'),
-});
+  const nameEntry = z.strictObject({
+    C: optional(text),
+    ST: optional(text),
+    L: optional(text),
+    O: optional(text),
+    OU: optional(text),
+    OID: optional(z.record(z.string(), text), 'custom subject attributes by dotted OID, e.g. {"1.3.6.1.4.1.32473.1": "value"}'),
+  });
 
-const member = z.strictObject({
-  name: name('member name'),
-  ips: optional(hosts('IPv4/IPv6 addresses of the member; the first is advertised')),
-  dns: optional(hosts('DNS names of the member; the first is advertised when there is no ip')),
-  sans: optional(hosts('extra SANs (IPs or DNS names, *.wildcards allowed) for its server and peer certificates')),
-  clientPort: optional(port, `client port, default ${DEFAULT_CLIENT_PORT}`),
-  peerPort: optional(port, `peer port, default ${DEFAULT_PEER_PORT}`),
-  key: optional(keySpec),
-  validity: optional(duration),
-});
+  const member = z.strictObject({
+    name: name('member name'),
+    ips: optional(hosts('IPv4/IPv6 addresses of the member; the first is advertised')),
+    dns: optional(hosts('DNS names of the member; the first is advertised when there is no ip')),
+    sans: optional(hosts('extra SANs (IPs or DNS names, *.wildcards allowed) for its server and peer certificates')),
+    clientPort: optional(port, `client port, default ${DEFAULT_CLIENT_PORT}`),
+    peerPort: optional(port, `peer port, default ${DEFAULT_PEER_PORT}`),
+    key: optional(keySpec),
+    validity: optional(duration),
+  });
 
-const client = z.strictObject({
-  name: name('client name'),
-  cn: optional(text, 'certificate CN (the etcd user when auth is on); default: the name'),
-  o: optional(z.union([text, z.array(text)], { error: 'must be a string or a list of strings' }), 'organisation(s)'),
-  key: optional(keySpec),
-  validity: optional(duration),
-});
+  const client = z.strictObject({
+    name: name('client name'),
+    cn: optional(text, 'certificate CN (the etcd user when auth is on); default: the name'),
+    o: optional(z.union([text, z.array(text)], { error: 'must be a string or a list of strings' }), 'organisation(s)'),
+    key: optional(keySpec),
+    validity: optional(duration),
+  });
 
-/** The zod schema of the spec as written (before defaults); `specJsonSchema()` publishes it. */
-export const SPEC_SCHEMA = z
-  .strictObject({
-    $schema: optional(z.string(), 'optional JSON Schema reference, ignored'),
-    cluster: name('cluster name; also the initial-cluster token'),
-    ca: optional(
-      z.strictObject({ cn: optional(text), names: optional(z.array(nameEntry)), key: optional(keySpec), validity: optional(duration) }),
-      'the CA; cn defaults to "<cluster> etcd CA", validity to 87600h',
-    ),
-    defaults: optional(
-      z.strictObject({ key: optional(keySpec), validity: optional(duration), clientPort: optional(port), peerPort: optional(port) }),
-      'defaults for every member and client',
-    ),
-    members: z.array(member).check(z.minLength(1, { error: 'must list at least one member' })),
-    clients: optional(z.array(client)),
-  })
-  .check(z.describe('etcd-tls cluster spec'));
+  return z
+    .strictObject({
+      $schema: optional(z.string(), 'optional JSON Schema reference, ignored'),
+      cluster: name('cluster name; also the initial-cluster token'),
+      ca: optional(
+        z.strictObject({ cn: optional(text), names: optional(z.array(nameEntry)), key: optional(keySpec), validity: optional(duration) }),
+        'the CA; cn defaults to "<cluster> etcd CA", validity to 87600h',
+      ),
+      defaults: optional(
+        z.strictObject({ key: optional(keySpec), validity: optional(duration), clientPort: optional(port), peerPort: optional(port) }),
+        'defaults for every member and client',
+      ),
+      members: z.array(member).check(z.minLength(1, { error: 'must list at least one member' })),
+      clients: optional(z.array(client)),
+    })
+    .check(z.describe('etcd-tls cluster spec'));
+}
 
-type RawSpec = z.infer<typeof SPEC_SCHEMA>;
-type RawKey = z.infer<typeof keySpec>;
+let specSchemaBuilt: ReturnType<typeof buildSpecSchema> | undefined;
+/** The schema, built once (exported for the tests that hold plainSpec to it). */
+export const specSchema = (): ReturnType<typeof buildSpecSchema> => (specSchemaBuilt ??= buildSpecSchema());
+
+type RawSpec = z.infer<ReturnType<typeof buildSpecSchema>>;
+type RawKey = NonNullable<NonNullable<RawSpec['defaults']>['key']>;
 type Path = readonly PropertyKey[];
+
+// ---------------------------------------------------------------------------------------------
+// The schema's fast path: a spec every field of which is plainly valid
+
+/**
+ * `data` itself when it is a spec the schema accepts as it stands, field by field: the keys the
+ * schema knows, each value of the one type and range it allows. Anything else, and every spec with a
+ * problem, is undefined and goes to zod, which describes the problem. Why: zod/mini's parse of a
+ * 100-member spec and the building of its schema cost ~5-8 ms of every plan and gen start.
+ * test/unit/spec-plain.test.ts holds it to zod's verdict and output on thousands of specs.
+ */
+export function plainSpec(data: unknown): RawSpec | undefined {
+  if (!isRecord(data) || !hasOnlyKeys(data, SPEC_KEYS)) return undefined;
+  if ('$schema' in data && typeof data.$schema !== 'string') return undefined;
+  if (!isName(data.cluster)) return undefined;
+  if ('ca' in data) {
+    const ca = data.ca;
+    // names (subject attributes, custom OIDs) are rare: zod checks them.
+    if (!isRecord(ca) || !hasOnlyKeys(ca, CA_KEYS) || 'names' in ca) return undefined;
+    if (('cn' in ca && !isText(ca.cn)) || !optionalKeyAndValidity(ca)) return undefined;
+  }
+  if ('defaults' in data) {
+    const d = data.defaults;
+    if (!isRecord(d) || !hasOnlyKeys(d, DEFAULTS_KEYS) || !optionalKeyAndValidity(d) || !optionalPorts(d)) return undefined;
+  }
+  const members = data.members;
+  if (!Array.isArray(members) || members.length === 0) return undefined;
+  for (let i = 0; i < members.length; i++) {
+    const m: unknown = members[i];
+    if (!isRecord(m) || !hasOnlyKeys(m, MEMBER_KEYS) || !isName(m.name) || !optionalKeyAndValidity(m) || !optionalPorts(m)) return undefined;
+    for (const field of ['ips', 'dns', 'sans'] as const) if (field in m && !isStringList(m[field], false)) return undefined;
+  }
+  if ('clients' in data) {
+    const clients = data.clients;
+    if (!Array.isArray(clients)) return undefined;
+    for (let i = 0; i < clients.length; i++) {
+      const c: unknown = clients[i];
+      if (!isRecord(c) || !hasOnlyKeys(c, CLIENT_KEYS) || !isName(c.name) || !optionalKeyAndValidity(c)) return undefined;
+      if ('cn' in c && !isText(c.cn)) return undefined;
+      if ('o' in c && !isText(c.o) && !isStringList(c.o, true)) return undefined;
+    }
+  }
+  return data as RawSpec;
+}
+
+const SPEC_KEYS = new Set(['$schema', 'cluster', 'ca', 'defaults', 'members', 'clients']);
+const CA_KEYS = new Set(['cn', 'names', 'key', 'validity']);
+const DEFAULTS_KEYS = new Set(['key', 'validity', 'clientPort', 'peerPort']);
+const MEMBER_KEYS = new Set(['name', 'ips', 'dns', 'sans', 'clientPort', 'peerPort', 'key', 'validity']);
+const CLIENT_KEYS = new Set(['name', 'cn', 'o', 'key', 'validity']);
+const KEY_SIZES: Record<string, readonly number[]> = { ecdsa: [256, 384, 521], rsa: [2048, 3072, 4096], ed25519: [0] };
+
+/** A mapping as JSON.parse and the YAML readers make them: an ordinary object, not a list. */
+function isRecord(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function hasOnlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  // Own enumerable string keys, as zod's strictObject sees them; a key whose value is undefined is left to zod.
+  for (const k in o) if (!Object.hasOwn(o, k) || !allowed.has(k) || o[k] === undefined) return false;
+  return Object.getOwnPropertySymbols(o).length === 0;
+}
+
+const isName = (v: unknown): boolean => typeof v === 'string' && NAME_PATTERN.test(v);
+const isText = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+const isPort = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+
+function isStringList(v: unknown, nonEmpty: boolean): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const item: unknown = v[i];
+    if (typeof item !== 'string' || (nonEmpty && item.length === 0)) return false;
+  }
+  return true;
+}
+
+function optionalKeyAndValidity(o: Record<string, unknown>): boolean {
+  if ('validity' in o && !(typeof o.validity === 'string' && DURATION_PATTERN.test(o.validity))) return false;
+  if (!('key' in o)) return true;
+  const key = o.key;
+  if (!isRecord(key) || !hasOnlyKeys(key, KEY_FIELDS) || typeof key.algo !== 'string' || !Object.hasOwn(KEY_SIZES, key.algo)) return false;
+  return !('size' in key) || (KEY_SIZES[key.algo] as readonly number[]).includes(key.size as number);
+}
+const KEY_FIELDS = new Set(['algo', 'size']);
+
+const optionalPorts = (o: Record<string, unknown>): boolean => (!('clientPort' in o) || isPort(o.clientPort)) && (!('peerPort' in o) || isPort(o.peerPort));
 
 /** The JSON Schema of the spec file (draft 2020-12), as committed in schema/spec.schema.json. */
 export function specJsonSchema(): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(SPEC_SCHEMA, { io: 'input' }),
+    ...z.toJSONSchema(specSchema(), { io: 'input' }),
     title: 'etcd-tls cluster spec',
   };
 }
@@ -241,22 +339,28 @@ export function validateSpec(data: unknown, sourceName: string): ClusterSpec {
     throw fail('BAD_SPEC', `${sourceName}: must be a mapping with cluster, ca, members and clients (got ${kindOf(data)})`);
   }
   rejectUnprintable(data, [], (code, path, problem) => fail(code, `${sourceName}: ${formatPath(path)}: ${problem}`));
-  const result = SPEC_SCHEMA.safeParse(data);
+  const raw = plainSpec(data) ?? parseWithSchema(data, sourceName);
+  if (raw.members.length > MAX_MEMBERS)
+    throw fail(
+      'TOO_MANY_MEMBERS',
+      `${sourceName}: members: ${raw.members.length} members; etcd-tls generates at most ${MAX_MEMBERS} (every member's config lists every member, so the output grows with the square; etcd itself recommends 3, 5 or 7)`,
+    );
+  const spec = normalize(raw);
+  checkSpec(spec, raw, (code, path, problem) => fail(code, `${sourceName}: ${formatPath(path)}: ${problem}`));
+  buildName({ CN: spec.ca.cn, names: spec.ca.names }, `${sourceName}: ca`); // the CA subject's own rules (country codes, OIDs), naming the file
+  return spec;
+}
+
+/** zod's parse: every spec plainSpec does not vouch for, and the one place a problem is described. */
+function parseWithSchema(data: unknown, sourceName: string): RawSpec {
+  const result = specSchema().safeParse(data);
   if (!result.success) {
     // A misspelt key also makes the key it meant "required"; the unknown key is the better report.
     const issues = result.error.issues;
     const issue = (issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]) as $ZodIssue;
     throw fail('BAD_SPEC', `${sourceName}: ${describeIssue(issue, data)}`);
   }
-  if (result.data.members.length > MAX_MEMBERS)
-    throw fail(
-      'TOO_MANY_MEMBERS',
-      `${sourceName}: members: ${result.data.members.length} members; etcd-tls generates at most ${MAX_MEMBERS} (every member's config lists every member, so the output grows with the square; etcd itself recommends 3, 5 or 7)`,
-    );
-  const spec = normalize(result.data);
-  checkSpec(spec, result.data, (code, path, problem) => fail(code, `${sourceName}: ${formatPath(path)}: ${problem}`));
-  buildName({ CN: spec.ca.cn, names: spec.ca.names }, `${sourceName}: ca`); // the CA subject's own rules (country codes, OIDs), naming the file
-  return spec;
+  return result.data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,15 +450,32 @@ function ipProblem(host: string): string | undefined {
  * error naming its field, whatever field it is in.
  */
 function rejectUnprintable(value: unknown, path: Path, err: Fail): void {
+  // The usual spec has nothing to report: found without building a path for each of its values.
+  if (allPrintable(value)) return;
+  reportUnprintable(value, path, err);
+}
+
+function allPrintable(value: unknown): boolean {
+  if (typeof value === 'string') return value.length <= MAX_TEXT && controlCharacterIn(value) === undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allPrintable(value[i])) return false;
+  } else if (value !== null && typeof value === 'object') {
+    for (const k of Object.keys(value)) if (!allPrintable(k) || !allPrintable((value as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** The first string that is too long or holds a control character, as an error naming its field. */
+function reportUnprintable(value: unknown, path: Path, err: Fail): void {
   if (typeof value === 'string') {
     if (value.length > MAX_TEXT) throw err('TOO_LONG', path, `is ${value.length} characters long; the limit is ${MAX_TEXT}`);
     const control = controlCharacterIn(value);
     if (control) throw err('CONTROL_CHARACTER', path, `contains a control character (${control}); names and addresses must be printable text`);
-  } else if (Array.isArray(value)) value.forEach((v, i) => rejectUnprintable(v, [...path, i], err));
+  } else if (Array.isArray(value)) value.forEach((v, i) => reportUnprintable(v, [...path, i], err));
   else if (value !== null && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) {
-      rejectUnprintable(k, [...path, k.replace(/[\x00-\x1f\x7f-\x9f]/g, '?')], err);
-      rejectUnprintable(v, [...path, k], err);
+      reportUnprintable(k, [...path, k.replace(/[\x00-\x1f\x7f-\x9f]/g, '?')], err);
+      reportUnprintable(v, [...path, k], err);
     }
 }
 
@@ -485,7 +606,7 @@ function describeIssue(issue: $ZodIssue, data: unknown): string {
 
 /** The keys the schema allows at `path`, for the "unknown key" hint. */
 function allowedKeys(path: Path, data: unknown): string[] {
-  let schema: $ZodType = SPEC_SCHEMA;
+  let schema: $ZodType = specSchema();
   for (let i = 0; i <= path.length; i++) {
     while (schema instanceof $ZodOptional) schema = schema._zod.def.innerType;
     if (schema instanceof $ZodDiscriminatedUnion) {

@@ -270,7 +270,7 @@ export function writeFilesAtomic(files: readonly FileToWrite[], options: WriteOp
  * Already what path.resolve would return (absolute, no `.`, `..`, empty segment or trailing `/`): a
  * cold path.resolve walks every character, ~40 µs a path, for the thousand paths of a 100-member gen.
  */
-const isNormalAbsolute = (p: string): boolean => path.sep === '/' && p.startsWith('/') && !/\/\/|\/\.\.?(?:\/|$)|.\/$/.test(p);
+export const isNormalAbsolute = (p: string): boolean => path.sep === '/' && p.startsWith('/') && !/\/\/|\/\.\.?(?:\/|$)|.\/$/.test(p);
 
 /** `dir` itself or its topmost ancestor that does not exist yet: what one rename can create whole. */
 function topmostMissing(dir: string): string {
@@ -374,10 +374,13 @@ function writeNewTree(files: readonly FileToWrite[], root: string): void {
     createDirectories(staged);
     const umask = readUmask();
     for (const f of staged) writeNewFile(f.path, f, !many, umask);
-    // The tree must be on disk before the rename makes it visible.
-    const dirs = directoriesUpTo(staged, stage);
-    if (many) flushMany(staged.map((f) => f.path), dirs);
-    else for (const d of dirs) fsyncDir(d);
+    // The tree must be on disk before the rename makes it visible. The stage was made by this run, so
+    // everything in it is on the stage's own file system: one syncfs of it covers every file and
+    // directory (no directory list, no stat per directory: ~7 ms of a 100-member gen).
+    if (!many || !syncFileSystems([stage])) {
+      if (many) for (const f of staged) fsyncPath(f.path);
+      for (const d of directoriesUpTo(staged, stage)) fsyncDir(d);
+    }
     landTree(stage, root);
     fsyncDir(path.dirname(root));
   } catch (e) {

@@ -1,7 +1,8 @@
 // The --dry-run listing every live operation prints (migrate, member add/remove, rotate-ca): one renderer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planStepsJson, renderPlanListing } from '../../src/cli/live-output.js';
+import * as path from 'node:path';
+import { planStepsJson, rel, renderPlanListing } from '../../src/cli/live-output.js';
 import type { OpStep } from '../../src/ops/runner.js';
 
 const step = (id: string, phase: number, managed: boolean): OpStep => ({
@@ -40,4 +41,30 @@ test('steps are numbered under their phase, with what etcd-tls does or the runbo
     planStepsJson(steps, ['a']).map((s) => (s as { id: string; done: boolean }).done),
     [true, false, false],
   );
+});
+
+test('rel shows a path as path.relative from the working directory does, also where the prefix cut does not apply', () => {
+  const cwd = process.cwd();
+  const parent = path.dirname(cwd);
+  const sibling = `${cwd}-other`;
+  const paths = [
+    cwd,
+    `${cwd}/`,
+    `${cwd}/pki/nodes/member1/server.pem`,
+    `${cwd}/pki/../pki/ca.pem`,
+    `${cwd}/./pki/ca.pem`,
+    `${cwd}//pki/ca.pem`,
+    `${cwd}/pki/`,
+    `${cwd}/..`,
+    `${sibling}/ca.pem`,
+    sibling,
+    parent,
+    `${parent}/elsewhere/ca.pem`,
+    '/',
+    '/etc/etcd/ca.pem',
+    'relative/ca.pem',
+    './relative/ca.pem',
+    '../up/ca.pem',
+  ];
+  for (const p of paths) assert.equal(rel(p), path.relative(cwd, p) || '.', p);
 });

@@ -4,6 +4,7 @@ import { generateCluster, readSpecFile } from '../../cluster/generate.js';
 import type { MaterializeResult } from '../../cluster/materialize.js';
 import { parseFlags, renderFlagHelp } from '../args.js';
 import type { CliIo } from '../io.js';
+import { rel } from '../live-output.js';
 import { CLUSTER_FLAGS, specArgument } from './plan.js';
 import { withoutTornWrites } from '../run.js';
 import { CA_PASSPHRASE_FLAGS, passphraseSource } from '../passphrase.js';
@@ -48,7 +49,6 @@ export function help(): string {
   ].join('\n');
 }
 
-const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
 
 export function summarize(result: MaterializeResult, dir: string): string {
   const lines = [

@@ -1,5 +1,4 @@
 /** `etcd-tls plan SPEC --out DIR`: what gen would issue and write; writes nothing. */
-import * as path from 'node:path';
 import { fail } from '../../errors.js';
 import { planFromSpec, readSpecFile } from '../../cluster/generate.js';
 import type { ClusterPlan } from '../../cluster/plan.js';
@@ -7,6 +6,7 @@ import { describeKeySpec } from '../../pki/keys.js';
 import { formatDuration } from '../../pki/duration.js';
 import { parseFlags, renderFlagHelp, type FlagDefs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { rel } from '../live-output.js';
 
 export const CLUSTER_FLAGS = {
   out: { type: 'string', value: 'DIR', description: 'output directory (default: ./etcd-tls-pki)' },
@@ -36,7 +36,6 @@ export function specArgument(command: string, positionals: string[]): string {
   return positionals[0] as string;
 }
 
-const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
 
 export function planToJson(plan: ClusterPlan): unknown {
   return {

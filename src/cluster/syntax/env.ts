@@ -5,14 +5,19 @@
  * `$` and backquote are escaped.
  */
 import { checkText, MAX_GENERATED_VALUE } from '../../pki/text.js';
+import { rememberingLongValues } from './remember.js';
 
 export { shellComment as envComment } from './shell.js';
 
 /** `"value"` with `\`, `"`, `$` and backquote escaped; control characters refused. */
 export function envQuote(value: string, what = 'environment value'): string {
+  return quoteEnv(value, what);
+}
+
+const quoteEnv = rememberingLongValues((value, what) => {
   checkText(value, what, MAX_GENERATED_VALUE);
   return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
-}
+});
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

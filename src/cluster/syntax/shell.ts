@@ -5,12 +5,17 @@
  * and no path or name etcd-tls writes has a reason to carry one.
  */
 import { checkText, MAX_GENERATED_VALUE } from '../../pki/text.js';
+import { rememberingLongValues } from './remember.js';
 
 /** `'value'`, with `'` written as `'\''`. */
 export function shellQuote(value: string, what = 'shell word'): string {
+  return quoteShell(value, what);
+}
+
+const quoteShell = rememberingLongValues((value, what) => {
   checkText(value, what, MAX_GENERATED_VALUE);
   return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+});
 
 // Characters no POSIX shell treats specially inside a word.
 const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
