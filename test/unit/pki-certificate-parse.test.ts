@@ -13,7 +13,8 @@ import { encodePrivateKeyPem, generateKeyPair, spkiDer, type KeySpec } from '../
 import { buildName } from '../../src/pki/name.js';
 import { caProfile, ETCD_PROFILES } from '../../src/pki/profile.js';
 import { emptySans, parseHosts } from '../../src/pki/san.js';
-import { loadIssuer } from '../../src/pki/certificate.js';
+import { loadIssuer, signatureVerifies } from '../../src/pki/certificate.js';
+import { parseCertificatePem } from '../../src/pki/pem.js';
 import { toPem } from '../../src/pki/pem.js';
 import { isEtcdTlsError } from '../../src/errors.js';
 import { REPO_ROOT, requireBinary, run } from '../helpers/components.js';
@@ -148,5 +149,27 @@ describe('parseCertificate agrees with @peculiar/asn1-x509', () => {
       agreed++;
     }
     assert.ok(agreed > 50, `only ${agreed} mutations parsed with both readers`);
+  });
+});
+
+describe('parseCertificate reads fields as views of the DER', () => {
+  test('a BMPString name decodes the same every time and leaves the signed bytes as they were', async (t) => {
+    if (!requireBinary(t, 'openssl')) return;
+    const dir = await makeTempDir(t, 'bmp-');
+    const cnf = path.join(dir, 'req.cnf');
+    const { writeFileSync } = await import('node:fs');
+    // string_mask 0x800: openssl encodes every name attribute as a BMPString (UTF-16BE).
+    writeFileSync(cnf, '[req]\ndistinguished_name=dn\nstring_mask=MASK:0x800\nprompt=no\nutf8=yes\n[dn]\nCN=Zoë bmp\nO=Ünïcode Org\n');
+    const r = await run('openssl', ['req', '-x509', '-config', cnf, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const der = parseCertificatePem(readFileSync(path.join(dir, 'c.pem'), 'utf8'), 'c.pem');
+    const before = Buffer.from(der);
+    const first = parseCertificate(der, 'c.pem');
+    // A second parse of a copy: the shared name view must not hide a first parse that changed the bytes.
+    const second = parseCertificate(Buffer.from(der), 'c.pem');
+    assert.equal(first.subject.text, 'CN=Zoë bmp, O=Ünïcode Org');
+    assert.equal(second.subject.text, first.subject.text);
+    assert.ok(der.equals(before), 'parsing changed the certificate bytes');
+    assert.ok(signatureVerifies(first, first), 'the self-signature no longer verifies');
   });
 });
