@@ -67,7 +67,9 @@ const builtinNamespaces = {
 // by the flat reader, so most starts never need it, and its top level cost ~10 ms of every plan and gen
 // (bench/README.md, "gen vs the durable floor"). Every `import ... from 'yaml'` outside node_modules
 // gets this stand-in: a getter per export that loads the real package on first use.
-const { default: _yamlDefault, ...yamlExports } = await import('yaml');
+// Named exports only: Node >= 23 also lists a CommonJS package's whole `module.exports` under that very name.
+const { default: _yamlDefault, ...yamlNamespace } = await import('yaml');
+const yamlExports = Object.fromEntries(Object.entries(yamlNamespace).filter(([name]) => /^[A-Za-z_$][\w$]*$/.test(name)));
 const LAZY_YAML =
   "let yaml;\nconst load = () => (yaml ??= require('yaml'));\n" +
   `module.exports = {\n${Object.keys(yamlExports).map((name) => `  get ${name}() { return load().${name}; },\n`).join('')}  get default() { return load().default; },\n};\n`;
