@@ -11,6 +11,7 @@ import { children, content, decodeOid, decodeTime, DerError, raw, readElement, T
 import { parseCertificatePem } from './pem.js';
 import { EXT, extKeyUsageName, KEY_USAGE_BITS, keyIdentifier, keyUsageNames, type ExtKeyUsageName, type KeyUsageName } from './extensions.js';
 import { decryptPrivateKeyPem, ecSizeOfOid, isEncryptedKeyPem, keyMatchesPublicKey, keySpecOf, parsePrivateKeyPem, validateExistingKey, type KeySpec } from './keys.js';
+import { boundedMemo } from './memo.js';
 import { nameViewOf, type NameView } from './name.js';
 import { emptySans, formatIpBytes, type SubjectAltNames } from './san.js';
 
@@ -121,8 +122,7 @@ function* nameAttributes(name: Buffer): Generator<[string, string]> {
   }
 }
 
-const nameViews = new Map<string, NameView>();
-const MAX_NAME_VIEWS = 4096;
+const nameViews = boundedMemo<NameView>(4096);
 
 const freezeView = (v: NameView): NameView => {
   for (const a of v.attributes) Object.freeze(a);
@@ -136,14 +136,7 @@ const freezeView = (v: NameView): NameView => {
  * names its CA as issuer, and decoding that again was a tenth of parsing a leaf.
  */
 export function nameViewOfDer(name: Buffer): NameView {
-  const key = name.toString('latin1');
-  let view = nameViews.get(key);
-  if (!view) {
-    view = freezeView(nameViewOf(nameAttributes(name)));
-    if (nameViews.size >= MAX_NAME_VIEWS) nameViews.clear();
-    nameViews.set(key, view);
-  }
-  return view;
+  return nameViews(name.toString('latin1'), () => freezeView(nameViewOf(nameAttributes(name))));
 }
 
 /** The GeneralNames etcd-tls models (DNS, IP, email, URI) of a SEQUENCE OF GeneralName's elements. */

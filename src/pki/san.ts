@@ -5,6 +5,7 @@
  */
 import { fail } from '../errors.js';
 import { formatIpv6, parseIpv6 } from './ipv6.js';
+import { boundedMemo } from './memo.js';
 import { controlCharacterIn, MAX_TEXT } from './text.js';
 
 export interface SubjectAltNames {
@@ -95,17 +96,11 @@ export function classifyHost(host: string, where: string): SanKind {
 // gen checks the same few hosts (localhost, 127.0.0.1, ::1, each member's name and IP) for every certificate:
 // ~30-40 ms of a 100-member gen before this memo. Only hosts that passed are kept (a bad one throws, naming
 // `where`, every time), and the memo is bounded.
-const classified = new Map<string, { kind: SanKind; value: string }>();
-const MAX_CLASSIFIED = 10_000;
+const classified = boundedMemo<{ kind: SanKind; value: string }>(10_000);
 
 /** A host's kind, and its SAN value: IPs normalised (from the one parse that validated them). */
 function classify(host: string, where: string): { kind: SanKind; value: string } {
-  const known = classified.get(host);
-  if (known) return known;
-  const result = classifyOnce(host, where);
-  if (classified.size >= MAX_CLASSIFIED) classified.clear();
-  classified.set(host, result);
-  return result;
+  return classified(host, () => classifyOnce(host, where));
 }
 
 function classifyOnce(host: string, where: string): { kind: SanKind; value: string } {

@@ -13,6 +13,7 @@ import { fail } from '../errors.js';
 import { keySpecOfSpki } from './certificate.js';
 import { children, content, decodeOid, DerError, readElement, TAG } from './der.js';
 import { validateExistingKey } from './keys.js';
+import { boundedMemo } from './memo.js';
 import type { Name } from './name.js';
 import { attributeLabel, NAME_OIDS, type NameAttributeType } from './name.js';
 import { ipAddressProblem, isDnsName, type SubjectAltNames } from './san.js';
@@ -61,28 +62,23 @@ export function validateSubject(subject: Name | Buffer, where: string): void {
 // The SANs that passed, by text: a cluster's certificates repeat the same few (localhost, 127.0.0.1,
 // ::1, each member's names), and checking each again cost ~2-4 ms of a 100-member gen. A SAN that
 // fails is never kept (it throws, naming `where`, every time); the sets are bounded.
-const passedDns = new Set<string>();
-const passedIps = new Set<string>();
-const MAX_REMEMBERED_SANS = 4096;
-function remember(set: Set<string>, value: string): void {
-  if (set.size >= MAX_REMEMBERED_SANS) set.clear();
-  set.add(value);
-}
+const passedDns = boundedMemo<true>(4096);
+const passedIps = boundedMemo<true>(4096);
 
 /** Check SANs however they were obtained (parsed from hosts, or copied from a CSR). */
 export function validateSans(sans: SubjectAltNames, where: string): void {
-  for (const name of sans.dns) {
-    if (passedDns.has(name)) continue;
-    checkText(name, `${where}: DNS SAN`, MAX_DNS_NAME);
-    if (!isDnsName(name)) throw fail('BAD_HOSTNAME', `${where}: DNS SAN "${name}" is not a valid DNS name`);
-    remember(passedDns, name);
-  }
-  for (const ip of sans.ips) {
-    if (passedIps.has(ip)) continue;
-    const problem = ipAddressProblem(ip);
-    if (problem) throw fail('BAD_HOSTNAME', `${where}: IP SAN ${ip} ${problem}`);
-    remember(passedIps, ip);
-  }
+  for (const name of sans.dns)
+    passedDns(name, () => {
+      checkText(name, `${where}: DNS SAN`, MAX_DNS_NAME);
+      if (!isDnsName(name)) throw fail('BAD_HOSTNAME', `${where}: DNS SAN "${name}" is not a valid DNS name`);
+      return true;
+    });
+  for (const ip of sans.ips)
+    passedIps(ip, () => {
+      const problem = ipAddressProblem(ip);
+      if (problem) throw fail('BAD_HOSTNAME', `${where}: IP SAN ${ip} ${problem}`);
+      return true;
+    });
   for (const email of sans.emails) checkText(email, `${where}: email SAN`, MAX_EMAIL);
   for (const uri of sans.uris) checkText(uri, `${where}: URI SAN`, MAX_URI);
 }

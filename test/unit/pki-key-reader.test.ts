@@ -6,18 +6,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { children, readElement } from '../../src/pki/der.js';
-import { encodePrivateKeyPem, generateKeyPair, parsePrivateKeyPem, privateKeyPemMatches, publicKeyOfPrivateKeyPem, spkiDer, type KeySpec } from '../../src/pki/keys.js';
+import { encodePrivateKeyPem, generateKeyPair, parsePrivateKeyPem, privateKeyPemMatches, publicKeyOfPrivateKeyPem, spkiDer } from '../../src/pki/keys.js';
 import { parsePemBlocks, toPem } from '../../src/pki/pem.js';
 import { rejects } from '../helpers/assertions.js';
+import { GENERATED_KEY_SPECS } from '../helpers/key-specs.js';
 
-const SPECS: KeySpec[] = [
-  { algo: 'ecdsa', size: 256 },
-  { algo: 'ecdsa', size: 384 },
-  { algo: 'ecdsa', size: 521 },
-  { algo: 'rsa', size: 2048 },
-  { algo: 'ed25519', size: 0 },
-];
-const keys = SPECS.map((spec) => ({ spec, ...generateKeyPair(spec) }));
+const keys = GENERATED_KEY_SPECS.map((spec) => ({ spec, ...generateKeyPair(spec) }));
 const p256 = keys[0] as { privateKey: KeyObject; publicKey: KeyObject };
 const rsa = keys[3] as { privateKey: KeyObject; publicKey: KeyObject };
 

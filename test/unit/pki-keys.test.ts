@@ -21,6 +21,7 @@ import {
 import { toPem } from '../../src/pki/pem.js';
 import { run } from '../helpers/components.js';
 import { rejects } from '../helpers/assertions.js';
+import { GENERATED_KEY_SPECS } from '../helpers/key-specs.js';
 
 
 // RSA generation is slow: one 2048-bit key for the whole file, made on the thread pool meanwhile.
@@ -220,14 +221,7 @@ describe('keys: signatureAlgorithmFor', () => {
 });
 
 describe('privateKeyPemMatches (the key check of a gen re-run)', () => {
-  const SPECS: KeySpec[] = [
-    { algo: 'ecdsa', size: 256 },
-    { algo: 'ecdsa', size: 384 },
-    { algo: 'ecdsa', size: 521 },
-    { algo: 'rsa', size: 2048 },
-    { algo: 'ed25519', size: 0 },
-  ];
-  const pairs = SPECS.map((spec) => ({ spec, ...generateKeyPair(spec) }));
+  const pairs = GENERATED_KEY_SPECS.map((spec) => ({ spec, ...generateKeyPair(spec) }));
 
   test('agrees with OpenSSL (parsePrivateKeyPem + keyMatchesPublicKey) for every key and form, matching or not', () => {
     for (const a of pairs) {

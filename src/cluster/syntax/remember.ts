@@ -5,19 +5,11 @@
  * quoted each time (cheaper than a lookup). A value that fails its check is never remembered, and
  * `what` only names the value in that failure, so a remembered result is the one `quote` would give.
  */
+import { boundedMemo } from '../../pki/memo.js';
+
 const LONG = 256;
-const MAX_REMEMBERED = 64;
 
 export function rememberingLongValues(quote: (value: string, what: string) => string): (value: string, what: string) => string {
-  const remembered = new Map<string, string>();
-  return (value, what) => {
-    if (value.length < LONG) return quote(value, what);
-    let quoted = remembered.get(value);
-    if (quoted === undefined) {
-      quoted = quote(value, what);
-      if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-      remembered.set(value, quoted);
-    }
-    return quoted;
-  };
+  const remembered = boundedMemo<string>(64);
+  return (value, what) => (value.length < LONG ? quote(value, what) : remembered(value, () => quote(value, what)));
 }

@@ -9,7 +9,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { checkRun, runsOf, UNITS_PER_SESSION, type RunResult } from './runs.js';
+import { checkRun, runsOf, UNITS_PER_SESSION, type Listings, type RunResult } from './runs.js';
 import { rotationFindings } from './rotation.js';
 import { fail } from '../../errors.js';
 import { readTextFile } from '../../store/files.js';
@@ -76,11 +76,10 @@ function independentResults(runs: readonly string[][], results: readonly RunResu
  * checked by sessions of their own, and their findings returned when they can stand for the
  * session's (else the session checks those folders too, and none are returned).
  */
-function checkFolders(session: CheckSession, dir: string, units: readonly UnitDir[], whole: boolean): SessionFindings[] {
+function checkFolders(session: CheckSession, dir: string, units: readonly UnitDir[], listings: Listings, whole: boolean): SessionFindings[] {
   const [first = [], ...rest] = whole ? [units] : runsOf(units, UNITS_PER_SESSION);
   for (const unit of first) session.scanUnit(unit.dir, unit.entries, unit.dir === dir);
   const runs = rest.map((run) => run.map((u) => u.dir));
-  const listings = new Map(rest.flat().map((u) => [u.dir, u.entries]));
   const settings = { now: session.now, warningDays: session.warningDays, ...(session.primaryCa ? { primaryCa: session.primaryCa } : {}) };
   const results = runs.map((run) => checkRun(settings, run, listings));
   if (independentResults(runs, results, session.registeredDirs())) return results.map((r) => r.findings);
@@ -116,8 +115,9 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
     const units = unitDirs(dir);
     // A spec, certificates or a config register files anywhere in DIR, outside any one run's folders.
     const whole = Boolean(request.spec || request.certificates?.length || configGiven);
-    runFindings = checkFolders(session, dir, units, whole);
-    leftovers = findLeftovers(dir, new Map(units.map((u) => [u.dir, u.entries]))).map((l) =>
+    const listings = new Map(units.map((u) => [u.dir, u.entries]));
+    runFindings = checkFolders(session, dir, units, listings, whole);
+    leftovers = findLeftovers(dir, listings).map((l) =>
       l.kind === 'journal'
         ? finding('interrupted-write', 'error', l.path, 'a batch of writes was cut short between its renames: some files are new and some old (a certificate may not match its key)', 'run the etcd-tls command that was interrupted again (e.g. gen with the same spec): it finishes the batch first')
         : finding('interrupted-write', 'warning', l.path, 'a temp file (it may hold a private key) of an etcd-tls run that is gone', 'run the etcd-tls command that was interrupted again: it removes it (or remove it by hand)'),
